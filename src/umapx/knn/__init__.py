@@ -1,0 +1,130 @@
+"""Nearest-neighbour search behind one interface: build an index, get the training graph, query.
+
+``NeighborIndex.build`` picks exact search for small data and NN-descent above
+``EXACT_SEARCH_MAX_SAMPLES`` (``method="auto"``), or the method named. Both return the k-NN graph
+of the training data with each point first in its own list (distance 0), as UMAP expects, and
+both answer ``query`` for new points, whose result depends only on the point and the index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import Metric
+from .exact import exact_neighbors
+from .nndescent import RPTree, nn_descent, search, search_graph
+
+#: Below this many samples ``method="auto"`` searches exhaustively.
+EXACT_SEARCH_MAX_SAMPLES = 8192
+
+KNN_METHODS = ("auto", "exact", "nndescent")
+
+
+class NeighborIndex:
+    """Nearest-neighbour index over the (prepared) training data.
+
+    Use :meth:`build`; the constructor only assembles already-built parts (it is what loading a
+    saved model calls).
+
+    Parameters
+    ----------
+    metric : Metric
+    data : ndarray (n, d), float32
+        Training rows as ``metric.prepare`` returns them.
+    method : {"exact", "nndescent"}
+    graph : tuple (indptr, neighbours) or None
+        Search graph of the NN-descent index.
+    tree : RPTree or None
+        Tree whose leaves start each search.
+    epsilon : float
+        Search slack: candidates up to ``(1 + epsilon)`` times the current k-th distance are
+        explored. Larger is slower and more accurate.
+    """
+
+    def __init__(self, metric, data, method, graph=None, tree=None, epsilon=0.1):
+        self.metric = metric
+        self.data = data
+        self.method = method
+        self.graph = graph
+        self.tree = tree
+        self.epsilon = epsilon
+
+    @classmethod
+    def build(cls, X, n_neighbors, metric: Metric, method="auto", seed=0, n_trees=None,
+              leaf_size=None, max_candidates=None, n_iters=None, delta=0.001, progress=None):
+        """Index ``X`` and return ``(index, knn_indices, knn_distances)`` of the training data.
+
+        ``knn_indices[i, 0] == i`` with distance 0; the other ``n_neighbors - 1`` entries are
+        the nearest other points, by increasing true distance.
+        """
+        n = X.shape[0]
+        if method == "auto":
+            method = "exact" if n <= EXACT_SEARCH_MAX_SAMPLES else "nndescent"
+        data = metric.prepare(X)
+        n_others = n_neighbors - 1
+        if method == "exact":
+            indices, distances = exact_neighbors(metric, data, n_others)
+            index = cls(metric, data, "exact")
+        elif method == "nndescent":
+            if n_trees is None:
+                n_trees = int(min(32, 4 + round(np.sqrt(n) / 20.0)))
+            if leaf_size is None:
+                leaf_size = max(30, 2 * n_neighbors)
+            if max_candidates is None:
+                max_candidates = min(60, max(20, n_neighbors + 5))
+            if n_iters is None:
+                n_iters = max(5, int(round(np.log2(n))))
+            indices, distances, tree = nn_descent(
+                metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters,
+                delta, progress,
+            )
+            graph = search_graph(indices, distances, max_degree=2 * n_neighbors)
+            index = cls(metric, data, "nndescent", graph=graph, tree=tree)
+        else:
+            raise ValueError(f"knn method must be one of {KNN_METHODS}, got {method!r}")
+        metric.to_true_distance(distances)
+        self_column = np.arange(n, dtype=np.int32)[:, None]
+        indices = np.hstack([self_column, indices])
+        distances = np.hstack([np.zeros((n, 1), np.float32), distances])
+        return index, indices, distances
+
+    @property
+    def n_samples(self):
+        return self.data.shape[0]
+
+    def query(self, X, k):
+        """The ``k`` nearest training rows of each row of ``X`` and their true distances."""
+        queries = self.metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
+        k = min(k, self.n_samples)
+        if self.method == "exact":
+            indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries)
+        else:
+            indptr, neighbours = self.graph
+            indices, distances = search(self.metric, self.data, queries, k, indptr, neighbours,
+                                        self.tree, self.epsilon)
+        return indices, self.metric.to_true_distance(distances)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def state_arrays(self):
+        """The arrays that, with the metric and training data, restore this index."""
+        if self.method == "exact":
+            return {}
+        indptr, neighbours = self.graph
+        arrays = {"graph_indptr": indptr, "graph_neighbours": neighbours}
+        for field in RPTree.__dataclass_fields__:
+            arrays["tree_" + field] = getattr(self.tree, field)
+        return arrays
+
+    @classmethod
+    def from_state(cls, metric, X, method, arrays, epsilon=0.1):
+        """Rebuild an index saved with :meth:`state_arrays`."""
+        data = metric.prepare(X)
+        if method == "exact":
+            return cls(metric, data, "exact", epsilon=epsilon)
+        tree = RPTree(**{f: arrays["tree_" + f] for f in RPTree.__dataclass_fields__})
+        graph = (arrays["graph_indptr"], arrays["graph_neighbours"])
+        return cls(metric, data, "nndescent", graph=graph, tree=tree, epsilon=epsilon)
+
+
+__all__ = ["NeighborIndex", "EXACT_SEARCH_MAX_SAMPLES", "KNN_METHODS"]

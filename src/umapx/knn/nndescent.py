@@ -1,0 +1,532 @@
+"""Approximate nearest neighbours: random-projection forest, NN-descent, graph search.
+
+The k-NN graph of the training data is built as in Dong et al. (2011), "Efficient k-nearest
+neighbor graph construction for generic similarity measures": a forest of random-projection
+trees gives every point a first set of candidates (the other points of its leaves), then rounds
+of NN-descent compare, around each point, pairs of its neighbours and reverse neighbours that
+are new since the last round, until few lists change.
+
+Every step is deterministic whatever the thread count:
+
+* trees draw their hyperplanes from counter-based random streams keyed by (tree, node);
+* candidate sampling uses random priorities keyed by (round, point, neighbour);
+* a point's heap is only ever written by the one thread that owns the point's range, and the
+  proposals to it are applied in a fixed order (the order of the centres that proposed them).
+
+New points are searched by descending one tree to a leaf and walking the neighbour graph
+best-first from there (as in Iwasaki & Miyazaki's NGT, and PyNNDescent's query).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .._jit import kernel
+from .._rng import draw_index, draw_uniform, stream_key
+from ..metrics import SQEUCLIDEAN, distance
+from ._heap import (
+    flagged_heap_push,
+    heap_push,
+    min_heap_pop,
+    min_heap_push,
+    sort_heap,
+)
+
+# ----------------------------------------------------------------------------------------------
+# Random-projection trees
+# ----------------------------------------------------------------------------------------------
+
+
+@kernel(inline="always")
+def _margin(x, data, pivot_a, pivot_b, offset):
+    """Signed side of ``x`` relative to the bisecting hyperplane of two pivot rows."""
+    total = np.float32(0.0)
+    a = data[pivot_a]
+    b = data[pivot_b]
+    for i in range(x.shape[0]):
+        total += x[i] * (a[i] - b[i])
+    return total - offset
+
+
+@kernel
+def _build_tree(data, key, leaf_size, perm, left, right, start, end, pivot_a, pivot_b, offset):
+    """Build one tree in place; return its number of nodes.
+
+    Node ``v`` covers ``perm[start[v]:end[v]]``; internal nodes split by the hyperplane that
+    bisects rows ``pivot_a[v]`` and ``pivot_b[v]`` (``pivot_a[v] == -1``: the node's points were
+    indistinguishable and were halved). Leaves are the nodes with ``left[v] == -1``.
+    """
+    n = data.shape[0]
+    for i in range(n):
+        perm[i] = i
+    scratch = np.empty(n, dtype=np.int32)
+    margins = np.empty(n, dtype=np.float32)
+    stack = np.empty(2 * n + 1, dtype=np.int32)
+    n_nodes = 1
+    start[0] = 0
+    end[0] = n
+    stack[0] = 0
+    depth = 1
+    while depth > 0:
+        depth -= 1
+        node = stack[depth]
+        lo = start[node]
+        hi = end[node]
+        size = hi - lo
+        left[node] = -1
+        right[node] = -1
+        pivot_a[node] = -1
+        pivot_b[node] = -1
+        offset[node] = 0.0
+        if size <= leaf_size:
+            continue
+        first = draw_index(key, 2 * node, size)
+        second = draw_index(key, 2 * node + 1, size - 1)
+        if second >= first:
+            second += 1
+        a = perm[lo + first]
+        b = perm[lo + second]
+        # offset = (|a|^2 - |b|^2) / 2 puts the hyperplane half way between a and b.
+        half_sq = np.float32(0.0)
+        for i in range(data.shape[1]):
+            half_sq += data[a, i] * data[a, i] - data[b, i] * data[b, i]
+        node_offset = half_sq * np.float32(0.5)
+        n_left = 0
+        for pos in range(lo, hi):
+            m = _margin(data[perm[pos]], data, a, b, node_offset)
+            margins[pos] = m
+            if m < 0 or (m == 0 and (perm[pos] + node) % 2 == 0):
+                n_left += 1
+        if n_left == 0 or n_left == size:
+            split = lo + size // 2  # indistinguishable points: halve the range as it is
+        else:
+            pivot_a[node] = a
+            pivot_b[node] = b
+            offset[node] = node_offset
+            write_left = lo
+            write_right = lo + n_left
+            for pos in range(lo, hi):
+                m = margins[pos]
+                if m < 0 or (m == 0 and (perm[pos] + node) % 2 == 0):
+                    scratch[write_left] = perm[pos]
+                    write_left += 1
+                else:
+                    scratch[write_right] = perm[pos]
+                    write_right += 1
+            for pos in range(lo, hi):
+                perm[pos] = scratch[pos]
+            split = lo + n_left
+        child_left = n_nodes
+        child_right = n_nodes + 1
+        n_nodes += 2
+        left[node] = child_left
+        right[node] = child_right
+        start[child_left] = lo
+        end[child_left] = split
+        start[child_right] = split
+        end[child_right] = hi
+        stack[depth] = child_right
+        stack[depth + 1] = child_left
+        depth += 2
+    return n_nodes
+
+
+@kernel(parallel=True)
+def _build_forest(data, seed, n_trees, leaf_size):
+    n = data.shape[0]
+    capacity = 2 * n
+    perm = np.empty((n_trees, n), np.int32)
+    left = np.empty((n_trees, capacity), np.int32)
+    right = np.empty((n_trees, capacity), np.int32)
+    start = np.empty((n_trees, capacity), np.int32)
+    end = np.empty((n_trees, capacity), np.int32)
+    pivot_a = np.empty((n_trees, capacity), np.int32)
+    pivot_b = np.empty((n_trees, capacity), np.int32)
+    offset = np.empty((n_trees, capacity), np.float32)
+    n_nodes = np.empty(n_trees, np.int64)
+    for t in numba.prange(n_trees):
+        n_nodes[t] = _build_tree(
+            data, stream_key(seed, t), leaf_size, perm[t], left[t], right[t], start[t], end[t],
+            pivot_a[t], pivot_b[t], offset[t],
+        )
+    return perm, left, right, start, end, pivot_a, pivot_b, offset, n_nodes
+
+
+@dataclass
+class RPTree:
+    """One random-projection tree in flat arrays (see ``_build_tree``)."""
+
+    perm: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    pivot_a: np.ndarray
+    pivot_b: np.ndarray
+    offset: np.ndarray
+
+
+@kernel(inline="always")
+def _descend(x, data, left, right, pivot_a, pivot_b, offset):
+    """Leaf node reached by ``x`` (mirrors the side rule of ``_build_tree``)."""
+    node = 0
+    while left[node] != -1:
+        if pivot_a[node] == -1:
+            node = left[node]
+        elif _margin(x, data, pivot_a[node], pivot_b[node], offset[node]) <= 0:
+            node = left[node]
+        else:
+            node = right[node]
+    return node
+
+
+# ----------------------------------------------------------------------------------------------
+# NN-descent
+# ----------------------------------------------------------------------------------------------
+
+
+@kernel(parallel=True)
+def _join_leaves(code, data, p, perm, leaf_starts, leaf_ends, dists, idx, flags):
+    """Offer every pair of points sharing a leaf of one tree to both points' heaps.
+
+    The leaves of a tree are disjoint, so each heap is written by the one leaf holding it.
+    """
+    for leaf in numba.prange(leaf_starts.shape[0]):
+        for a in range(leaf_starts[leaf], leaf_ends[leaf]):
+            i = perm[a]
+            for b in range(a + 1, leaf_ends[leaf]):
+                j = perm[b]
+                d = distance(code, data[i], data[j], p)
+                flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
+                flagged_heap_push(dists[j], idx[j], flags[j], d, i, 1)
+
+
+@kernel(parallel=True)
+def _fill_short_heaps(code, data, p, dists, idx, flags, seed):
+    """Top up, with random points, heaps that the forest left with empty slots."""
+    n = data.shape[0]
+    for i in numba.prange(n):
+        if idx[i, 0] != -1:
+            continue
+        key = stream_key(seed, i)
+        for attempt in range(8 * idx.shape[1] + 8):
+            j = draw_index(key, attempt, n)
+            if j != i:
+                flagged_heap_push(dists[i], idx[i], flags[i], distance(code, data[i], data[j], p), j, 1)
+            if idx[i, 0] != -1:
+                break
+
+
+def _init_from_forest(metric, data, n_others, forest, seed):
+    """Heaps seeded with the leaf-mates of every point in every tree."""
+    perm, left, start, end, n_nodes = forest[0], forest[1], forest[3], forest[4], forest[8]
+    n = data.shape[0]
+    dists = np.full((n, n_others), np.inf, np.float32)
+    idx = np.full((n, n_others), -1, np.int32)
+    flags = np.ones((n, n_others), np.uint8)
+    join_leaves = metric.specialize(_join_leaves)
+    for t in range(perm.shape[0]):
+        leaves = np.flatnonzero(left[t, : n_nodes[t]] == -1)
+        join_leaves(metric.search_code, data, metric.p, perm[t], start[t, leaves], end[t, leaves],
+                    dists, idx, flags)
+    metric.specialize(_fill_short_heaps)(metric.search_code, data, metric.p, dists, idx, flags,
+                                         seed)
+    return dists, idx, flags
+
+
+@kernel(parallel=True)
+def _build_candidates(idx, flags, max_candidates, seed, n_chunks):
+    """Sample up to ``max_candidates`` new and old (forward + reverse) neighbours per point.
+
+    Point ranges are owned by chunks; each chunk scans the whole graph in the same order and
+    keeps the entries it owns, so the result does not depend on the chunking.
+    """
+    n, k = idx.shape
+    new_prio = np.full((n, max_candidates), np.inf, np.float32)
+    new_cand = np.full((n, max_candidates), -1, np.int32)
+    old_prio = np.full((n, max_candidates), np.inf, np.float32)
+    old_cand = np.full((n, max_candidates), -1, np.int32)
+    for chunk in numba.prange(n_chunks):
+        lo = chunk * n // n_chunks
+        hi = (chunk + 1) * n // n_chunks
+        for i in range(n):
+            key = stream_key(seed, i)
+            owns_i = lo <= i < hi
+            for slot in range(k):
+                j = idx[i, slot]
+                if j < 0:
+                    continue
+                owns_j = lo <= j < hi
+                if not (owns_i or owns_j):
+                    continue
+                priority = np.float32(draw_uniform(key, j))
+                if flags[i, slot]:
+                    if owns_i:
+                        heap_push(new_prio[i], new_cand[i], priority, j)
+                    if owns_j:
+                        heap_push(new_prio[j], new_cand[j], priority, i)
+                else:
+                    if owns_i:
+                        heap_push(old_prio[i], old_cand[i], priority, j)
+                    if owns_j:
+                        heap_push(old_prio[j], old_cand[j], priority, i)
+    # Neighbours sampled as new candidates have now been "seen".
+    for i in numba.prange(n):
+        for slot in range(k):
+            if flags[i, slot]:
+                j = idx[i, slot]
+                for c in range(max_candidates):
+                    if new_cand[i, c] == j:
+                        flags[i, slot] = 0
+                        break
+    return new_cand, old_cand
+
+
+@kernel(parallel=True)
+def _local_join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, prop_b,
+                prop_d, counts):
+    """Around each centre in [first, last), compare new-new and new-old candidate pairs.
+
+    A pair is proposed when it would enter either point's heap (judged against the heaps as
+    they stand before this block is applied).
+    """
+    max_candidates = new_cand.shape[1]
+    for centre in numba.prange(first, last):
+        row = centre - first
+        count = 0
+        for a in range(max_candidates):
+            u = new_cand[centre, a]
+            if u < 0:
+                continue
+            for b in range(a + 1, max_candidates):
+                v = new_cand[centre, b]
+                if v < 0:
+                    continue
+                d = distance(code, data[u], data[v], p)
+                if d < dists[u, 0] or d < dists[v, 0]:
+                    prop_a[row, count] = u
+                    prop_b[row, count] = v
+                    prop_d[row, count] = d
+                    count += 1
+            for b in range(max_candidates):
+                v = old_cand[centre, b]
+                if v < 0 or v == u:
+                    continue
+                d = distance(code, data[u], data[v], p)
+                if d < dists[u, 0] or d < dists[v, 0]:
+                    prop_a[row, count] = u
+                    prop_b[row, count] = v
+                    prop_d[row, count] = d
+                    count += 1
+        counts[row] = count
+
+
+@kernel(parallel=True)
+def _apply_proposals(dists, idx, flags, prop_a, prop_b, prop_d, counts, n_chunks):
+    """Offer every proposal to both its points' heaps; return how many entries changed."""
+    n = dists.shape[0]
+    changed = np.zeros(n_chunks, np.int64)
+    for chunk in numba.prange(n_chunks):
+        lo = chunk * n // n_chunks
+        hi = (chunk + 1) * n // n_chunks
+        for row in range(counts.shape[0]):
+            for c in range(counts[row]):
+                u = prop_a[row, c]
+                v = prop_b[row, c]
+                d = prop_d[row, c]
+                if lo <= u < hi:
+                    changed[chunk] += flagged_heap_push(dists[u], idx[u], flags[u], d, v, 1)
+                if lo <= v < hi:
+                    changed[chunk] += flagged_heap_push(dists[v], idx[v], flags[v], d, u, 1)
+    return changed.sum()
+
+
+@kernel(parallel=True)
+def _sort_heaps(dists, idx):
+    for i in numba.prange(dists.shape[0]):
+        sort_heap(dists[i], idx[i])
+
+
+def _n_chunks():
+    return max(1, numba.get_num_threads())
+
+
+# Centres per local-join block: bounds the proposal buffers to a few tens of MB.
+_JOIN_BLOCK = 4096
+
+
+def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters, delta,
+               progress=None):
+    """Approximate ``n_others`` nearest other points of every row of ``data``.
+
+    Parameters
+    ----------
+    metric : Metric
+        Resolved metric; ``data`` must already be ``metric.prepare``-d.
+    data : ndarray of shape (n, d), float32
+    n_others : int
+        Neighbours per point, the point itself excluded.
+    seed : int
+        Seed of every random choice.
+    n_trees, leaf_size : int
+        Size of the random-projection forest used to initialise the graph.
+    max_candidates : int
+        New (and old) candidates sampled per point and round.
+    n_iters : int
+        Maximum rounds of NN-descent.
+    delta : float
+        Stop when fewer than ``delta * n * n_others`` heap entries change in a round.
+    progress : callable or None
+        Called as ``progress(round, n_changed)`` after each round.
+
+    Returns
+    -------
+    indices : ndarray (n, n_others) int32, distances : ndarray (n, n_others) float32
+        Sorted by increasing search distance; and the forest's first tree, for queries.
+    tree : RPTree
+    """
+    code, p = metric.search_code, metric.p
+    n = data.shape[0]
+    forest = _build_forest(data, seed, n_trees, leaf_size)
+    perm, left, right, start, end, pivot_a, pivot_b, offset, n_nodes = forest
+    size = int(n_nodes[0])
+    tree = RPTree(perm[0].copy(), left[0, :size].copy(), right[0, :size].copy(),
+                  start[0, :size].copy(), end[0, :size].copy(), pivot_a[0, :size].copy(),
+                  pivot_b[0, :size].copy(), offset[0, :size].copy())
+    dists, idx, flags = _init_from_forest(metric, data, n_others, forest, seed)
+    del forest, perm
+
+    join = metric.specialize(_local_join)
+    block = min(_JOIN_BLOCK, n)
+    capacity = max_candidates * (max_candidates - 1) // 2 + max_candidates * max_candidates
+    prop_a = np.empty((block, capacity), np.int32)
+    prop_b = np.empty((block, capacity), np.int32)
+    prop_d = np.empty((block, capacity), np.float32)
+    counts = np.empty(block, np.int64)
+    for round_ in range(n_iters):
+        n_chunks = _n_chunks()
+        new_cand, old_cand = _build_candidates(
+            idx, flags, max_candidates, seed + 7919 * (round_ + 1), n_chunks
+        )
+        changed = 0
+        for first in range(0, n, block):
+            last = min(first + block, n)
+            join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, prop_b, prop_d,
+                 counts)
+            changed += _apply_proposals(dists, idx, flags, prop_a, prop_b, prop_d,
+                                        counts[: last - first], n_chunks)
+        if progress is not None:
+            progress(round_ + 1, changed)
+        if changed <= delta * n * n_others:
+            break
+    _sort_heaps(dists, idx)
+    return idx, dists, tree
+
+
+# ----------------------------------------------------------------------------------------------
+# Searching new points
+# ----------------------------------------------------------------------------------------------
+
+
+def search_graph(indices, distances, max_degree):
+    """CSR adjacency for queries: forward and reverse k-NN edges, closest ``max_degree`` kept.
+
+    Parameters
+    ----------
+    indices, distances : ndarray (n, m)
+        A k-NN graph without self-loops, rows sorted by distance.
+    max_degree : int
+
+    Returns
+    -------
+    indptr : ndarray (n + 1,) int64, neighbours : ndarray int32
+    """
+    n, m = indices.shape
+    rows = np.repeat(np.arange(n, dtype=np.int64), m)
+    cols = indices.ravel().astype(np.int64)
+    ds = distances.ravel()
+    valid = cols >= 0
+    rows, cols, ds = rows[valid], cols[valid], ds[valid]
+    all_rows = np.concatenate([rows, cols])
+    all_cols = np.concatenate([cols, rows])
+    all_d = np.concatenate([ds, ds])
+    order = np.lexsort((all_d, all_cols, all_rows))
+    all_rows, all_cols, all_d = all_rows[order], all_cols[order], all_d[order]
+    keep = np.ones(len(all_rows), bool)
+    keep[1:] = (all_rows[1:] != all_rows[:-1]) | (all_cols[1:] != all_cols[:-1])
+    all_rows, all_cols, all_d = all_rows[keep], all_cols[keep], all_d[keep]
+    order = np.lexsort((all_cols, all_d, all_rows))  # by row, then distance
+    all_rows, all_cols = all_rows[order], all_cols[order]
+    row_start = np.searchsorted(all_rows, np.arange(n + 1))
+    rank = np.arange(len(all_rows)) - row_start[all_rows]
+    keep = rank < max_degree
+    all_rows, all_cols = all_rows[keep], all_cols[keep]
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(all_rows, minlength=n), out=indptr[1:])
+    return indptr, all_cols.astype(np.int32)
+
+
+# Queries handled per work item of the search (each item allocates its own workspace).
+_SEARCH_CHUNK = 64
+
+
+@kernel(parallel=True)
+def _search(code, data, p, queries, k, indptr, neighbours, left, right, perm, start, end,
+            pivot_a, pivot_b, offset, bound_scale):
+    n = data.shape[0]
+    n_queries = queries.shape[0]
+    out_d = np.full((n_queries, k), np.inf, np.float32)
+    out_i = np.full((n_queries, k), -1, np.int32)
+    n_chunks = (n_queries + _SEARCH_CHUNK - 1) // _SEARCH_CHUNK
+    for chunk in numba.prange(n_chunks):
+        visited = np.zeros(n, np.int32)
+        cand_d = np.empty(n, np.float32)
+        cand_i = np.empty(n, np.int32)
+        for q in range(chunk * _SEARCH_CHUNK, min((chunk + 1) * _SEARCH_CHUNK, n_queries)):
+            stamp = q + 1
+            x = queries[q]
+            heap_d = out_d[q]
+            heap_i = out_i[q]
+            n_cand = 0
+            leaf = _descend(x, data, left, right, pivot_a, pivot_b, offset)
+            for pos in range(start[leaf], end[leaf]):
+                j = perm[pos]
+                visited[j] = stamp
+                d = distance(code, x, data[j], p)
+                heap_push(heap_d, heap_i, d, j)
+                n_cand = min_heap_push(cand_d, cand_i, n_cand, d, j)
+            while n_cand > 0:
+                d_c, c, n_cand = min_heap_pop(cand_d, cand_i, n_cand)
+                if d_c > bound_scale * heap_d[0]:
+                    break
+                for e in range(indptr[c], indptr[c + 1]):
+                    v = neighbours[e]
+                    if visited[v] == stamp:
+                        continue
+                    visited[v] = stamp
+                    d = distance(code, x, data[v], p)
+                    if d < bound_scale * heap_d[0]:
+                        heap_push(heap_d, heap_i, d, v)
+                        n_cand = min_heap_push(cand_d, cand_i, n_cand, d, v)
+            sort_heap(heap_d, heap_i)
+    return out_i, out_d
+
+
+def search(metric, data, queries, k, indptr, neighbours, tree, epsilon):
+    """Approximate ``k`` nearest rows of ``data`` for each query (search distances).
+
+    Each query's result depends only on that query and the index.
+    """
+    scale = 1.0 + epsilon
+    if metric.search_code == SQEUCLIDEAN:
+        scale = scale * scale
+    run = metric.specialize(_search)
+    return run(metric.search_code, data, metric.p, queries, k, indptr, neighbours, tree.left,
+               tree.right, tree.perm, tree.start, tree.end, tree.pivot_a, tree.pivot_b,
+               tree.offset, np.float32(scale))
+
+
+__all__ = ["nn_descent", "search", "search_graph", "RPTree"]

@@ -1,0 +1,111 @@
+"""Nearest-neighbour search: exact against brute force, NN-descent recall, determinism."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from umapx._jit import numba_threads
+from umapx.knn import NeighborIndex
+from umapx.knn._heap import empty_heaps, heap_push, sort_heap
+from umapx.metrics import resolve_metric
+
+
+def _recall(found, truth):
+    return np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)])
+
+
+def test_heap_keeps_the_smallest_distinct_entries():
+    rng = np.random.RandomState(0)
+    values = rng.rand(50).astype(np.float32)
+    dists, idx = empty_heaps(1, 5)
+    for j, v in enumerate(values):
+        heap_push(dists[0], idx[0], v, j)
+        heap_push(dists[0], idx[0], v, j)  # duplicates are refused
+    sort_heap(dists[0], idx[0])
+    order = np.argsort(values)[:5]
+    assert np.array_equal(idx[0], order)
+    assert np.array_equal(dists[0], values[order])
+
+
+@pytest.mark.parametrize("name", ["euclidean", "cosine", "correlation", "manhattan", "canberra"])
+def test_exact_index_matches_brute_force(name, digits):
+    data = digits[0][:400]
+    metric = resolve_metric(name)
+    _, indices, dists = NeighborIndex.build(data, 10, metric, method="exact")
+    scipy_name = {"manhattan": "cityblock"}.get(name, name)
+    reference = cdist(data, data, scipy_name)
+    np.fill_diagonal(reference, -1)  # self first
+    expected = np.sort(reference, axis=1)[:, :10]
+    expected[:, 0] = 0
+    np.testing.assert_allclose(dists, expected, rtol=1e-4, atol=2e-5)
+    assert np.array_equal(indices[:, 0], np.arange(400))
+
+
+def test_user_metric_index(digits):
+    @numba.njit
+    def l1(x, y):
+        return np.abs(x - y).sum()
+
+    data = digits[0][:300]
+    _, indices, dists = NeighborIndex.build(data, 8, resolve_metric(l1), method="exact")
+    _, ref_indices, ref_dists = NeighborIndex.build(data, 8, resolve_metric("manhattan"),
+                                                    method="exact")
+    np.testing.assert_allclose(dists, ref_dists, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["euclidean", "cosine", "manhattan"])
+def test_nndescent_recall_at_15(name, digits):
+    data = digits[0]
+    metric = resolve_metric(name)
+    _, approx, _ = NeighborIndex.build(data, 15, metric, method="nndescent", seed=3)
+    _, exact, _ = NeighborIndex.build(data, 15, metric, method="exact")
+    assert _recall(approx, exact) >= 0.95
+
+
+@pytest.mark.slow
+def test_nndescent_recall_on_mnist_sample(mnist10k):
+    """The acceptance check: recall >= 0.95 at k=15 against exact search, on a sample."""
+    data = mnist10k[0].astype(np.float32)
+    metric = resolve_metric("euclidean")
+    _, approx, _ = NeighborIndex.build(data, 15, metric, method="nndescent", seed=0)
+    sample = np.random.RandomState(0).choice(len(data), 500, replace=False)
+    index = NeighborIndex(metric, metric.prepare(data), "exact")
+    exact, _ = index.query(data[sample], 15)
+    assert _recall(approx[sample], exact) >= 0.95
+
+
+def test_nndescent_is_identical_across_thread_counts(digits):
+    data = digits[0]
+    metric = resolve_metric("euclidean")
+    results = []
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            _, idx, dists = NeighborIndex.build(data, 10, metric, method="nndescent", seed=11)
+        results.append((idx, dists))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+
+
+def test_queries_find_true_neighbours_and_ignore_batching(digits):
+    data, _ = digits
+    train, test = data[:1400], data[1400:]
+    metric = resolve_metric("euclidean")
+    index, _, _ = NeighborIndex.build(train, 10, metric, method="nndescent", seed=0)
+    found, found_d = index.query(test, 10)
+    exact_index = NeighborIndex(metric, train, "exact")
+    truth, truth_d = exact_index.query(test, 10)
+    assert _recall(found, truth) >= 0.95
+    part, part_d = index.query(test[50:120], 10)
+    assert np.array_equal(part, found[50:120]) and np.array_equal(part_d, found_d[50:120])
+    expected = np.sort(cdist(test, train), axis=1)[:, :10]
+    np.testing.assert_allclose(truth_d, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_tiny_data_fills_every_neighbour_slot():
+    data = np.random.RandomState(0).rand(12, 3).astype(np.float32)
+    _, idx, dists = NeighborIndex.build(data, 11, resolve_metric("euclidean"), method="nndescent")
+    assert (idx >= 0).all() and np.isfinite(dists).all()
+    assert all(len(set(row)) == 11 for row in idx)
