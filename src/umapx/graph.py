@@ -1,0 +1,179 @@
+"""From k-NN distances to the fuzzy graph: local scales, membership strengths, fuzzy union.
+
+Every point i gets a local scale: ``rho_i``, the distance to its nearest neighbour (generalised
+by ``local_connectivity``), and ``sigma_i``, found by bisection so that
+
+    sum_{j >= 1} exp(-max(0, d_ij - rho_i) / sigma_i) = bandwidth * log2(k).
+
+The directed memberships ``exp(-max(0, d_ij - rho_i) / sigma_i)`` are then combined into a
+symmetric graph by a fuzzy union (``set_op_mix_ratio=1``), a fuzzy intersection (0), or a mix.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse
+
+from ._jit import kernel
+
+SMOOTH_K_TOLERANCE = 1e-5
+MIN_K_DIST_SCALE = 1e-3
+_BISECTION_STEPS = 64
+
+
+@kernel(parallel=True)
+def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
+    """Local scales (sigma, rho) of every row of a k-NN distance matrix.
+
+    Parameters
+    ----------
+    distances : ndarray of shape (n, k_cols), float32
+        Sorted distances to the nearest neighbours; column 0 is the point itself at distance 0
+        when the rows are training points.
+    k : float
+        Number of neighbours the target ``log2(k)`` refers to.
+    local_connectivity : float
+        How many nearest neighbours are taken as fully connected (interpolated when
+        fractional).
+    bandwidth : float
+        Scales the target sum.
+
+    Returns
+    -------
+    sigmas, rhos : ndarray of shape (n,), float32
+    """
+    n, n_cols = distances.shape
+    target = np.log2(k) * bandwidth
+    sigmas = np.zeros(n, np.float32)
+    rhos = np.zeros(n, np.float32)
+    mean_all = np.mean(distances)
+    for i in numba.prange(n):
+        row = distances[i]
+        n_positive = 0
+        for j in range(n_cols):
+            if row[j] > 0.0:
+                n_positive += 1
+        positive = np.empty(n_positive, np.float64)
+        m = 0
+        for j in range(n_cols):
+            if row[j] > 0.0:
+                positive[m] = row[j]
+                m += 1
+        rho = 0.0
+        if n_positive >= local_connectivity:
+            index = int(np.floor(local_connectivity))
+            interpolation = local_connectivity - index
+            if index > 0:
+                rho = positive[index - 1]
+                if interpolation > SMOOTH_K_TOLERANCE:
+                    rho += interpolation * (positive[index] - positive[index - 1])
+            else:
+                rho = interpolation * positive[0]
+        elif n_positive > 0:
+            rho = positive[n_positive - 1]
+
+        lo = 0.0
+        hi = np.inf
+        mid = 1.0
+        for _ in range(_BISECTION_STEPS):
+            total = 0.0
+            for j in range(1, n_cols):
+                gap = row[j] - rho
+                if gap > 0:
+                    total += np.exp(-(gap / mid))
+                else:
+                    total += 1.0
+            if np.abs(total - target) < SMOOTH_K_TOLERANCE:
+                break
+            if total > target:
+                hi = mid
+                mid = (lo + hi) / 2.0
+            else:
+                lo = mid
+                if hi == np.inf:
+                    mid *= 2
+                else:
+                    mid = (lo + hi) / 2.0
+        # Floor sigma for rows of (near) duplicates, relative to the typical distance.
+        if rho > 0.0:
+            floor = MIN_K_DIST_SCALE * np.mean(row)
+        else:
+            floor = MIN_K_DIST_SCALE * mean_all
+        sigmas[i] = max(mid, floor)
+        rhos[i] = rho
+    return sigmas, rhos
+
+
+@kernel(parallel=True)
+def membership_strengths(indices, distances, sigmas, rhos, skip_self):
+    """Directed edge weights ``exp(-max(0, d - rho) / sigma)`` of a k-NN graph.
+
+    With ``skip_self`` an entry pointing at its own row gets weight 0.
+    Returns ``(rows, cols, weights)`` for a COO matrix.
+    """
+    n, k = indices.shape
+    rows = np.empty(n * k, np.int32)
+    cols = np.empty(n * k, np.int32)
+    weights = np.empty(n * k, np.float32)
+    for i in numba.prange(n):
+        for j in range(k):
+            e = i * k + j
+            rows[e] = i
+            cols[e] = indices[i, j]
+            if indices[i, j] < 0 or (skip_self and indices[i, j] == i):
+                weights[e] = 0.0
+            elif distances[i, j] - rhos[i] <= 0.0 or sigmas[i] == 0.0:
+                weights[e] = 1.0
+            else:
+                weights[e] = np.exp(-((distances[i, j] - rhos[i]) / sigmas[i]))
+            if indices[i, j] < 0:
+                cols[e] = 0
+    return rows, cols, weights
+
+
+def fuzzy_union(directed, set_op_mix_ratio=1.0):
+    """Symmetric fuzzy graph ``mix*(A + A^T - A*A^T) + (1 - mix)*(A*A^T)`` as CSR float32."""
+    transposed = directed.T.tocsr()
+    product = directed.multiply(transposed)
+    graph = (
+        set_op_mix_ratio * (directed + transposed - product)
+        + (1.0 - set_op_mix_ratio) * product
+    )
+    graph = scipy.sparse.csr_matrix(graph, dtype=np.float32)
+    graph.eliminate_zeros()
+    graph.sort_indices()
+    return graph
+
+
+def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
+                         local_connectivity):
+    """The fuzzy graph of training points from their k-NN (self in column 0).
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix (n, n), float32
+        Symmetric membership strengths.
+    sigmas, rhos : ndarray (n,), float32
+    """
+    n = knn_indices.shape[0]
+    sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), float(local_connectivity))
+    rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, True)
+    directed = scipy.sparse.csr_matrix((weights, (rows, cols)), shape=(n, n))
+    directed.eliminate_zeros()
+    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+
+
+def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_train):
+    """Memberships of new points to their training neighbours (one row per new point).
+
+    As in fitting, but a new point is not among its own neighbours, so the connectivity it
+    must reach through them is one less.
+    """
+    adjusted = max(0.0, float(local_connectivity) - 1.0)
+    sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), adjusted)
+    rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, False)
+    graph = scipy.sparse.csr_matrix(
+        (weights, (rows, cols)), shape=(knn_indices.shape[0], n_train), dtype=np.float32
+    )
+    return graph

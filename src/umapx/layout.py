@@ -1,0 +1,223 @@
+"""Stochastic gradient descent of the embedding (the layout stage).
+
+Each edge (i, j) of the fuzzy graph is sampled in proportion to its weight: every
+``epochs_per_sample = max_weight / weight`` epochs it attracts i towards j with the gradient of
+``log(1 / (1 + a d^(2b)))``, and each of its samples is followed by ``negative_sample_rate``
+repulsions of i from uniformly drawn points (gradient of ``log(1 - 1 / (1 + a d^(2b)))``, times
+``repulsion_strength``). Gradient coordinates are clipped to [-4, 4] and the learning rate decays
+linearly to zero.
+
+Determinism with threads: within an epoch every vertex is updated by one thread from the
+positions all vertices had at the start of the epoch (double buffering), and every random draw
+is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread count.
+A vertex's own updates within an epoch apply one after another. The graph holds both directions
+of every edge and only the head of an edge moves, so each attraction is applied with weight 2 to
+keep the attraction/repulsion balance of the classic formulation, where an edge moves both its
+ends.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._jit import kernel
+from ._rng import draw_index, stream_key
+
+_CLIP = 4.0
+
+
+@kernel(inline="always")
+def _clip(value):
+    if value > _CLIP:
+        return _CLIP
+    if value < -_CLIP:
+        return -_CLIP
+    return value
+
+
+@kernel(inline="always")
+def attractive_coefficient(dist_sq, a, b):
+    """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y."""
+    return -2.0 * a * b * dist_sq ** (b - 1.0) / (a * dist_sq**b + 1.0)
+
+
+@kernel(inline="always")
+def repulsive_coefficient(dist_sq, a, b, gamma):
+    """c such that c * (y - other) is gamma times the gradient of log(1 - 1 / (1 + a d^(2b))).
+
+    As in the reference implementation, 0.001 is added to d^2 to bound the step of very close
+    pairs.
+    """
+    return 2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq**b + 1.0))
+
+
+@kernel(inline="always")
+def _squared_distance(y, other):
+    dist_sq = 0.0
+    for d in range(y.shape[0]):
+        diff = y[d] - other[d]
+        dist_sq += diff * diff
+    return dist_sq
+
+
+@kernel(inline="always")
+def _attract(y, other, a, b, scale, alpha):
+    """Move ``y`` (in place) along the attractive gradient towards ``other``."""
+    dist_sq = _squared_distance(y, other)
+    if dist_sq > 0.0:
+        coeff = attractive_coefficient(dist_sq, a, b)
+        for d in range(y.shape[0]):
+            y[d] += scale * alpha * _clip(coeff * (y[d] - other[d]))
+
+
+@kernel(inline="always")
+def _repel(y, other, a, b, gamma, alpha):
+    """Move ``y`` (in place) along the repulsive gradient away from ``other``."""
+    dist_sq = _squared_distance(y, other)
+    if dist_sq > 0.0:
+        coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+        for d in range(y.shape[0]):
+            y[d] += alpha * _clip(coeff * (y[d] - other[d]))
+
+
+@kernel(parallel=True)
+def _fit_epoch(current, updated, indptr, indices, epochs_per_sample, next_sample,
+               epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, seed):
+    """One epoch over all vertices: read ``current``, write ``updated``."""
+    n = current.shape[0]
+    for i in numba.prange(n):
+        y = updated[i]
+        y[:] = current[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if next_sample[e] > epoch:
+                continue
+            _attract(y, current[indices[e]], a, b, 2.0, alpha)
+            next_sample[e] += epochs_per_sample[e]
+            n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+            key = stream_key(stream_key(seed, e), epoch)
+            for draw in range(n_negative):
+                k = draw_index(key, draw, n)
+                if k != i:
+                    _repel(y, current[k], a, b, gamma, alpha)
+            next_negative[e] += n_negative * epochs_per_negative[e]
+
+
+@kernel(parallel=True)
+def _transform_epoch(head, tail, indptr, indices, epochs_per_sample, next_sample,
+                     epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, row_keys):
+    """One epoch moving new points (``head``, in place) against the fixed ``tail``."""
+    n_tail = tail.shape[0]
+    for i in numba.prange(head.shape[0]):
+        y = head[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if next_sample[e] > epoch:
+                continue
+            _attract(y, tail[indices[e]], a, b, 1.0, alpha)
+            next_sample[e] += epochs_per_sample[e]
+            n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+            key = stream_key(stream_key(row_keys[i], e - indptr[i]), epoch)
+            for draw in range(n_negative):
+                _repel(y, tail[draw_index(key, draw, n_tail)], a, b, gamma, alpha)
+            next_negative[e] += n_negative * epochs_per_negative[e]
+
+
+def epochs_per_sample(weights, n_epochs, reference=None):
+    """Epochs between two samples of each edge: ``reference / weight`` (``-1``: never).
+
+    ``reference`` defaults to the largest weight, so the strongest edge is sampled every epoch.
+    """
+    reference = weights.max() if reference is None else reference
+    result = np.full(weights.shape[0], -1.0, dtype=np.float64)
+    n_samples = n_epochs * (weights / reference)
+    positive = n_samples > 0
+    result[positive] = float(n_epochs) / n_samples[positive]
+    return result
+
+
+def prune_weak_edges(graph, n_epochs, reference=None):
+    """Drop edges too weak to be sampled even once in ``n_epochs`` (returns a new CSR)."""
+    graph = graph.tocsr(copy=True)
+    reference = graph.data.max() if reference is None else reference
+    graph.data[graph.data < reference / float(n_epochs)] = 0.0
+    graph.eliminate_zeros()
+    return graph
+
+
+def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
+    eps = epochs_per_sample(graph.data, n_epochs, reference)
+    eps_negative = eps / negative_sample_rate
+    return eps, eps.copy(), eps_negative, eps_negative.copy()
+
+
+def normalise_layout(embedding):
+    """Rescale each coordinate into [0, 10] (the starting box of the optimisation)."""
+    embedding = np.asarray(embedding, dtype=np.float64)
+    low = embedding.min(axis=0)
+    span = embedding.max(axis=0) - low
+    span[span == 0] = 1.0
+    return np.ascontiguousarray(10.0 * (embedding - low) / span, dtype=np.float32)
+
+
+def optimize_layout(embedding, graph, n_epochs, a, b, repulsion_strength, learning_rate,
+                    negative_sample_rate, seed, progress=None):
+    """Optimise the embedding of a fitted graph.
+
+    Parameters
+    ----------
+    embedding : ndarray (n, dim), float32
+        Initial positions (not modified).
+    graph : scipy.sparse.csr_matrix (n, n)
+        Symmetric fuzzy graph, weak edges already pruned.
+    n_epochs : int
+    a, b : float
+        Similarity curve parameters.
+    repulsion_strength, learning_rate : float
+    negative_sample_rate : float
+    seed : int
+        Seed of the negative sampling streams.
+    progress : callable or None
+        Called with the epoch number after every epoch.
+
+    Returns
+    -------
+    ndarray (n, dim), float32
+    """
+    graph = graph.tocsr()
+    indptr = graph.indptr.astype(np.int64)
+    indices = graph.indices.astype(np.int32)
+    eps, next_sample, eps_negative, next_negative = _schedule(graph, n_epochs,
+                                                              negative_sample_rate)
+    current = np.array(embedding, dtype=np.float32, order="C", copy=True)
+    updated = np.empty_like(current)
+    for epoch in range(n_epochs):
+        alpha = learning_rate * (1.0 - epoch / n_epochs)
+        _fit_epoch(current, updated, indptr, indices, eps, next_sample, eps_negative,
+                   next_negative, a, b, repulsion_strength, alpha, epoch, seed)
+        current, updated = updated, current
+        if progress is not None:
+            progress(epoch + 1)
+    return current
+
+
+def optimize_transform(head, tail, graph, n_epochs, a, b, repulsion_strength, learning_rate,
+                       negative_sample_rate, row_keys):
+    """Optimise new points ``head`` against the fixed training embedding ``tail``.
+
+    ``graph`` has one row per new point (memberships to training points, weak edges pruned).
+    Edge sampling is relative to weight 1 (the largest possible membership), so a row's result
+    does not depend on the other rows of the call. ``row_keys`` seed each row's random stream.
+    """
+    graph = graph.tocsr()
+    indptr = graph.indptr.astype(np.int64)
+    indices = graph.indices.astype(np.int32)
+    eps, next_sample, eps_negative, next_negative = _schedule(
+        graph, n_epochs, negative_sample_rate, reference=1.0
+    )
+    head = np.array(head, dtype=np.float32, order="C", copy=True)
+    tail = np.ascontiguousarray(tail, dtype=np.float32)
+    for epoch in range(n_epochs):
+        alpha = learning_rate * (1.0 - epoch / n_epochs)
+        _transform_epoch(head, tail, indptr, indices, eps, next_sample, eps_negative,
+                         next_negative, a, b, repulsion_strength, alpha, epoch, row_keys)
+    return head

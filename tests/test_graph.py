@@ -1,0 +1,82 @@
+"""Local scales, membership strengths, symmetrisation, and the a/b curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from umapx.curve import find_ab_params, similarity
+from umapx.graph import fuzzy_simplicial_set, fuzzy_union, smooth_knn_dist
+from umapx.knn import NeighborIndex
+from umapx.metrics import resolve_metric
+
+
+@pytest.fixture(scope="module")
+def knn(digits):
+    data = digits[0][:500]
+    _, indices, dists = NeighborIndex.build(data, 15, resolve_metric("euclidean"), method="exact")
+    return indices, dists
+
+
+def test_local_scales_reach_log2_k(knn):
+    _, dists = knn
+    sigmas, rhos = smooth_knn_dist(dists, 15.0, 1.0)
+    assert np.all(sigmas > 0)
+    np.testing.assert_allclose(rhos, dists[:, 1])  # nearest non-identical neighbour
+    totals = np.exp(-np.maximum(dists[:, 1:] - rhos[:, None], 0) / sigmas[:, None]).sum(axis=1)
+    np.testing.assert_allclose(totals, np.log2(15), rtol=1e-4)
+
+
+def test_fractional_local_connectivity_interpolates(knn):
+    _, dists = knn
+    _, rhos = smooth_knn_dist(dists, 15.0, 1.5)
+    np.testing.assert_allclose(rhos, 0.5 * (dists[:, 1] + dists[:, 2]), rtol=1e-5)
+
+
+def test_duplicates_get_a_positive_scale():
+    dists = np.zeros((4, 5), np.float32)
+    dists[0] = [0, 0, 0, 1, 2]
+    sigmas, rhos = smooth_knn_dist(dists, 5.0, 1.0)
+    assert np.all(sigmas > 0) and np.all(np.isfinite(sigmas))
+
+
+def test_membership_and_symmetrisation(knn):
+    indices, dists = knn
+    n = indices.shape[0]
+    graph, sigmas, rhos = fuzzy_simplicial_set(indices, dists, 15, 1.0, 1.0)
+    # Directed memberships by hand.
+    directed = np.zeros((n, n))
+    for i in range(n):
+        for j, d in zip(indices[i, 1:], dists[i, 1:]):
+            directed[i, j] = np.exp(-max(0.0, d - rhos[i]) / sigmas[i])
+    union = directed + directed.T - directed * directed.T
+    np.testing.assert_allclose(graph.toarray(), union, rtol=1e-5, atol=1e-6)
+    assert abs(graph - graph.T).max() == 0
+    assert graph.diagonal().max() == 0
+    # Every point is fully connected to its nearest neighbour.
+    assert np.allclose(directed[np.arange(n), indices[:, 1]], 1.0)
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.3, 1.0])
+def test_fuzzy_union_formula(mix):
+    rng = np.random.RandomState(0)
+    dense = rng.rand(6, 6) * (rng.rand(6, 6) > 0.5)
+    np.fill_diagonal(dense, 0)
+    result = fuzzy_union(scipy.sparse.csr_matrix(dense), mix).toarray()
+    expected = mix * (dense + dense.T - dense * dense.T) + (1 - mix) * dense * dense.T
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+
+
+def test_default_curve_parameters():
+    a, b = find_ab_params(1.0, 0.1)
+    assert a == pytest.approx(1.577, abs=0.01)
+    assert b == pytest.approx(0.895, abs=0.01)
+
+
+@pytest.mark.parametrize("spread, min_dist", [(1.0, 0.0), (1.0, 0.5), (2.0, 0.3), (0.5, 0.1)])
+def test_curve_follows_its_target(spread, min_dist):
+    a, b = find_ab_params(spread, min_dist)
+    d = np.linspace(0, 3 * spread, 300)
+    target = np.where(d < min_dist, 1.0, np.exp(-(d - min_dist) / spread))
+    assert np.sqrt(np.mean((similarity(d, a, b) - target) ** 2)) < 0.06

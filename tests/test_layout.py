@@ -1,0 +1,105 @@
+"""Layout kernels: gradients against finite differences, schedule, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from umapx._jit import numba_threads
+from umapx.curve import find_ab_params
+from umapx.layout import (
+    attractive_coefficient,
+    epochs_per_sample,
+    normalise_layout,
+    optimize_layout,
+    prune_weak_edges,
+    repulsive_coefficient,
+)
+
+A, B = find_ab_params(1.0, 0.1)
+
+
+def _numeric_gradient(f, y, step=1e-6):
+    grad = np.empty_like(y)
+    for i in range(len(y)):
+        up, down = y.copy(), y.copy()
+        up[i] += step
+        down[i] -= step
+        grad[i] = (f(up) - f(down)) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_attractive_gradient_matches_finite_differences(seed):
+    rng = np.random.RandomState(seed)
+    y, other = rng.normal(size=2), rng.normal(size=2)
+
+    def log_similarity(point):
+        return -np.log1p(A * np.sum((point - other) ** 2) ** B)
+
+    analytic = attractive_coefficient(np.sum((y - other) ** 2), A, B) * (y - other)
+    np.testing.assert_allclose(analytic, _numeric_gradient(log_similarity, y), rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_repulsive_gradient_matches_finite_differences(seed):
+    rng = np.random.RandomState(seed)
+    y, other = rng.normal(size=3) * 3, rng.normal(size=3) * 3
+
+    def log_dissimilarity(point):
+        d2 = np.sum((point - other) ** 2)
+        return np.log(1.0 - 1.0 / (1.0 + A * d2**B))
+
+    d2 = np.sum((y - other) ** 2)
+    analytic = repulsive_coefficient(d2, A, B, 1.0) * (y - other)
+    # The kernel adds 0.001 to d^2 for stability; undo it for the comparison.
+    analytic *= (0.001 + d2) / d2
+    np.testing.assert_allclose(analytic, _numeric_gradient(log_dissimilarity, y), rtol=1e-5)
+
+
+def test_epochs_per_sample_is_proportional_to_weight():
+    weights = np.array([1.0, 0.5, 0.25, 0.0])
+    result = epochs_per_sample(weights, 200)
+    np.testing.assert_allclose(result, [1.0, 2.0, 4.0, -1.0])
+
+
+def test_weak_edges_are_pruned():
+    graph = scipy.sparse.csr_matrix(np.array([[0, 1.0, 0.001], [1.0, 0, 0.5], [0.001, 0.5, 0]]))
+    pruned = prune_weak_edges(graph, 200)
+    assert pruned.nnz == 4 and pruned[0, 2] == 0
+
+
+def test_normalised_layout_fills_the_box():
+    layout = normalise_layout(np.array([[0.0, 5.0], [2.0, 5.0], [1.0, 5.0]]))
+    assert layout.dtype == np.float32
+    np.testing.assert_allclose(layout[:, 0], [0, 10, 5])
+    assert np.all(layout[:, 1] == 0)  # a constant coordinate does not divide by zero
+
+
+def _ring_graph(n):
+    rows = np.arange(n)
+    graph = scipy.sparse.coo_matrix((np.ones(n), (rows, (rows + 1) % n)), shape=(n, n))
+    return (graph + graph.T).tocsr()
+
+
+def test_layout_is_identical_across_thread_counts():
+    graph = _ring_graph(200)
+    start = normalise_layout(np.random.RandomState(0).rand(200, 2))
+    results = []
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            results.append(optimize_layout(start, graph, 50, A, B, 1.0, 1.0, 5, seed=7))
+    assert np.array_equal(results[0], results[1])
+    assert np.all(np.isfinite(results[0]))
+    assert not np.array_equal(results[0], start)
+
+
+def test_layout_pulls_neighbours_together():
+    graph = _ring_graph(100)
+    start = normalise_layout(np.random.RandomState(1).rand(100, 2))
+    result = optimize_layout(start, graph, 200, A, B, 1.0, 1.0, 5, seed=1)
+    neighbour = np.linalg.norm(result - np.roll(result, 1, axis=0), axis=1).mean()
+    random_pair = np.linalg.norm(result - result[np.random.RandomState(2).permutation(100)],
+                                 axis=1).mean()
+    assert neighbour < 0.25 * random_pair
