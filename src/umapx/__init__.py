@@ -1,0 +1,29 @@
+"""umapx: fast, reproducible UMAP with a trustworthy inverse transform.
+
+``import umapx as umap`` runs code written for umap-learn::
+
+    import umapx as umap
+    mapper = umap.UMAP(random_state=42).fit(data)
+    generated = mapper.inverse_transform(points)
+
+Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .estimator import UMAP
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'umapx' has no attribute {name!r}")
+
+
+__all__ = ["UMAP", "__version__"]

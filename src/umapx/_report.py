@@ -1,0 +1,87 @@
+"""Verbose reporting: stage timings and a progress bar, written to stderr.
+
+Silent unless asked; the timings are always recorded (the estimator keeps them in
+``timings_``), so benchmarks can print them without turning on verbose output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+
+class Report:
+    """Times pipeline stages and, when ``verbose``, prints them as they happen.
+
+    Parameters
+    ----------
+    verbose : bool
+    name : str
+        Prefix of every line.
+    stream : file-like or None
+        Where to write (stderr by default).
+    """
+
+    def __init__(self, verbose, name="umapx", stream=None):
+        self.verbose = bool(verbose)
+        self.name = name
+        self.stream = stream if stream is not None else sys.stderr
+        self.timings = {}
+
+    def log(self, message):
+        if self.verbose:
+            print(f"[{self.name}] {message}", file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def stage(self, name):
+        """Time the enclosed block as stage ``name``."""
+        self.log(f"{name} ...")
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        self.log(f"{name} done in {elapsed:.2f} s")
+
+    def progress(self, total, unit):
+        """A callable ``update(done)`` drawing a progress bar over ``total`` ``unit``."""
+        if not self.verbose or total <= 0:
+            return None
+        return _ProgressBar(total, unit, self.name, self.stream)
+
+
+class _ProgressBar:
+    _WIDTH = 30
+
+    def __init__(self, total, unit, name, stream):
+        self.total = total
+        self.unit = unit
+        self.name = name
+        self.stream = stream
+        self.start = time.perf_counter()
+        self.last_draw = -1.0
+        self.interactive = getattr(stream, "isatty", lambda: False)()
+        self.last_decile = -1
+
+    def __call__(self, done):
+        now = time.perf_counter()
+        finished = done >= self.total
+        if self.interactive:
+            if not finished and now - self.last_draw < 0.1:
+                return
+        else:  # logs: one line per tenth
+            decile = (10 * done) // self.total
+            if decile == self.last_decile and not finished:
+                return
+            self.last_decile = decile
+        self.last_draw = now
+        elapsed = now - self.start
+        fraction = done / self.total
+        remaining = elapsed / fraction - elapsed if fraction > 0 else 0.0
+        filled = int(self._WIDTH * fraction)
+        bar = "#" * filled + "-" * (self._WIDTH - filled)
+        line = (f"[{self.name}] |{bar}| {done}/{self.total} {self.unit} "
+                f"[{elapsed:5.1f}s elapsed, {remaining:5.1f}s left]")
+        end = "\n" if finished or not self.interactive else ""
+        prefix = "\r" if self.interactive else ""
+        print(prefix + line, end=end, file=self.stream, flush=True)

@@ -1,0 +1,201 @@
+"""Parameter and input validation for the estimator, in one place.
+
+``validate_parameters`` checks every constructor parameter against the table ``PARAMETERS`` and
+returns the resolved settings (metric object, epochs, curve parameters...) without touching the
+estimator's own attributes: a fitted estimator still reports exactly what the user passed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
+
+from .curve import find_ab_params
+from .init import INIT_METHODS
+from .knn import KNN_METHODS
+from .metrics import Metric, resolve_metric
+
+
+@dataclass(frozen=True)
+class _Number:
+    """A real (or integral) number in a range; ``None`` allowed when ``optional``."""
+
+    low: float = -np.inf
+    high: float = np.inf
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    integral: bool = False
+    optional: bool = False
+
+    def check(self, name, value):
+        if value is None and self.optional:
+            return
+        kind = numbers.Integral if self.integral else numbers.Real
+        if isinstance(value, (bool, np.bool_)) and name == "verbose":
+            return
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+            what = "an integer" if self.integral else "a number"
+            none = " or None" if self.optional else ""
+            raise ValueError(f"{name} must be {what}{none}, got {value!r}")
+        too_low = value < self.low or (value == self.low and not self.low_inclusive)
+        too_high = value > self.high or (value == self.high and not self.high_inclusive)
+        if too_low or too_high or not np.isfinite(value):
+            low = ("[" if self.low_inclusive else "(") + f"{self.low:g}"
+            high = f"{self.high:g}" + ("]" if self.high_inclusive else ")")
+            raise ValueError(f"{name} must be in {low}, {high}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Boolean:
+    def check(self, name, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Choice:
+    choices: tuple
+    allow_array: bool = False
+
+    def check(self, name, value):
+        if self.allow_array and not isinstance(value, str):
+            return  # checked against the data in ``resolve_init``
+        if value not in self.choices:
+            extra = " or an array of shape (n_samples, n_components)" if self.allow_array else ""
+            raise ValueError(f"{name} must be one of {self.choices}{extra}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Anything:
+    def check(self, name, value):
+        pass
+
+
+PARAMETERS = {
+    "n_neighbors": _Number(low=2, integral=True),
+    "n_components": _Number(low=1, integral=True),
+    "metric": _Anything(),  # resolved by ``resolve_metric``
+    "metric_kwds": _Anything(),
+    "n_epochs": _Number(low=0, integral=True, optional=True),
+    "learning_rate": _Number(low=0, low_inclusive=False),
+    "init": _Choice(INIT_METHODS, allow_array=True),
+    "min_dist": _Number(low=0),
+    "spread": _Number(low=0, low_inclusive=False),
+    "low_memory": _Boolean(),
+    "set_op_mix_ratio": _Number(low=0, high=1),
+    "local_connectivity": _Number(low=0, low_inclusive=False),
+    "repulsion_strength": _Number(low=0),
+    "negative_sample_rate": _Number(low=0, integral=True),
+    "a": _Number(low=0, low_inclusive=False, optional=True),
+    "b": _Number(low=0, low_inclusive=False, optional=True),
+    "random_state": _Anything(),  # checked by sklearn's check_random_state
+    "transform_seed": _Number(low=0, integral=True),
+    "n_jobs": _Number(integral=True, optional=True),
+    "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
+    "knn_method": _Choice(KNN_METHODS),
+    "force_approximation_algorithm": _Boolean(),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Parameters resolved for one fit (the estimator's attributes are left as given)."""
+
+    metric: Metric
+    a: float
+    b: float
+    knn_method: str
+
+
+def validate_parameters(estimator):
+    """Check every parameter of ``estimator``; return the resolved :class:`Settings`."""
+    params = estimator.get_params(deep=False)
+    for name, rule in PARAMETERS.items():
+        rule.check(name, params[name])
+    if params["n_jobs"] == 0:
+        raise ValueError("n_jobs must be a non-zero integer (-1 for all CPUs) or None, got 0")
+    if params["metric_kwds"] is not None and not isinstance(params["metric_kwds"], dict):
+        raise ValueError(f"metric_kwds must be a dict or None, got {params['metric_kwds']!r}")
+    if params["min_dist"] > params["spread"]:
+        raise ValueError(
+            f"min_dist ({params['min_dist']}) must be less than or equal to spread "
+            f"({params['spread']})"
+        )
+    if (params["a"] is None) != (params["b"] is None):
+        raise ValueError("a and b must be given together (or both left as None)")
+    try:
+        check_random_state(params["random_state"])
+    except ValueError:
+        raise ValueError(
+            "random_state must be None, an integer or a numpy RandomState, got "
+            f"{params['random_state']!r}"
+        ) from None
+    metric = resolve_metric(params["metric"], params["metric_kwds"])
+    if params["a"] is None:
+        a, b = find_ab_params(params["spread"], params["min_dist"])
+    else:
+        a, b = float(params["a"]), float(params["b"])
+    knn_method = params["knn_method"]
+    if params["force_approximation_algorithm"] and knn_method == "auto":
+        knn_method = "nndescent"
+    return Settings(metric=metric, a=a, b=b, knn_method=knn_method)
+
+
+def check_fit_data(estimator, X):
+    """Validate training data: a finite, numeric, dense 2-d array with enough samples."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
+            "fits in memory"
+        )
+    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
+                      reset=True)
+    n_samples = X.shape[0]
+    if n_samples <= estimator.n_neighbors:
+        raise ValueError(
+            f"n_samples={n_samples} must be greater than n_neighbors={estimator.n_neighbors}: "
+            f"use at most n_neighbors={n_samples - 1}, or more samples"
+        )
+    return X
+
+
+def check_new_data(estimator, X):
+    """Validate data passed to transform: same checks, and the training number of features."""
+    if scipy.sparse.issparse(X):
+        raise TypeError("umapx does not accept sparse input yet; pass a dense array")
+    return validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
+                         ensure_min_samples=1)
+
+
+def check_embedding_points(estimator, Y):
+    """Validate points of the embedding space (inverse_transform input)."""
+    from sklearn.utils import check_array
+
+    Y = check_array(Y, dtype=np.float64, order="C", ensure_min_samples=1,
+                    input_name="embedding points")
+    if Y.shape[1] != estimator.n_components:
+        raise ValueError(
+            f"embedding points have {Y.shape[1]} coordinates, but this UMAP embeds into "
+            f"n_components={estimator.n_components} dimensions"
+        )
+    return Y
+
+
+def resolve_init(init, n_samples, n_components):
+    """Validate an array ``init`` against the data; pass strings through."""
+    if isinstance(init, str):
+        return init
+    array = np.asarray(init)
+    if array.shape != (n_samples, n_components):
+        raise ValueError(
+            f"init array must have shape (n_samples, n_components) = ({n_samples}, "
+            f"{n_components}), got {array.shape}"
+        )
+    if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
+        raise ValueError("init array must be numeric and finite")
+    return array.astype(np.float64)

@@ -1,0 +1,345 @@
+"""The UMAP estimator: parameters, validation, and fit/transform as a list of stage calls."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from . import _validation
+from ._jit import numba_threads
+from ._report import Report
+from ._rng import row_keys, seed_from
+from .graph import fuzzy_simplicial_set, transform_graph
+from .init import initial_layout
+from .knn import NeighborIndex
+from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
+
+
+class UMAP(TransformerMixin, BaseEstimator):
+    """Uniform Manifold Approximation and Projection.
+
+    Finds a low-dimensional embedding of the data that keeps its fuzzy topological structure
+    (McInnes, Healy & Melville, 2018). Parameters, methods and fitted attributes follow
+    umap-learn, so ``import umapx as umap`` runs code written for it; results are reproducible
+    (the same ``random_state`` gives bit-identical output whatever ``n_jobs`` is) and
+    parallelism stays on when seeded.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=15
+        Size of the local neighbourhood (the point itself included): larger values favour
+        global structure, smaller values local detail. At least 2.
+    n_components : int, default=2
+        Dimension of the embedding.
+    metric : str or numba function, default="euclidean"
+        Distance of the input space; see :mod:`umapx.metrics` for the list and for which have
+        a gradient. A user function must be compiled with ``numba.njit`` and take two 1-d
+        float32 arrays.
+    metric_kwds : dict or None, default=None
+        Arguments of the metric (``{"p": 3}`` for minkowski).
+    n_epochs : int or None, default=None
+        Epochs of the layout optimisation; ``None`` means 500 for up to 10,000 samples and
+        200 above. 0 returns the initialisation.
+    learning_rate : float, default=1.0
+        Initial learning rate of the layout optimisation.
+    init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components)
+        Initial embedding.
+    min_dist : float, default=0.1
+        Minimum distance between embedded points (how tightly they may pack).
+    spread : float, default=1.0
+        Scale of the embedded points; with ``min_dist`` it sets ``a`` and ``b``.
+    low_memory : bool, default=True
+        Accepted for compatibility; memory use is already bounded by blocked computation.
+    set_op_mix_ratio : float in [0, 1], default=1.0
+        1 symmetrises the graph by fuzzy union, 0 by fuzzy intersection.
+    local_connectivity : float, default=1.0
+        Number of nearest neighbours assumed fully connected.
+    repulsion_strength : float, default=1.0
+        Weight of the negative samples in the layout.
+    negative_sample_rate : int, default=5
+        Negative samples per positive sample.
+    a, b : float or None, default=None
+        Parameters of the embedding similarity ``1 / (1 + a d^(2b))``; fitted from
+        ``min_dist`` and ``spread`` when None.
+    random_state : int, RandomState or None, default=None
+        Seed of every random choice. With an int the result is bit-identical across runs and
+        thread counts.
+    transform_seed : int, default=42
+        Seed of :meth:`transform`'s random choices.
+    n_jobs : int or None, default=-1
+        Threads for the numba kernels (-1: all CPUs). Does not change results.
+    verbose : bool, default=False
+        Print each stage with its time, and a progress bar over the layout epochs, to stderr.
+    knn_method : {"auto", "exact", "nndescent"}, default="auto"
+        Nearest-neighbour search: exact below 8,192 samples, NN-descent above.
+    force_approximation_algorithm : bool, default=False
+        umap-learn's switch for NN-descent on small data (same as ``knn_method="nndescent"``).
+
+    Attributes
+    ----------
+    embedding_ : ndarray of shape (n_samples, n_components), float32
+        The embedding of the training data.
+    graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
+        The symmetric fuzzy graph of the training data.
+    knn_indices_, knn_dists_ : ndarray of shape (n_samples, n_neighbors)
+        Nearest neighbours of each training point (itself first) and their distances.
+        umap-learn's names ``_knn_indices`` and ``_knn_dists`` also work.
+    sigmas_, rhos_ : ndarray of shape (n_samples,)
+        Local scales (``_sigmas``, ``_rhos`` in umap-learn).
+    a_, b_ : float
+        Curve parameters used (``_a``, ``_b`` in umap-learn).
+    n_features_in_ : int
+        Number of input features.
+    timings_ : dict
+        Seconds spent in each stage of the last fit.
+
+    Examples
+    --------
+    >>> import umapx as umap
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> mapper = umap.UMAP(random_state=42).fit(X)
+    >>> mapper.embedding_.shape
+    (1797, 2)
+    """
+
+    def __init__(
+        self,
+        n_neighbors=15,
+        n_components=2,
+        metric="euclidean",
+        metric_kwds=None,
+        n_epochs=None,
+        learning_rate=1.0,
+        init="spectral",
+        min_dist=0.1,
+        spread=1.0,
+        low_memory=True,
+        set_op_mix_ratio=1.0,
+        local_connectivity=1.0,
+        repulsion_strength=1.0,
+        negative_sample_rate=5,
+        a=None,
+        b=None,
+        random_state=None,
+        transform_seed=42,
+        n_jobs=-1,
+        verbose=False,
+        knn_method="auto",
+        force_approximation_algorithm=False,
+    ):
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.metric = metric
+        self.metric_kwds = metric_kwds
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.init = init
+        self.min_dist = min_dist
+        self.spread = spread
+        self.low_memory = low_memory
+        self.set_op_mix_ratio = set_op_mix_ratio
+        self.local_connectivity = local_connectivity
+        self.repulsion_strength = repulsion_strength
+        self.negative_sample_rate = negative_sample_rate
+        self.a = a
+        self.b = b
+        self.random_state = random_state
+        self.transform_seed = transform_seed
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.knn_method = knn_method
+        self.force_approximation_algorithm = force_approximation_algorithm
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
+        return tags
+
+    # ------------------------------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------------------------------
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the embedding of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Finite numeric data, more samples than ``n_neighbors``.
+        y : ignored
+            Accepted for scikit-learn compatibility. Supervised UMAP is not implemented: a
+            warning says so when ``y`` is given.
+
+        Returns
+        -------
+        self
+        """
+        settings = _validation.validate_parameters(self)
+        X = _validation.check_fit_data(self, X)
+        if y is not None:
+            import warnings
+
+            warnings.warn(
+                "y is ignored: umapx does not implement supervised UMAP yet, so this embedding "
+                "is unsupervised",
+                UserWarning,
+                stacklevel=2,
+            )
+        init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
+        random_state = check_random_state(self.random_state)
+        knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
+        n_epochs = self._fit_epochs(X.shape[0])
+        report = Report(self.verbose)
+        report.log(f"fitting {X.shape[0]} x {X.shape[1]} data with {self!r}")
+
+        with numba_threads(self.n_jobs):
+            with report.stage("knn"):
+                index, knn_indices, knn_dists = NeighborIndex.build(
+                    X, self.n_neighbors, settings.metric, method=settings.knn_method,
+                    seed=knn_seed, progress=self._knn_progress(report),
+                )
+            with report.stage("graph"):
+                graph, sigmas, rhos = fuzzy_simplicial_set(
+                    knn_indices, knn_dists, self.n_neighbors, self.set_op_mix_ratio,
+                    self.local_connectivity,
+                )
+            with report.stage("init"):
+                start = initial_layout(init, graph, self.n_components, random_state, data=X)
+            with report.stage("layout"):
+                embedding = normalise_layout(start)
+                if n_epochs > 0:
+                    embedding = optimize_layout(
+                        embedding, prune_weak_edges(graph, n_epochs), n_epochs, settings.a,
+                        settings.b, self.repulsion_strength, self.learning_rate,
+                        self.negative_sample_rate, layout_seed,
+                        progress=report.progress(n_epochs, "epochs"),
+                    )
+
+        self.embedding_ = embedding
+        self.graph_ = graph
+        self.knn_indices_ = knn_indices
+        self.knn_dists_ = knn_dists
+        self.sigmas_ = sigmas
+        self.rhos_ = rhos
+        self.a_ = settings.a
+        self.b_ = settings.b
+        self.timings_ = dict(report.timings)
+        self._metric = settings.metric
+        self._index = index
+        self._training_data = X
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit ``X`` and return its embedding (``embedding_``)."""
+        return self.fit(X, y, **fit_params).embedding_
+
+    def _fit_epochs(self, n_samples):
+        if self.n_epochs is not None:
+            return int(self.n_epochs)
+        return 500 if n_samples <= 10_000 else 200
+
+    @staticmethod
+    def _knn_progress(report):
+        if not report.verbose:
+            return None
+        return lambda round_, changed: report.log(
+            f"  NN-descent round {round_}: {changed} neighbour updates"
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Transforming new points
+    # ------------------------------------------------------------------------------------------
+
+    def transform(self, X):
+        """Place new points into the fitted embedding.
+
+        Each new point is connected to its ``n_neighbors`` nearest training points as in
+        fitting, starts at the membership-weighted mean of their embeddings and is optimised
+        against the fixed training embedding. A point equal to a training point gets that
+        point's embedding. A row's result depends only on that row and the model: not on the
+        other rows of the call, the batch size or ``n_jobs``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_new, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_new, n_components), float32
+        """
+        check_is_fitted(self, "embedding_")
+        X = _validation.check_new_data(self, X)
+        n_epochs = self._transform_epochs()
+        with numba_threads(self.n_jobs):
+            indices, dists = self._index.query(X, self.n_neighbors)
+            graph = transform_graph(indices, dists, self.n_neighbors, self.local_connectivity,
+                                    self.embedding_.shape[0])
+            start = _weighted_mean_embedding(graph, self.embedding_)
+            embedding = start
+            if n_epochs > 0:
+                graph = prune_weak_edges(graph, n_epochs, reference=1.0)
+                embedding = optimize_transform(
+                    start, self.embedding_, graph, n_epochs, self.a_, self.b_,
+                    self.repulsion_strength, self.learning_rate, self.negative_sample_rate,
+                    row_keys(self.transform_seed, indices),
+                )
+        duplicates = np.all(X == self._training_data[indices[:, 0]], axis=1)
+        embedding[duplicates] = self.embedding_[indices[duplicates, 0]]
+        return embedding
+
+    def _transform_epochs(self):
+        if self.n_epochs is not None:
+            return int(self.n_epochs) // 3
+        return 100
+
+    # ------------------------------------------------------------------------------------------
+    # umap-learn's names for the fitted state
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def _a(self):
+        return self.a_
+
+    @property
+    def _b(self):
+        return self.b_
+
+    @property
+    def _knn_indices(self):
+        return self.knn_indices_
+
+    @property
+    def _knn_dists(self):
+        return self.knn_dists_
+
+    @property
+    def _sigmas(self):
+        return self.sigmas_
+
+    @property
+    def _rhos(self):
+        return self.rhos_
+
+    @property
+    def _raw_data(self):
+        return self._training_data
+
+    @property
+    def _n_neighbors(self):
+        return self.n_neighbors
+
+
+def _weighted_mean_embedding(graph, embedding):
+    """Each row's membership-weighted mean of the training embedding (plain mean if all 0)."""
+    graph = graph.tocsr()
+    totals = np.asarray(graph.sum(axis=1)).ravel()
+    means = np.asarray(graph @ embedding.astype(np.float64))
+    empty = totals == 0
+    totals[empty] = 1.0
+    means /= totals[:, None]
+    if np.any(empty):
+        means[empty] = embedding.mean(axis=0)
+    return means.astype(np.float32)

@@ -1,0 +1,229 @@
+"""The UMAP estimator: parameters, determinism, transform, quality on digits, conformance."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import umapx
+from umapx import evaluation
+
+
+def test_init_only_stores_parameters():
+    mapper = umapx.UMAP(n_neighbors=7, metric="cosine", random_state=3)
+    assert mapper.get_params()["n_neighbors"] == 7
+    assert not hasattr(mapper, "embedding_")
+    assert clone(mapper).get_params() == mapper.get_params()
+    mapper.set_params(min_dist=0.3)
+    assert mapper.min_dist == 0.3
+
+
+def test_fit_never_changes_the_parameters(blobs):
+    mapper = umapx.UMAP(n_neighbors=10, random_state=0, n_jobs=2, n_epochs=20)
+    before = mapper.get_params()
+    mapper.fit(blobs[0])
+    assert mapper.get_params() == before
+
+
+def test_fitted_attributes(fitted_digits):
+    mapper, data, _ = fitted_digits
+    n = 1500
+    assert mapper.embedding_.shape == (n, 2) and mapper.embedding_.dtype == np.float32
+    assert mapper.graph_.shape == (n, n)
+    assert mapper.knn_indices_.shape == (n, 15) and mapper._knn_indices is mapper.knn_indices_
+    assert np.array_equal(mapper.knn_indices_[:, 0], np.arange(n))
+    assert mapper.knn_dists_.shape == (n, 15)
+    assert mapper.sigmas_.shape == (n,) and mapper._rhos is mapper.rhos_
+    assert mapper._a == pytest.approx(1.577, abs=0.01) and mapper._b == pytest.approx(0.895, abs=0.01)
+    assert mapper.n_features_in_ == 64
+    assert set(mapper.timings_) == {"knn", "graph", "init", "layout"}
+
+
+def test_digits_quality(fitted_digits):
+    """Structure is kept: figures close to umap-learn's on the same split (0.987 / 0.99)."""
+    mapper, data, labels = fitted_digits
+    assert evaluation.trustworthiness(data[:1500], mapper.embedding_) > 0.97
+    assert evaluation.knn_accuracy(mapper.embedding_, labels[:1500]) > 0.95
+    placed = mapper.transform(data[1500:])
+    assert evaluation.transform_accuracy(mapper.embedding_, labels[:1500], placed,
+                                         labels[1500:]) > 0.88
+
+
+def test_same_seed_same_embedding_whatever_n_jobs(digits):
+    data = digits[0][:800]
+    results = [umapx.UMAP(random_state=5, n_jobs=n_jobs, n_epochs=100).fit(data).embedding_
+               for n_jobs in (1, 2, -1)]
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+def test_different_seeds_differ(digits):
+    data = digits[0][:400]
+    first = umapx.UMAP(random_state=1, n_epochs=30).fit_transform(data)
+    second = umapx.UMAP(random_state=2, n_epochs=30).fit_transform(data)
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("init", ["spectral", "pca", "random"])
+def test_init_methods(init, blobs):
+    embedding = umapx.UMAP(init=init, random_state=0, n_epochs=50).fit_transform(blobs[0])
+    assert np.all(np.isfinite(embedding))
+
+
+def test_array_init_is_used(blobs):
+    start = np.random.RandomState(0).rand(300, 2)
+    mapper = umapx.UMAP(init=start, n_epochs=0).fit(blobs[0])
+    # n_epochs=0: the start, scaled into the [0, 10] box.
+    expected = 10 * (start - start.min(0)) / (start.max(0) - start.min(0))
+    np.testing.assert_allclose(mapper.embedding_, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_components", [1, 3])
+def test_other_dimensions(n_components, blobs):
+    embedding = umapx.UMAP(n_components=n_components, random_state=0,
+                           n_epochs=50).fit_transform(blobs[0])
+    assert embedding.shape == (300, n_components)
+
+
+def test_disconnected_components_are_laid_out_apart(blobs):
+    data, labels = blobs
+    mapper = umapx.UMAP(n_neighbors=5, random_state=0).fit(data)
+    import scipy.sparse.csgraph
+
+    n_components, _ = scipy.sparse.csgraph.connected_components(mapper.graph_)
+    assert n_components == 3
+    centres = np.array([mapper.embedding_[labels == c].mean(0) for c in range(3)])
+    spread = max(mapper.embedding_[labels == c].std(0).max() for c in range(3))
+    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)[np.triu_indices(3, 1)]
+    assert gaps.min() > 2 * spread
+
+
+@pytest.mark.parametrize("metric", ["manhattan", "cosine", "correlation", "chebyshev",
+                                    "canberra", "braycurtis", "minkowski"])
+def test_metrics_fit(metric, digits):
+    mapper = umapx.UMAP(metric=metric, random_state=0, n_epochs=50).fit(digits[0][:400])
+    assert np.all(np.isfinite(mapper.embedding_))
+
+
+def test_binary_metrics_fit():
+    binary = (np.random.RandomState(0).rand(200, 30) > 0.7).astype(np.float32)
+    for metric in ("hamming", "jaccard"):
+        assert np.all(np.isfinite(umapx.UMAP(metric=metric, n_epochs=20).fit_transform(binary)))
+
+
+def test_transform_rows_are_independent_of_batch_and_threads(fitted_digits):
+    mapper, data, _ = fitted_digits
+    new = data[1500:]
+    full = mapper.transform(new)
+    assert np.array_equal(mapper.transform(new[37:90]), full[37:90])
+    assert np.array_equal(mapper.transform(new[::-1]), full[::-1])
+    assert np.array_equal(clone(mapper).set_params(n_jobs=1).fit(data[:1500]).transform(new), full)
+
+
+def test_transform_of_training_points_returns_their_embedding(fitted_digits):
+    mapper, data, _ = fitted_digits
+    np.testing.assert_array_equal(mapper.transform(data[:200]), mapper.embedding_[:200])
+
+
+def test_verbose_reports_stages_and_progress(capsys, blobs):
+    umapx.UMAP(verbose=True, n_epochs=20, random_state=0).fit(blobs[0])
+    err = capsys.readouterr().err
+    for stage in ("knn", "graph", "init", "layout"):
+        assert f"{stage} done in" in err
+    assert "20/20 epochs" in err
+
+
+def test_silent_by_default(capsys, blobs):
+    umapx.UMAP(n_epochs=5, random_state=0).fit(blobs[0])
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_y_is_ignored_with_a_warning(blobs):
+    with pytest.warns(UserWarning, match="supervised"):
+        umapx.UMAP(n_epochs=5).fit(*blobs)
+
+
+def test_pickle_round_trip(fitted_digits):
+    mapper, data, _ = fitted_digits
+    restored = pickle.loads(pickle.dumps(mapper))
+    np.testing.assert_array_equal(restored.transform(data[1500:1600]),
+                                  mapper.transform(data[1500:1600]))
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("X, message", [
+    (np.array([[1.0, np.nan]] * 30), "NaN"),
+    (np.array([[1.0, np.inf]] * 30), "infinity"),
+    (np.empty((0, 3)), "0 sample"),
+    (np.ones((1, 4)), "1 sample"),
+    (np.ones((10, 4)), "n_samples=10 must be greater than n_neighbors=15"),
+    (np.ones(40), "Expected 2D array"),
+    (np.array([["a", "b"]] * 30), "could not convert|dtype"),
+])
+def test_bad_training_data(X, message):
+    with pytest.raises(ValueError, match=message):
+        umapx.UMAP().fit(X)
+
+
+def test_sparse_input_is_refused_clearly():
+    import scipy.sparse
+
+    with pytest.raises(TypeError, match="sparse"):
+        umapx.UMAP().fit(scipy.sparse.random(50, 5, format="csr"))
+
+
+def test_transform_checks_its_input(fitted_digits):
+    mapper, data, _ = fitted_digits
+    with pytest.raises(ValueError, match="64 features"):
+        mapper.transform(data[:5, :10])
+    with pytest.raises(ValueError, match="NaN"):
+        mapper.transform(np.full((2, 64), np.nan))
+
+
+def test_unfitted_model_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        umapx.UMAP().transform(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_neighbors": 1}, "n_neighbors"),
+    ({"n_neighbors": 2.5}, "n_neighbors must be an integer"),
+    ({"n_components": 0}, "n_components"),
+    ({"min_dist": -1}, "min_dist"),
+    ({"min_dist": 2.0}, "min_dist .* spread"),
+    ({"spread": 0}, "spread"),
+    ({"learning_rate": 0}, "learning_rate"),
+    ({"set_op_mix_ratio": 1.5}, "set_op_mix_ratio"),
+    ({"n_epochs": -1}, "n_epochs"),
+    ({"init": "magic"}, "init must be one of"),
+    ({"init": np.ones((5, 2))}, "init array must have shape"),
+    ({"metric": "nope"}, "metric='nope'"),
+    ({"a": 1.0}, "a and b"),
+    ({"n_jobs": 0}, "n_jobs"),
+    ({"random_state": "x"}, "random_state"),
+    ({"knn_method": "kd"}, "knn_method"),
+    ({"negative_sample_rate": -2}, "negative_sample_rate"),
+    ({"local_connectivity": 0}, "local_connectivity"),
+    ({"verbose": "x"}, "verbose"),
+    ({"low_memory": "yes"}, "low_memory"),
+])
+def test_bad_parameters_name_the_parameter(params, message, blobs):
+    mapper = umapx.UMAP(**{"n_epochs": 5, **params})
+    with pytest.raises(ValueError, match=message):
+        mapper.fit(blobs[0])
+
+
+# -- scikit-learn conformance -------------------------------------------------------------------
+# n_neighbors=5 because several checks fit 10-15 samples, and umapx refuses (by design, with a
+# clear error) n_samples <= n_neighbors, which the default n_neighbors=15 would hit.
+
+@parametrize_with_checks([umapx.UMAP(n_neighbors=5, n_epochs=20)])
+def test_sklearn_conformance(estimator, check):
+    check(estimator)
