@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
+from . import inverse as _inverse
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -230,6 +231,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         self._metric = settings.metric
         self._index = index
         self._training_data = X
+        self._embedding_index = None  # built on first inverse_transform
         return self
 
     def fit_transform(self, X, y=None, **fit_params):
@@ -289,6 +291,53 @@ class UMAP(TransformerMixin, BaseEstimator):
         duplicates = np.all(X == self._training_data[indices[:, 0]], axis=1)
         embedding[duplicates] = self.embedding_[indices[duplicates, 0]]
         return embedding
+
+    def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False):
+        """Generate input-space samples for points of the embedding.
+
+        Each point becomes the weighted centre (under the input metric) of the training samples
+        embedded nearest to it, weighted by the model's own similarity curve
+        ``1 / (1 + a d^(2b))`` so that the result is continuous in the point; see
+        :mod:`umapx.inverse` for the method. Outside the support of the embedding the samples
+        stay finite and inside the range of the training data, and a warning says how many
+        points lie far outside.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, n_components)
+            Points of the embedding space.
+        n_neighbors : int or None
+            Training samples blended per point (default: the model's ``n_neighbors``).
+            Fewer gives sharper, less averaged samples.
+        return_confidence : bool
+            Also return a per-point confidence in (0, 1]: about 1 among the embedded data,
+            ``exp(-s^2)`` at ``s`` local neighbourhood radii away from it.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_points, n_features), float32
+        confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
+        """
+        check_is_fitted(self, "embedding_")
+        points = _validation.check_embedding_points(self, X)
+        _inverse.check_metric_supports_inverse(self._metric)
+        if n_neighbors is None:
+            n_neighbors = self.n_neighbors
+        _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
+        if self._embedding_index is None:
+            self._embedding_index = _inverse.EmbeddingIndex(self.embedding_, self.n_neighbors)
+            data = self._training_data
+            self._data_range = (data.min(axis=0).astype(np.float64),
+                                data.max(axis=0).astype(np.float64))
+        with numba_threads(self.n_jobs):
+            samples, out_of_support = _inverse.inverse_transform(
+                self._training_data, self._embedding_index, self._metric, self.a_, self.b_,
+                points, n_neighbors, self.n_jobs, self._data_range,
+            )
+        _inverse.warn_if_far_outside(out_of_support)
+        if return_confidence:
+            return samples, _inverse.confidence_from_support(out_of_support)
+        return samples
 
     def _transform_epochs(self):
         if self.n_epochs is not None:

@@ -64,3 +64,138 @@ def transform_accuracy(train_embedding, train_labels, test_embedding, test_label
     """Accuracy on held-out points placed by ``transform`` (classifier fit on training)."""
     classifier = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_embedding, train_labels)
     return float(classifier.score(test_embedding, test_labels))
+
+
+# ------------------------------------------------------------------------------------------------
+# Inverse transform
+# ------------------------------------------------------------------------------------------------
+
+
+def _nearest_distances(queries, reference):
+    from sklearn.neighbors import NearestNeighbors
+
+    finder = NearestNeighbors(n_neighbors=1).fit(np.asarray(reference, np.float32))
+    return finder.kneighbors(np.asarray(queries, np.float32))[0][:, 0]
+
+
+def embedding_spacing(embedding):
+    """Typical nearest-neighbour spacing of an embedding (median distance to the nearest other
+    embedded point): the unit of :func:`round_trip_error`."""
+    from scipy.spatial import cKDTree
+
+    embedding = np.asarray(embedding, np.float64)
+    return float(np.median(cKDTree(embedding).query(embedding, k=2)[0][:, 1]))
+
+
+def reconstruction_mse(original, generated):
+    """Mean squared error between held-out samples and their reconstructions."""
+    return float(np.mean((np.asarray(original, np.float64) - np.asarray(generated, np.float64)) ** 2))
+
+
+def label_preservation(generated, labels, classifier):
+    """Fraction of generated samples that ``classifier`` (trained on real data) assigns the
+    label of the held-out sample they were generated from."""
+    return float(np.mean(classifier.predict(np.asarray(generated, np.float32)) == np.asarray(labels)))
+
+
+def round_trip_error(transform, generated, points, spacing):
+    """Median ``|transform(generated) - points|`` in units of the embedding's ``spacing``."""
+    placed = np.asarray(transform(generated), np.float64)
+    return float(np.median(np.linalg.norm(placed - points, axis=1)) / spacing)
+
+
+def novelty_ratio(generated, held_out, training):
+    """Median distance of generated samples to their nearest training sample, over the same for
+    real held-out samples: ~0 for copies of training samples, >> 1 for blur, ~1 is ideal."""
+    return float(np.median(_nearest_distances(generated, training))
+                 / np.median(_nearest_distances(held_out, training)))
+
+
+def outside_support(inverse_transform, embedding, data, n_rays=20, steps=30, max_factor=10.0,
+                    random_state=0):
+    """How an inverse transform behaves beyond the embedded data, along rays leaving it.
+
+    Rays start at the embedding's centre and head towards random embedded training points, from
+    the embedding's radius out to ``max_factor`` times it. At every position ``y`` the inverse
+    is evaluated at ``y`` and at ``y`` moved by 0.1% of the radius. Reported: whether every
+    output is finite and inside the per-feature range of ``data``, and the largest change
+    caused by such a small move, in units of the median nearest-neighbour distance of the
+    training data (a continuous inverse stays far below 1; one that snaps between arbitrary
+    training samples jumps by about 1 or more).
+
+    Parameters
+    ----------
+    inverse_transform : callable
+        ``points -> samples`` (e.g. ``mapper.inverse_transform``).
+    embedding, data : ndarray
+        Training embedding and training data.
+
+    Returns
+    -------
+    dict with ``finite``, ``in_range``, ``max_jump``.
+    """
+    rng = np.random.RandomState(random_state)
+    embedding = np.asarray(embedding, np.float64)
+    data = np.asarray(data)
+    centre = embedding.mean(axis=0)
+    radius = np.linalg.norm(embedding - centre, axis=1).max()
+    directions = embedding[rng.choice(len(embedding), n_rays, replace=False)] - centre
+    directions /= np.maximum(np.linalg.norm(directions, axis=1, keepdims=True), 1e-12)
+    fractions = np.linspace(1.0, max_factor, steps)
+    points = (centre + directions[:, None, :] * radius * fractions[None, :, None]).reshape(
+        -1, embedding.shape[1])
+    nudges = rng.normal(size=points.shape)
+    nudges *= 1e-3 * radius / np.linalg.norm(nudges, axis=1, keepdims=True)
+    generated = np.asarray(inverse_transform(np.vstack([points, points + nudges])), np.float64)
+    low, high = data.min(axis=0), data.max(axis=0)
+    tolerance = 1e-6 * (np.abs(high) + 1.0)
+    jumps = np.linalg.norm(generated[: len(points)] - generated[len(points):], axis=1)
+    return {
+        "finite": bool(np.all(np.isfinite(generated))),
+        "in_range": bool(np.all((generated >= low - tolerance) & (generated <= high + tolerance))),
+        "max_jump": float(jumps.max() / _typical_spacing(data, rng)),
+    }
+
+
+def _typical_spacing(data, rng, size=2000):
+    """Median distance of a data sample to its nearest other sample."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rows = rng.choice(len(data), min(size, len(data)), replace=False)
+    finder = NearestNeighbors(n_neighbors=2).fit(np.asarray(data, np.float32))
+    return float(np.median(finder.kneighbors(np.asarray(data, np.float32)[rows])[0][:, 1]))
+
+
+def inverse_quality(transform, inverse_transform, train_data, train_labels, train_embedding,
+                    test_data, test_labels, classifier=None):
+    """All inverse measures on held-out samples (never used in fit).
+
+    ``points = transform(test_data)`` and ``generated = inverse_transform(points)``.
+
+    Parameters
+    ----------
+    transform, inverse_transform : callable
+        The model's methods (any library's).
+    train_data, train_labels, train_embedding : ndarray
+        The data the model was fitted on, its labels and its embedding.
+    test_data, test_labels : ndarray
+        Held-out samples.
+    classifier : fitted classifier or None
+        Judge of label preservation; default a 10-NN classifier on ``train_data``.
+
+    Returns
+    -------
+    dict with ``mse``, ``label_preservation``, ``round_trip``, ``novelty``.
+    """
+    if classifier is None:
+        classifier = KNeighborsClassifier(n_neighbors=10).fit(
+            np.asarray(train_data, np.float32), train_labels)
+    points = np.asarray(transform(test_data), np.float64)
+    generated = inverse_transform(points)
+    return {
+        "mse": reconstruction_mse(test_data, generated),
+        "label_preservation": label_preservation(generated, test_labels, classifier),
+        "round_trip": round_trip_error(transform, generated, points,
+                                       embedding_spacing(train_embedding)),
+        "novelty": novelty_ratio(generated, test_data, train_data),
+    }
