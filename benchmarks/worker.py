@@ -1,0 +1,178 @@
+"""One measurement in a fresh process; prints one JSON object on its last line of stdout.
+
+    python -m benchmarks.worker TASK LIBRARY DATASET [options]
+
+TASK is ``fit`` (fit / transform speed and forward quality), ``inverse`` (inverse_transform
+speed and quality), ``memory`` (peak RSS of one fit) or ``start`` (import + first fit on digits,
+timed from process start). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
+this; it is a separate process so that every library starts equally cold or equally warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+import warnings
+
+START = time.perf_counter()
+
+import numpy as np  # noqa: E402
+
+
+def _import(library):
+    began = time.perf_counter()
+    if library == "umapx":
+        import umapx as module
+    elif library == "umap-learn":
+        import umap as module
+    else:
+        raise SystemExit(f"unknown library {library!r}")
+    return module, time.perf_counter() - began
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _current_rss_mb():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _timed(function, *args, **kwargs):
+    began = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - began
+
+
+def _params(args):
+    params = {"random_state": 42} if args.seeded else {}
+    if args.n_components != 2:
+        params["n_components"] = args.n_components
+    return params
+
+
+def _warm_up(module, library, train, params):
+    """Compile every code path the timed runs take, on a small subset."""
+    subset = train[: min(len(train), 2000)]
+    module.UMAP(**params, n_epochs=5).fit(subset).transform(subset[:50])
+    if len(train) > 8192:  # also the approximate-neighbour path
+        extra = {"force_approximation_algorithm": True}
+        module.UMAP(**params, n_epochs=5, **extra).fit(train[:9000]).transform(subset[:50])
+
+
+def task_fit(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    params = _params(args)
+    if not args.cold:
+        _warm_up(module, library, train, params)
+    times, stages = [], []
+    for _ in range(args.repeats):
+        mapper, seconds = _timed(module.UMAP(**params).fit, train)
+        times.append(seconds)
+        stages.append(getattr(mapper, "timings_", {}))
+    embedding = mapper.embedding_
+    mapper.transform(test[:100])  # warm the transform path
+    transform_times = []
+    for _ in range(args.repeats):
+        placed, seconds = _timed(mapper.transform, test)
+        transform_times.append(seconds)
+    return {
+        "fit_s": times,
+        "fit_median_s": statistics.median(times),
+        "stages_s": {k: statistics.median(s[k] for s in stages) for k in stages[0]},
+        "transform_s": transform_times,
+        "transform_median_s": statistics.median(transform_times),
+        "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
+        "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
+                                                            test_labels),
+        "n_train": len(train),
+        "n_test": len(test),
+    }
+
+
+def task_memory(args, module, library):
+    from benchmarks.datasets import as_float32, load
+
+    train = as_float32(load(args.dataset)[0])[0]
+    baseline = _current_rss_mb()
+    module.UMAP(**_params(args)).fit(train)
+    return {"peak_rss_mb": _peak_rss_mb(), "baseline_rss_mb": baseline}
+
+
+def task_inverse(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    mapper = module.UMAP(**_params(args)).fit(train)
+    held_out = test[: args.queries]
+    points = np.asarray(mapper.transform(held_out), np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, cold_s = _timed(mapper.inverse_transform, points[:5])
+        times = []
+        for _ in range(args.repeats):
+            _, seconds = _timed(mapper.inverse_transform, points[:100])
+            times.append(seconds)
+        quality = evaluation.inverse_quality(
+            mapper.transform, mapper.inverse_transform, train, train_labels, mapper.embedding_,
+            held_out, test_labels[: args.queries],
+        )
+        outside = evaluation.outside_support(mapper.inverse_transform, mapper.embedding_, train,
+                                             n_rays=5, steps=10)
+        result = {"inverse_first5_s": cold_s, "inverse100_s": times,
+                  "inverse100_median_s": statistics.median(times), **quality, **outside}
+        if args.many:
+            many = np.resize(points, (args.many, points.shape[1]))
+            rss_before = _current_rss_mb()
+            _, seconds = _timed(mapper.inverse_transform, many)
+            result.update({f"inverse{args.many}_s": seconds,
+                           f"inverse{args.many}_peak_rss_mb": _peak_rss_mb(),
+                           "rss_before_many_mb": rss_before})
+    return result
+
+
+def task_start(args, module, library):
+    from sklearn.datasets import load_digits
+
+    data = load_digits().data
+    module.UMAP().fit(data)
+    return {"process_to_first_fit_s": time.perf_counter() - START}
+
+
+TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument("library", choices=["umapx", "umap-learn"])
+    parser.add_argument("dataset", nargs="?", default="digits")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeded", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--cold", action="store_true", help="no warm-up fit before timing")
+    parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
+    parser.add_argument("--many", type=int, default=0, help="also time this many queries")
+    parser.add_argument("--n-components", type=int, default=2)
+    args = parser.parse_args(argv)
+    module, import_s = _import(args.library)
+    warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+    result = TASKS[args.task](args, module, args.library)
+    result.update({"task": args.task, "library": args.library, "dataset": args.dataset,
+                   "import_s": import_s, "seeded": args.seeded,
+                   "n_components": args.n_components})
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
