@@ -93,14 +93,14 @@ def test_queries_find_true_neighbours_and_ignore_batching(digits):
     data, _ = digits
     train, test = data[:1400], data[1400:]
     metric = resolve_metric("euclidean")
-    index, _, _ = NeighborIndex.build(train, 10, metric, method="nndescent", seed=0)
-    found, found_d = index.query(test, 10)
+    index, _, _ = NeighborIndex.build(train, 15, metric, method="nndescent", seed=0)
+    found, found_d = index.query(test, 15)
     exact_index = NeighborIndex(metric, train, "exact")
-    truth, truth_d = exact_index.query(test, 10)
+    truth, truth_d = exact_index.query(test, 15)
     assert _recall(found, truth) >= 0.95
-    part, part_d = index.query(test[50:120], 10)
+    part, part_d = index.query(test[50:120], 15)
     assert np.array_equal(part, found[50:120]) and np.array_equal(part_d, found_d[50:120])
-    expected = np.sort(cdist(test, train), axis=1)[:, :10]
+    expected = np.sort(cdist(test, train), axis=1)[:, :15]
     np.testing.assert_allclose(truth_d, expected, rtol=1e-4, atol=1e-4)
 
 

@@ -24,22 +24,19 @@ import numpy as np
 from ._jit import kernel
 from ._rng import draw_index, stream_key
 
-_CLIP = 4.0
+_CLIP = np.float32(4.0)
 
 
 @kernel(inline="always")
 def _clip(value):
-    if value > _CLIP:
-        return _CLIP
-    if value < -_CLIP:
-        return -_CLIP
-    return value
+    return min(max(value, -_CLIP), _CLIP)
 
 
 @kernel(inline="always")
 def attractive_coefficient(dist_sq, a, b):
     """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y."""
-    return -2.0 * a * b * dist_sq ** (b - 1.0) / (a * dist_sq**b + 1.0)
+    d_2b = dist_sq**b
+    return -2 * a * b * d_2b / (dist_sq * (a * d_2b + 1))
 
 
 @kernel(inline="always")
@@ -49,12 +46,12 @@ def repulsive_coefficient(dist_sq, a, b, gamma):
     As in the reference implementation, 0.001 is added to d^2 to bound the step of very close
     pairs.
     """
-    return 2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq**b + 1.0))
+    return 2 * gamma * b / ((np.float32(0.001) + dist_sq) * (a * dist_sq**b + 1))
 
 
 @kernel(inline="always")
 def _squared_distance(y, other):
-    dist_sq = 0.0
+    dist_sq = np.float32(0.0)
     for d in range(y.shape[0]):
         diff = y[d] - other[d]
         dist_sq += diff * diff
@@ -62,37 +59,38 @@ def _squared_distance(y, other):
 
 
 @kernel(inline="always")
-def _attract(y, other, a, b, scale, alpha):
-    """Move ``y`` (in place) along the attractive gradient towards ``other``."""
+def _attract(y, other, a, b, step):
+    """Move ``y`` (in place) by ``step`` times the clipped attractive gradient."""
     dist_sq = _squared_distance(y, other)
-    if dist_sq > 0.0:
+    if dist_sq > 0:
         coeff = attractive_coefficient(dist_sq, a, b)
         for d in range(y.shape[0]):
-            y[d] += scale * alpha * _clip(coeff * (y[d] - other[d]))
+            y[d] += step * _clip(coeff * (y[d] - other[d]))
 
 
 @kernel(inline="always")
-def _repel(y, other, a, b, gamma, alpha):
-    """Move ``y`` (in place) along the repulsive gradient away from ``other``."""
+def _repel(y, other, a, b, gamma, step):
+    """Move ``y`` (in place) by ``step`` times the clipped repulsive gradient."""
     dist_sq = _squared_distance(y, other)
-    if dist_sq > 0.0:
+    if dist_sq > 0:
         coeff = repulsive_coefficient(dist_sq, a, b, gamma)
         for d in range(y.shape[0]):
-            y[d] += alpha * _clip(coeff * (y[d] - other[d]))
+            y[d] += step * _clip(coeff * (y[d] - other[d]))
 
 
 @kernel(parallel=True)
 def _fit_epoch(current, updated, indptr, indices, epochs_per_sample, next_sample,
                epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, seed):
-    """One epoch over all vertices: read ``current``, write ``updated``."""
+    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic)."""
     n = current.shape[0]
+    a, b, gamma, alpha = np.float32(a), np.float32(b), np.float32(gamma), np.float32(alpha)
     for i in numba.prange(n):
         y = updated[i]
         y[:] = current[i]
         for e in range(indptr[i], indptr[i + 1]):
             if next_sample[e] > epoch:
                 continue
-            _attract(y, current[indices[e]], a, b, 2.0, alpha)
+            _attract(y, current[indices[e]], a, b, 2 * alpha)
             next_sample[e] += epochs_per_sample[e]
             n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
             key = stream_key(stream_key(seed, e), epoch)
@@ -104,22 +102,33 @@ def _fit_epoch(current, updated, indptr, indices, epochs_per_sample, next_sample
 
 
 @kernel(parallel=True)
-def _transform_epoch(head, tail, indptr, indices, epochs_per_sample, next_sample,
-                     epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, row_keys):
-    """One epoch moving new points (``head``, in place) against the fixed ``tail``."""
+def _transform_points(head, tail, indptr, indices, epochs_per_sample, epochs_per_negative, a, b,
+                      gamma, learning_rate, n_epochs, row_keys):
+    """All epochs for each new point (``head``, in place) against the fixed ``tail``.
+
+    Rows are independent, so each runs its whole optimisation in one go: one parallel region
+    for the call instead of one per epoch.
+    """
     n_tail = tail.shape[0]
+    a, b, gamma = np.float32(a), np.float32(b), np.float32(gamma)
     for i in numba.prange(head.shape[0]):
         y = head[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            if next_sample[e] > epoch:
-                continue
-            _attract(y, tail[indices[e]], a, b, 1.0, alpha)
-            next_sample[e] += epochs_per_sample[e]
-            n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
-            key = stream_key(stream_key(row_keys[i], e - indptr[i]), epoch)
-            for draw in range(n_negative):
-                _repel(y, tail[draw_index(key, draw, n_tail)], a, b, gamma, alpha)
-            next_negative[e] += n_negative * epochs_per_negative[e]
+        first, last = indptr[i], indptr[i + 1]
+        next_sample = epochs_per_sample[first:last].copy()
+        next_negative = epochs_per_negative[first:last].copy()
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            for e in range(first, last):
+                slot = e - first
+                if next_sample[slot] > epoch:
+                    continue
+                _attract(y, tail[indices[e]], a, b, alpha)
+                next_sample[slot] += epochs_per_sample[e]
+                n_negative = int((epoch - next_negative[slot]) / epochs_per_negative[e])
+                key = stream_key(stream_key(row_keys[i], slot), epoch)
+                for draw in range(n_negative):
+                    _repel(y, tail[draw_index(key, draw, n_tail)], a, b, gamma, alpha)
+                next_negative[slot] += n_negative * epochs_per_negative[e]
 
 
 def epochs_per_sample(weights, n_epochs, reference=None):
@@ -211,13 +220,9 @@ def optimize_transform(head, tail, graph, n_epochs, a, b, repulsion_strength, le
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
     indices = graph.indices.astype(np.int32)
-    eps, next_sample, eps_negative, next_negative = _schedule(
-        graph, n_epochs, negative_sample_rate, reference=1.0
-    )
+    eps, _, eps_negative, _ = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
-    for epoch in range(n_epochs):
-        alpha = learning_rate * (1.0 - epoch / n_epochs)
-        _transform_epoch(head, tail, indptr, indices, eps, next_sample, eps_negative,
-                         next_negative, a, b, repulsion_strength, alpha, epoch, row_keys)
+    _transform_points(head, tail, indptr, indices, eps, eps_negative, a, b, repulsion_strength,
+                      learning_rate, n_epochs, row_keys)
     return head

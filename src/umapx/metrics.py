@@ -386,6 +386,8 @@ _SPECIALIZED = {}
 
 
 def _user_distance(user_function):
+    """A stand-in for :func:`distance` that calls the user's function."""
+
     @numba.njit(inline="always")
     def user_distance(code, x, y, p):
         return np.float32(user_function(x, y))
