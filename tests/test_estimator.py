@@ -224,6 +224,7 @@ def test_bad_parameters_name_the_parameter(params, message, blobs):
 # n_neighbors=5 because several checks fit 10-15 samples, and umapx refuses (by design, with a
 # clear error) n_samples <= n_neighbors, which the default n_neighbors=15 would hit.
 
+@pytest.mark.filterwarnings("ignore:y is ignored")
 @parametrize_with_checks([umapx.UMAP(n_neighbors=5, n_epochs=20)])
 def test_sklearn_conformance(estimator, check):
     check(estimator)

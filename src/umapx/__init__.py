@@ -5,6 +5,8 @@
     import umapx as umap
     mapper = umap.UMAP(random_state=42).fit(data)
     generated = mapper.inverse_transform(points)
+    mapper.save("mapper.umapx")                              # one file, no pickle
+    same_mapper = umap.load("mapper.umapx")
 
 Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use.
 """
@@ -23,7 +25,9 @@ _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "load":  # saved models: umapx.persistence is imported on first use
+        return importlib.import_module(".persistence", __name__).load
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
-__all__ = ["UMAP", "__version__"]
+__all__ = ["UMAP", "load", "__version__"]

@@ -344,6 +344,22 @@ class UMAP(TransformerMixin, BaseEstimator):
             return int(self.n_epochs) // 3
         return 100
 
+    def save(self, path):
+        """Save the fitted model to one file; :func:`umapx.load` reads it back.
+
+        The file holds arrays and JSON metadata only (loading never unpickles), and the loaded
+        model's ``transform`` and ``inverse_transform`` are bit-identical to this one's. See
+        :mod:`umapx.persistence` for the format.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination, replaced atomically if it exists.
+        """
+        from .persistence import save
+
+        save(self, path)
+
     # ------------------------------------------------------------------------------------------
     # umap-learn's names for the fitted state
     # ------------------------------------------------------------------------------------------

@@ -1,0 +1,568 @@
+"""Saved models: one versioned file that loads fast and without unpickling.
+
+``UMAP.save(path)`` writes a fitted model; ``umapx.load(path)`` reads it back. The loaded model's
+``transform`` and ``inverse_transform`` are bit-identical to the saved model's, and loading
+recomputes nothing expensive: the k-NN graph, the neighbour index and the embedding are read,
+not rebuilt. Only the KD-tree used by ``inverse_transform`` is rebuilt, on first use, exactly
+as after ``fit``.
+
+Format (version 1)
+------------------
+A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can open it:
+
+``metadata.json`` (the first entry), UTF-8 JSON:
+
+* ``format``: ``"umapx-model"``; ``format_version``: ``1``; ``umapx_version``: the writer;
+* ``params``: the constructor parameters (``get_params``), except the two stored otherwise:
+  an array ``init`` (entry ``param_init``) and a ``numpy.random.RandomState`` given as
+  ``random_state``, whose exact state is kept, as pickling keeps it (entry
+  ``param_random_state_key`` plus ``random_state_state``: ``{"pos", "has_gauss",
+  "cached_gaussian"}``);
+* ``fitted``: ``a_``, ``b_``, ``n_features_in_``, ``feature_names_in_`` (a list of strings or
+  null) and ``timings_``;
+* ``metric``: ``{"name", "p"}``, the resolved metric (a check on ``params``);
+* ``knn_index``: ``{"method": "exact" | "nndescent", "epsilon"}``.
+
+``<name>.npy``, one NumPy array per entry (``numpy.lib.format``; never an object dtype):
+
+=================================  =======  ===========================================
+entry                              dtype    shape
+=================================  =======  ===========================================
+training_data                      float32  (n, n_features)
+embedding                          float32  (n, n_components)
+knn_indices                        int32    (n, n_neighbors)
+knn_dists                          float32  (n, n_neighbors)
+sigmas, rhos                       float32  (n,)
+graph_data, graph_indices,         float32, ``graph_`` in CSR form, shape (n, n)
+graph_indptr                       int32 or int64
+index_graph_indptr                 int64    (n + 1,), NN-descent index only
+index_graph_neighbours             int32    (edges,), NN-descent index only
+index_tree_<field>                          the ``RPTree`` fields, NN-descent index only
+param_init                         float64  (n, n_components), when ``init`` is an array
+param_random_state_key             uint32   (624,), when ``random_state`` is a RandomState
+=================================  =======  ===========================================
+
+Entries are written in a fixed order with a fixed timestamp: saving the same model twice gives
+the same bytes. The file is written to a temporary file beside the target and renamed over it,
+so a crash never leaves a half-written model under the target name.
+
+Safety and validation
+---------------------
+Loading never unpickles and never runs code from the file. Every entry is checked before use:
+the format name and version (a newer version asks to upgrade umapx), that each entry is
+present, uncompressed (so memory use is bounded by the file size), of the expected dtype and of
+a shape consistent with the others, that its bytes match the zip checksum, and that every
+stored index points inside the arrays it indexes (a crafted file cannot make the compiled
+kernels read out of bounds or loop forever). Any failure raises :class:`ModelFormatError`
+saying what is wrong.
+
+Models with a user metric function cannot be saved: compiled code is not data, and storing it
+would mean unpickling it on load.
+
+Versioning: ``FORMAT_VERSION`` grows whenever a reader of the previous version would misread a
+new file; readers keep reading every older version. Parameters missing from a file (an older
+writer) take their defaults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import numbers
+import os
+import secrets
+import zipfile
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils.validation import check_is_fitted
+
+from . import _validation
+from .estimator import UMAP
+from .knn import NeighborIndex
+from .knn.nndescent import RPTree
+
+FORMAT_NAME = "umapx-model"
+FORMAT_VERSION = 1
+
+_METADATA = "metadata.json"
+_ZIP_MAGIC = b"PK\x03\x04"
+_FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
+_CHUNK = 1 << 24  # bytes read at a time into an array
+
+# Arrays every model has: entry -> (dtype, number of dimensions).
+_FITTED_ARRAYS = {
+    "training_data": ("float32", 2),
+    "embedding": ("float32", 2),
+    "knn_indices": ("int32", 2),
+    "knn_dists": ("float32", 2),
+    "sigmas": ("float32", 1),
+    "rhos": ("float32", 1),
+    "graph_data": ("float32", 1),
+    "graph_indices": (("int32", "int64"), 1),
+    "graph_indptr": (("int32", "int64"), 1),
+}
+# Arrays of an NN-descent index (``NeighborIndex.state_arrays``), under the prefix "index_".
+_NNDESCENT_ARRAYS = {
+    "graph_indptr": ("int64", 1),
+    "graph_neighbours": ("int32", 1),
+    **{"tree_" + field: ("int32", 1) for field in RPTree.__dataclass_fields__},
+    "tree_offset": ("float32", 1),
+}
+_INDEX_PREFIX = "index_"
+
+
+class ModelFormatError(ValueError):
+    """A file is not a umapx model this version can load: foreign, truncated, corrupt or newer."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Saving
+# ----------------------------------------------------------------------------------------------
+
+
+def save(model, path):
+    """Write a fitted model to ``path`` (see the module docstring for the format).
+
+    Parameters
+    ----------
+    model : UMAP
+        A fitted estimator.
+    path : str or os.PathLike
+        Destination; replaced atomically if it exists.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+    ValueError
+        If the model uses a user metric function, or a parameter that cannot be stored.
+    """
+    check_is_fitted(model, "embedding_")
+    metadata, arrays = _model_state(model)
+    encoded = json.dumps(metadata, indent=1, allow_nan=False).encode("utf-8")
+    _write_atomically(os.fspath(path), encoded, arrays)
+
+
+def _model_state(model):
+    """The JSON metadata and the named arrays that describe ``model``."""
+    metric = model._metric
+    if metric.user_function is not None:
+        raise ValueError(
+            f"cannot save a model with a user metric function ({metric.name!r}): a umapx model "
+            "file holds data, not compiled code, so that loading one never runs code from the "
+            "file. Use a built-in metric, or pickle the estimator (and only unpickle files you "
+            "trust)"
+        )
+    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                "umapx_version": _umapx_version()}
+    arrays = {}
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if name == "init" and not isinstance(value, str):
+            arrays["param_init"] = np.asarray(value, dtype=np.float64)
+        elif name == "random_state" and isinstance(value, np.random.RandomState):
+            _, key, pos, has_gauss, cached_gaussian = value.get_state(legacy=True)
+            arrays["param_random_state_key"] = key
+            metadata["random_state_state"] = {"pos": int(pos), "has_gauss": int(has_gauss),
+                                              "cached_gaussian": float(cached_gaussian)}
+        else:
+            params[name] = _json_value(name, value)
+    metadata["params"] = params
+    feature_names = getattr(model, "feature_names_in_", None)
+    metadata["fitted"] = {
+        "a_": float(model.a_),
+        "b_": float(model.b_),
+        "n_features_in_": int(model.n_features_in_),
+        "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
+        "timings_": {str(stage): float(seconds) for stage, seconds in model.timings_.items()},
+    }
+    metadata["metric"] = {"name": metric.name, "p": float(metric.p)}
+    index = model._index
+    metadata["knn_index"] = {"method": index.method, "epsilon": float(index.epsilon)}
+
+    graph = model.graph_.tocsr()
+    arrays.update({
+        "training_data": model._training_data,
+        "embedding": model.embedding_,
+        "knn_indices": model.knn_indices_,
+        "knn_dists": model.knn_dists_,
+        "sigmas": model.sigmas_,
+        "rhos": model.rhos_,
+        "graph_data": graph.data,
+        "graph_indices": graph.indices,
+        "graph_indptr": graph.indptr,
+    })
+    for name, array in index.state_arrays().items():
+        arrays[_INDEX_PREFIX + name] = array
+    return metadata, arrays
+
+
+def _json_value(name, value):
+    """``value`` as plain JSON types, or a ValueError naming the parameter."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _json_value(f"{name}[{key!r}]", item) for key, item in value.items()}
+    raise ValueError(
+        f"cannot save parameter {name}={value!r}: a model file stores numbers, strings, "
+        "booleans, None and dicts of them"
+    )
+
+
+def _write_atomically(path, metadata, arrays):
+    """Write the archive to a temporary file beside ``path``, then rename it over ``path``."""
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(temporary, "xb") as file:
+            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                archive.writestr(_entry_info(_METADATA), metadata)
+                for entry, array in arrays.items():
+                    with archive.open(_entry_info(entry + ".npy"), "w", force_zip64=True) as out:
+                        np.lib.format.write_array(out, np.ascontiguousarray(array),
+                                                  allow_pickle=False)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+def _entry_info(name):
+    info = zipfile.ZipInfo(name, date_time=_FIXED_TIMESTAMP)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16  # rw-r--r-- for unzip
+    return info
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------------------------------
+
+# What restoring the model from checked entries can raise on inconsistent content.
+_RESTORE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+def load(path):
+    """Load a model written by :meth:`UMAP.save <umapx.UMAP.save>`.
+
+    Nothing is unpickled and nothing expensive is recomputed; every entry is validated first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    UMAP
+        The fitted model: ``transform`` and ``inverse_transform`` give bit-identical results
+        to the saved model's.
+
+    Raises
+    ------
+    ModelFormatError
+        If the file is not a umapx model (a text file, another zip or ``.npz``), is truncated
+        or corrupt, or was written in a newer format version than this umapx reads.
+    OSError
+        If the file cannot be opened.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        head = file.read(len(_ZIP_MAGIC))
+        file.seek(0)
+        try:
+            archive = zipfile.ZipFile(file)
+        except Exception as error:  # zipfile raises many kinds on foreign or damaged bytes
+            if head == _ZIP_MAGIC:
+                raise ModelFormatError(
+                    f"{path} is a damaged zip archive, not a loadable umapx model: it is "
+                    f"truncated or corrupt ({error})"
+                ) from error
+            raise ModelFormatError(
+                f"{path} is not a umapx model file (not a zip archive; models are written by "
+                "UMAP.save)"
+            ) from error
+        with archive:
+            reader = _ArchiveReader(archive, path)
+            try:
+                return _restore(reader)
+            except ModelFormatError:
+                raise
+            except _RESTORE_ERRORS as error:
+                raise reader.error(f"its content is inconsistent ({type(error).__name__}: "
+                                   f"{error})") from error
+
+
+class _ArchiveReader:
+    """Reads and checks the entries of one model archive."""
+
+    def __init__(self, archive, path):
+        self.archive = archive
+        self.path = path
+
+    def error(self, message):
+        return ModelFormatError(f"{self.path} is not a valid umapx model file: {message}")
+
+    @contextlib.contextmanager
+    def _decoding(self, entry):
+        """Report anything raised while decoding ``entry``'s bytes as a corrupt entry."""
+        try:
+            yield
+        except ModelFormatError:
+            raise
+        except Exception as error:  # zipfile, json and numpy raise many kinds on bad bytes
+            raise self.error(f"the entry {entry} is corrupt ({type(error).__name__}: {error})") \
+                from error
+
+    def _info(self, entry):
+        try:
+            info = self.archive.getinfo(entry)
+        except KeyError:
+            raise self.error(f"the entry {entry} is missing (truncated or incomplete file)") \
+                from None
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise self.error(f"the entry {entry} is compressed; umapx writes stored entries")
+        return info
+
+    def metadata(self):
+        """The checked metadata dict (format name and version)."""
+        if _METADATA not in self.archive.namelist():
+            names = self.archive.namelist()
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise ModelFormatError(
+                f"{self.path} is not a umapx model file: it is a zip archive without "
+                f"{_METADATA} (entries: {shown or 'none'})"
+            )
+        with self._decoding(_METADATA):
+            metadata = json.loads(self.archive.read(self._info(_METADATA)).decode("utf-8"))
+        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+            found = metadata.get("format") if isinstance(metadata, dict) else None
+            raise ModelFormatError(
+                f"{self.path} is not a umapx model file: its {_METADATA} declares format "
+                f"{found!r}, expected {FORMAT_NAME!r}"
+            )
+        version = metadata.get("format_version")
+        if not _is_int(version) or version < 1:
+            raise self.error(f"format_version must be a positive integer, got {version!r}")
+        if version > FORMAT_VERSION:
+            raise ModelFormatError(
+                f"{self.path} was saved by umapx {metadata.get('umapx_version', '(unknown)')} "
+                f"in model format version {version}; this umapx {_umapx_version()} reads "
+                f"format versions up to {FORMAT_VERSION}. Upgrade umapx to load it"
+            )
+        return metadata
+
+    def array(self, name, dtype, ndim):
+        """Entry ``name`` as a fresh writable array, after checking its header and checksum."""
+        entry = name + ".npy"
+        info = self._info(entry)
+        allowed = tuple(np.dtype(d) for d in np.atleast_1d(dtype))
+        with self._decoding(entry), self.archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, fortran_order, found = np.lib.format.read_array_header_2_0(stream)
+            else:
+                raise self.error(f"the entry {entry} has unsupported .npy version {version}")
+            if found not in allowed:
+                expected = " or ".join(str(d) for d in allowed)
+                raise self.error(f"the entry {entry} has dtype {found}, expected {expected}")
+            if len(shape) != ndim or fortran_order:
+                raise self.error(f"the entry {entry} has shape {shape}, expected {ndim}-d C order")
+            # Size checked before allocating: memory use stays bounded by the file size.
+            if any(size < 0 for size in shape) or (
+                    stream.tell() + math.prod(shape) * found.itemsize != info.file_size):
+                raise self.error(f"the entry {entry} does not hold {shape} values of {found}")
+            array = np.empty(shape, dtype=found)
+            buffer = memoryview(array.reshape(-1).view(np.uint8))
+            for start in range(0, len(buffer), _CHUNK):
+                chunk = buffer[start:start + _CHUNK]
+                if stream.readinto(chunk) != len(chunk):
+                    raise self.error(f"the entry {entry} is shorter than its header says")
+            stream.read(1)  # at the end: zipfile compares the CRC-32 here
+        return array
+
+    def arrays(self, table, prefix=""):
+        return {name: self.array(prefix + name, dtype, ndim)
+                for name, (dtype, ndim) in table.items()}
+
+
+def _restore(reader):
+    """Build the fitted UMAP from a checked archive."""
+    metadata = reader.metadata()
+    arrays = reader.arrays(_FITTED_ARRAYS)
+    n = _check_fitted_arrays(reader, arrays)
+
+    model = _restore_estimator(reader, metadata, n)
+    try:
+        settings = _validation.validate_parameters(model)
+    except ValueError as error:
+        raise reader.error(f"its parameters are invalid ({error})") from error
+    saved_metric = _section(reader, metadata, "metric")
+    if (settings.metric.name, settings.metric.p) != (saved_metric.get("name"),
+                                                     saved_metric.get("p")):
+        raise reader.error(f"the metric {saved_metric} does not match the parameters")
+    if arrays["knn_indices"].shape[1] != model.n_neighbors:
+        raise reader.error("knn_indices do not have n_neighbors columns")
+    if arrays["embedding"].shape[1] != model.n_components:
+        raise reader.error("the embedding does not have n_components columns")
+
+    fitted = _section(reader, metadata, "fitted")
+    a, b = fitted.get("a_"), fitted.get("b_")
+    if not all(isinstance(v, float) and np.isfinite(v) and v > 0 for v in (a, b)):
+        raise reader.error(f"a_ and b_ must be positive numbers, got {a!r} and {b!r}")
+    n_features = fitted.get("n_features_in_")
+    if n_features != arrays["training_data"].shape[1] or not _is_int(n_features):
+        raise reader.error("n_features_in_ does not match the training data")
+    timings = fitted.get("timings_")
+    if not isinstance(timings, dict) or not all(isinstance(v, float) for v in timings.values()):
+        raise reader.error("timings_ must map stage names to seconds")
+    feature_names = fitted.get("feature_names_in_")
+    if feature_names is not None:
+        if (not isinstance(feature_names, list) or len(feature_names) != n_features
+                or not all(isinstance(f, str) for f in feature_names)):
+            raise reader.error("feature_names_in_ must be n_features_in_ strings")
+        model.feature_names_in_ = np.asarray(feature_names, dtype=object)
+
+    model.embedding_ = arrays["embedding"]
+    model.graph_ = scipy.sparse.csr_matrix(
+        (arrays["graph_data"], arrays["graph_indices"], arrays["graph_indptr"]), shape=(n, n))
+    model.knn_indices_ = arrays["knn_indices"]
+    model.knn_dists_ = arrays["knn_dists"]
+    model.sigmas_ = arrays["sigmas"]
+    model.rhos_ = arrays["rhos"]
+    model.a_ = a
+    model.b_ = b
+    model.n_features_in_ = n_features
+    model.timings_ = dict(timings)
+    model._metric = settings.metric
+    model._index = _restore_index(reader, metadata, settings.metric, arrays["training_data"])
+    model._training_data = arrays["training_data"]
+    model._embedding_index = None  # rebuilt by the first inverse_transform, as after fit
+    return model
+
+
+def _restore_estimator(reader, metadata, n):
+    """A UMAP with the saved constructor parameters (defaults for those the file lacks)."""
+    params = _section(reader, metadata, "params")
+    unknown = set(params) - set(UMAP._get_param_names())
+    if unknown:
+        raise reader.error(f"it names parameters this umapx does not know: {sorted(unknown)}")
+    params = dict(params)
+    if "param_init.npy" in reader.archive.namelist():
+        params["init"] = reader.array("param_init", "float64", 2)
+        if params["init"].shape[0] != n:
+            raise reader.error("the init array does not have one row per training sample")
+    if "random_state_state" in metadata:
+        state = _section(reader, metadata, "random_state_state")
+        key = reader.array("param_random_state_key", "uint32", 1)
+        random_state = np.random.RandomState()
+        random_state.set_state(("MT19937", key, state["pos"], state["has_gauss"],
+                                state["cached_gaussian"]))
+        params["random_state"] = random_state
+    return UMAP(**params)
+
+
+def _restore_index(reader, metadata, metric, training_data):
+    settings = _section(reader, metadata, "knn_index")
+    method, epsilon = settings.get("method"), settings.get("epsilon")
+    if not isinstance(epsilon, float) or not np.isfinite(epsilon) or epsilon < 0:
+        raise reader.error(f"the index epsilon must be a number >= 0, got {epsilon!r}")
+    if method == "exact":
+        state = {}
+    elif method == "nndescent":
+        state = reader.arrays(_NNDESCENT_ARRAYS, prefix=_INDEX_PREFIX)
+        _check_index_arrays(reader, state, training_data.shape[0])
+    else:
+        raise reader.error(f"unknown k-NN index method {method!r}")
+    return NeighborIndex.from_state(metric, training_data, method, state, epsilon)
+
+
+# -- consistency checks (a crafted file must not send the kernels out of bounds) ------------
+
+
+def _check_fitted_arrays(reader, arrays):
+    """Check shapes and index ranges of the fitted arrays; return the number of samples."""
+    n = arrays["training_data"].shape[0]
+    for name in ("embedding", "knn_indices", "knn_dists", "sigmas", "rhos"):
+        if arrays[name].shape[0] != n:
+            raise reader.error(f"{name} has {arrays[name].shape[0]} rows but the training data "
+                               f"has {n}")
+    if arrays["knn_dists"].shape != arrays["knn_indices"].shape:
+        raise reader.error("knn_dists and knn_indices differ in shape")
+    _check_range(reader, "knn_indices", arrays["knn_indices"], -1, n)
+    _check_csr(reader, "graph", arrays["graph_indptr"], arrays["graph_indices"], n)
+    if arrays["graph_data"].shape != arrays["graph_indices"].shape:
+        raise reader.error("graph_data and graph_indices differ in length")
+    return n
+
+
+def _check_index_arrays(reader, state, n):
+    _check_csr(reader, "index graph", state["graph_indptr"], state["graph_neighbours"], n)
+    tree = {field: state["tree_" + field] for field in RPTree.__dataclass_fields__}
+    perm = tree.pop("perm")
+    if perm.shape != (n,):
+        raise reader.error("the index tree does not order every training sample")
+    _check_range(reader, "index tree_perm", perm, 0, n)
+    n_nodes = tree["left"].shape[0]
+    if n_nodes == 0 or any(values.shape != (n_nodes,) for values in tree.values()):
+        raise reader.error("the index tree's node arrays differ in length")
+    nodes = np.arange(n_nodes)
+    internal = tree["left"] != -1
+    for side in ("left", "right"):  # children come after their parent: descents end
+        child = tree[side][internal]
+        if np.any(child <= nodes[internal]) or np.any(child >= n_nodes):
+            raise reader.error(f"the index tree has invalid {side} children")
+    _check_range(reader, "index tree_start", tree["start"], 0, n + 1)
+    _check_range(reader, "index tree_end", tree["end"], 0, n + 1)
+    if np.any(tree["start"] > tree["end"]):
+        raise reader.error("the index tree has leaves that end before they start")
+    for pivot in ("pivot_a", "pivot_b"):
+        _check_range(reader, f"index tree_{pivot}", tree[pivot], -1, n)
+    if np.any((tree["pivot_a"] == -1) != (tree["pivot_b"] == -1)):
+        raise reader.error("the index tree has nodes with a single pivot")
+
+
+def _check_csr(reader, name, indptr, indices, n):
+    """``indptr``/``indices`` form a valid CSR structure of ``n`` rows and columns."""
+    if (indptr.shape != (n + 1,) or indptr[0] != 0 or indptr[-1] != indices.shape[0]
+            or np.any(np.diff(indptr) < 0)):
+        raise reader.error(f"the {name} row pointers are inconsistent")
+    _check_range(reader, f"{name} indices", indices, 0, n)
+
+
+def _check_range(reader, name, values, low, high):
+    """All ``values`` lie in ``[low, high)``."""
+    if values.size and (values.min() < low or values.max() >= high):
+        raise reader.error(f"{name} has values outside [{low}, {high})")
+
+
+def _section(reader, metadata, name):
+    value = metadata.get(name)
+    if not isinstance(value, dict):
+        raise reader.error(f"{_METADATA} has no {name!r} section")
+    return value
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _umapx_version():
+    from . import __version__
+
+    return __version__
+
+
+__all__ = ["save", "load", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION"]
