@@ -38,7 +38,8 @@ def test_fitted_attributes(fitted_digits):
     assert np.array_equal(mapper.knn_indices_[:, 0], np.arange(n))
     assert mapper.knn_dists_.shape == (n, 15)
     assert mapper.sigmas_.shape == (n,) and mapper._rhos is mapper.rhos_
-    assert mapper._a == pytest.approx(1.577, abs=0.01) and mapper._b == pytest.approx(0.895, abs=0.01)
+    assert mapper._a == pytest.approx(1.577, abs=0.01)
+    assert mapper._b == pytest.approx(0.895, abs=0.01)
     assert mapper.n_features_in_ == 64
     assert set(mapper.timings_) == {"knn", "graph", "init", "layout"}
 

@@ -59,7 +59,8 @@ def test_search_distances_preserve_order(rows):
         search = metrics.Metric(name, metric.search_code, metric.search_code).pairwise(
             prepared[:1], prepared
         )[0]
-        assert np.array_equal(np.argsort(true, kind="stable")[1:], np.argsort(search, kind="stable")[1:])
+        true_order = np.argsort(true, kind="stable")[1:]
+        assert np.array_equal(true_order, np.argsort(search, kind="stable")[1:])
 
 
 @pytest.mark.parametrize("name", ["euclidean", "manhattan", "chebyshev", "minkowski", "cosine",

@@ -89,13 +89,15 @@ def embedding_spacing(embedding):
 
 def reconstruction_mse(original, generated):
     """Mean squared error between held-out samples and their reconstructions."""
-    return float(np.mean((np.asarray(original, np.float64) - np.asarray(generated, np.float64)) ** 2))
+    difference = np.asarray(original, np.float64) - np.asarray(generated, np.float64)
+    return float(np.mean(difference**2))
 
 
 def label_preservation(generated, labels, classifier):
     """Fraction of generated samples that ``classifier`` (trained on real data) assigns the
     label of the held-out sample they were generated from."""
-    return float(np.mean(classifier.predict(np.asarray(generated, np.float32)) == np.asarray(labels)))
+    predicted = classifier.predict(np.asarray(generated, np.float32))
+    return float(np.mean(predicted == np.asarray(labels)))
 
 
 def round_trip_error(transform, generated, points, spacing):

@@ -85,7 +85,8 @@ def pca_layout(data, dim, random_state):
     else:
         coords = PCA(n_components=usable, random_state=random_state).fit_transform(data)
     if usable < dim:  # fewer features than output dimensions: pad with small noise
-        coords = np.hstack([coords, random_state.normal(scale=1e-2, size=(n_samples, dim - usable))])
+        padding = random_state.normal(scale=1e-2, size=(n_samples, dim - usable))
+        coords = np.hstack([coords, padding])
     return _scale_to_box(coords, random_state)
 
 

@@ -12,8 +12,8 @@ import numba
 import numpy as np
 
 from .. import metrics as _metrics
-from ..metrics import distance
 from .._jit import kernel
+from ..metrics import distance
 from ._heap import heap_push, sort_heap
 
 # Extra candidates taken from the BLAS distances before exact re-ranking.

@@ -215,7 +215,8 @@ def _fill_short_heaps(code, data, p, dists, idx, flags, seed):
         for attempt in range(8 * idx.shape[1] + 8):
             j = draw_index(key, attempt, n)
             if j != i:
-                flagged_heap_push(dists[i], idx[i], flags[i], distance(code, data[i], data[j], p), j, 1)
+                d = distance(code, data[i], data[j], p)
+                flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
             if idx[i, 0] != -1:
                 break
 
