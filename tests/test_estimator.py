@@ -143,9 +143,37 @@ def test_silent_by_default(capsys, blobs):
     assert captured.out == "" and captured.err == ""
 
 
-def test_y_is_ignored_with_a_warning(blobs):
-    with pytest.warns(UserWarning, match="supervised"):
-        umapx.UMAP(n_epochs=5).fit(*blobs)
+def test_supervised_labels_separate_classes(digits):
+    data, labels = digits
+    data, labels = data[:700], labels[:700]
+    unsupervised = umapx.UMAP(random_state=0).fit_transform(data)
+    supervised = umapx.UMAP(random_state=0).fit_transform(data, labels)
+
+    def separation(embedding):  # mean distance to other classes over mean within-class spread
+        centres = np.array([embedding[labels == c].mean(0) for c in range(10)])
+        within = np.mean([embedding[labels == c].std(0).mean() for c in range(10)])
+        return np.mean(np.linalg.norm(centres[:, None] - centres[None], axis=-1)) / within
+
+    assert separation(supervised) > 1.5 * separation(unsupervised)
+
+
+def test_semi_supervised_and_string_labels(blobs):
+    data, labels = blobs
+    partial = labels.copy()
+    partial[::2] = -1
+    assert np.all(np.isfinite(umapx.UMAP(n_epochs=20).fit_transform(data, partial)))
+    names = np.array(["a", "b", "c"])[labels]
+    assert np.all(np.isfinite(umapx.UMAP(n_epochs=20).fit_transform(data, names)))
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.zeros(10), "one label per sample"),
+    (np.zeros((300, 2)), "1-d"),
+    (np.full(300, np.nan), "NaN"),
+])
+def test_bad_labels(y, message, blobs):
+    with pytest.raises(ValueError, match=message):
+        umapx.UMAP(n_epochs=5).fit(blobs[0], y)
 
 
 def test_pickle_round_trip(fitted_digits):
@@ -214,6 +242,8 @@ def test_unfitted_model_raises():
     ({"local_connectivity": 0}, "local_connectivity"),
     ({"verbose": "x"}, "verbose"),
     ({"low_memory": "yes"}, "low_memory"),
+    ({"target_weight": 2.0}, "target_weight"),
+    ({"target_metric": "l2"}, "target_metric"),
 ])
 def test_bad_parameters_name_the_parameter(params, message, blobs):
     mapper = umapx.UMAP(**{"n_epochs": 5, **params})
@@ -225,7 +255,6 @@ def test_bad_parameters_name_the_parameter(params, message, blobs):
 # n_neighbors=5 because several checks fit 10-15 samples, and umapx refuses (by design, with a
 # clear error) n_samples <= n_neighbors, which the default n_neighbors=15 would hit.
 
-@pytest.mark.filterwarnings("ignore:y is ignored")
 @parametrize_with_checks([umapx.UMAP(n_neighbors=5, n_epochs=20)])
 def test_sklearn_conformance(estimator, check):
     check(estimator)

@@ -98,6 +98,8 @@ PARAMETERS = {
     "n_jobs": _Number(integral=True, optional=True),
     "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
     "knn_method": _Choice(KNN_METHODS),
+    "target_metric": _Choice(("categorical",)),
+    "target_weight": _Number(low=0, high=1),
     "force_approximation_algorithm": _Boolean(),
 }
 
@@ -162,6 +164,24 @@ def check_fit_data(estimator, X):
             f"use at most n_neighbors={n_samples - 1}, or more samples"
         )
     return X
+
+
+def check_target(y, n_samples):
+    """Labels for supervised UMAP as int codes (-1: unlabelled), or None without ``y``."""
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n_samples:
+        raise ValueError(
+            f"y must be a 1-d array of one label per sample ({n_samples}), got shape {y.shape}"
+        )
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity; use -1 for unlabelled samples")
+    unlabelled = (y == -1) if y.dtype.kind in "iuf" else np.zeros(n_samples, bool)
+    _, codes = np.unique(y, return_inverse=True)
+    codes = codes.astype(np.int64)
+    codes[unlabelled] = -1
+    return codes
 
 
 def check_new_data(estimator, X):

@@ -12,7 +12,7 @@ from . import inverse as _inverse
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
-from .graph import fuzzy_simplicial_set, transform_graph
+from .graph import categorical_intersection, fuzzy_simplicial_set, transform_graph
 from .init import initial_layout
 from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
@@ -73,6 +73,10 @@ class UMAP(TransformerMixin, BaseEstimator):
         Threads for the numba kernels (-1: all CPUs). Does not change results.
     verbose : bool, default=False
         Print each stage with its time, and a progress bar over the layout epochs, to stderr.
+    target_metric : {"categorical"}, default="categorical"
+        How ``y`` given to :meth:`fit` is compared (supervised UMAP): as class labels.
+    target_weight : float in [0, 1], default=0.5
+        How strongly labels shape the embedding: 0 barely, 1 separates classes completely.
     knn_method : {"auto", "exact", "nndescent"}, default="auto"
         Nearest-neighbour search: exact below 8,192 samples, NN-descent above.
     force_approximation_algorithm : bool, default=False
@@ -128,6 +132,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         transform_seed=42,
         n_jobs=-1,
         verbose=False,
+        target_metric="categorical",
+        target_weight=0.5,
         knn_method="auto",
         force_approximation_algorithm=False,
     ):
@@ -151,6 +157,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.transform_seed = transform_seed
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.target_metric = target_metric
+        self.target_weight = target_weight
         self.knn_method = knn_method
         self.force_approximation_algorithm = force_approximation_algorithm
 
@@ -170,9 +178,9 @@ class UMAP(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Finite numeric data, more samples than ``n_neighbors``.
-        y : ignored
-            Accepted for scikit-learn compatibility. Supervised UMAP is not implemented: a
-            warning says so when ``y`` is given.
+        y : array-like of shape (n_samples,), optional
+            Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
+            between points of different classes are weakened according to ``target_weight``.
 
         Returns
         -------
@@ -180,15 +188,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         """
         settings = _validation.validate_parameters(self)
         X = _validation.check_fit_data(self, X)
-        if y is not None:
-            import warnings
-
-            warnings.warn(
-                "y is ignored: umapx does not implement supervised UMAP yet, so this embedding "
-                "is unsupervised",
-                UserWarning,
-                stacklevel=2,
-            )
+        labels = _validation.check_target(y, X.shape[0])
         init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
         random_state = check_random_state(self.random_state)
         knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
@@ -207,6 +207,8 @@ class UMAP(TransformerMixin, BaseEstimator):
                     knn_indices, knn_dists, self.n_neighbors, self.set_op_mix_ratio,
                     self.local_connectivity,
                 )
+                if labels is not None:
+                    graph = categorical_intersection(graph, labels, self._far_distance())
             with report.stage("init"):
                 start = initial_layout(init, graph, self.n_components, random_state, data=X)
             with report.stage("layout"):
@@ -237,6 +239,12 @@ class UMAP(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, **fit_params):
         """Fit ``X`` and return its embedding (``embedding_``)."""
         return self.fit(X, y, **fit_params).embedding_
+
+    def _far_distance(self):
+        """How far apart different labels are taken to be (supervised UMAP)."""
+        if self.target_weight >= 1.0:
+            return 1e12
+        return 2.5 / (1.0 - self.target_weight)
 
     def _fit_epochs(self, n_samples):
         if self.n_epochs is not None:

@@ -177,3 +177,34 @@ def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_t
         (weights, (rows, cols)), shape=(knn_indices.shape[0], n_train), dtype=np.float32
     )
     return graph
+
+
+def categorical_intersection(graph, labels, far_dist):
+    """Weaken edges between points of different labels (supervised UMAP).
+
+    Each edge joining two labelled points of different classes is multiplied by
+    ``exp(-far_dist)``; label -1 means "unknown" and leaves its edges alone (semi-supervised).
+    Every point's strongest edge is then reset to 1 and the graph symmetrised again, so local
+    connectivity holds as before the intersection.
+
+    Parameters
+    ----------
+    graph : scipy.sparse matrix (n, n)
+    labels : ndarray (n,), int
+        Class codes, -1 for unlabelled points.
+    far_dist : float
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix (n, n), float32
+    """
+    coo = graph.tocoo()
+    row_labels, col_labels = labels[coo.row], labels[coo.col]
+    differ = (row_labels != col_labels) & (row_labels >= 0) & (col_labels >= 0)
+    weights = coo.data.astype(np.float64)
+    weights[differ] *= np.exp(-far_dist)
+    weakened = scipy.sparse.csr_matrix((weights, (coo.row, coo.col)), shape=graph.shape)
+    row_max = weakened.max(axis=1).toarray().ravel()
+    row_max[row_max == 0] = 1.0
+    normalised = scipy.sparse.diags(1.0 / row_max) @ weakened
+    return fuzzy_union(normalised.tocsr(), 1.0)
