@@ -72,7 +72,7 @@ def test_demo_writes_the_tutorial_figure(tmp_path):
     done = run("demo", "-o", tmp_path / "demo.png", "--limit", 800)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
-    assert "inverse-transformed 100 grid points" in done.stderr
+    assert "inverse-transformed 100 grid points in" in done.stderr
 
 
 def test_exit_codes(workspace, tmp_path):

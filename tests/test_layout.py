@@ -103,3 +103,12 @@ def test_layout_pulls_neighbours_together():
     random_pair = np.linalg.norm(result - result[np.random.RandomState(2).permutation(100)],
                                  axis=1).mean()
     assert neighbour < 0.25 * random_pair
+
+
+def test_no_negative_samples_only_attracts():
+    graph = _ring_graph(50)
+    start = normalise_layout(np.random.RandomState(3).rand(50, 2))
+    result = optimize_layout(start, graph, 100, A, B, 1.0, 1.0, 0, seed=1)
+    assert np.all(np.isfinite(result))
+    spread = np.linalg.norm(result - result.mean(0), axis=1).mean()
+    assert spread < np.linalg.norm(start - start.mean(0), axis=1).mean()

@@ -253,8 +253,12 @@ def prune_weak_edges(graph, n_epochs, reference=None):
 
 
 def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
+    """Per-edge sampling periods and next sampling epochs, positive and negative."""
     eps = epochs_per_sample(graph.data, n_epochs, reference)
-    eps_negative = eps / negative_sample_rate
+    if negative_sample_rate > 0:
+        eps_negative = eps / negative_sample_rate
+    else:  # a period longer than the run: no negative sample is ever drawn
+        eps_negative = np.full_like(eps, 10.0 * (n_epochs + 1))
     return eps, eps.copy(), eps_negative, eps_negative.copy()
 
 
