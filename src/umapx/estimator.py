@@ -296,8 +296,10 @@ class UMAP(TransformerMixin, BaseEstimator):
                     self.repulsion_strength, self.learning_rate, self.negative_sample_rate,
                     row_keys(self.transform_seed, indices),
                 )
-        duplicates = np.all(X == self._training_data[indices[:, 0]], axis=1)
-        embedding[duplicates] = self.embedding_[indices[duplicates, 0]]
+        # Exact copies of training samples take their embedding (checked on near-zero rows).
+        maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
+        copies = maybe[np.all(X[maybe] == self._training_data[indices[maybe, 0]], axis=1)]
+        embedding[copies] = self.embedding_[indices[copies, 0]]
         return embedding
 
     def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False):

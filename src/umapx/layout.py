@@ -10,10 +10,14 @@ linearly to zero.
 Determinism with threads: within an epoch every vertex is updated by one thread from the
 positions all vertices had at the start of the epoch (double buffering), and every random draw
 is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread count.
-A vertex's own updates within an epoch apply one after another. The graph holds both directions
-of every edge and only the head of an edge moves, so each attraction is applied with weight 2 to
-keep the attraction/repulsion balance of the classic formulation, where an edge moves both its
-ends.
+A vertex's own positive samples apply one after another; the negative samples that follow each
+one are computed from the same position and applied together (the processor then overlaps
+them). The graph holds both directions of every edge and only the head of an edge moves, so
+each attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
+formulation, where an edge moves both its ends.
+
+Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
+registers (``*_2d``); the general kernels handle any dimension.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 from ._jit import kernel
 from ._rng import draw_index, stream_key
+from .metrics import squared_euclidean
 
 _CLIP = np.float32(4.0)
 # float32 constants: a Python int or float in an expression would promote it to float64.
@@ -54,18 +59,9 @@ def repulsive_coefficient(dist_sq, a, b, gamma):
 
 
 @kernel(inline="always")
-def _squared_distance(y, other):
-    dist_sq = np.float32(0.0)
-    for d in range(y.shape[0]):
-        diff = y[d] - other[d]
-        dist_sq += diff * diff
-    return dist_sq
-
-
-@kernel(inline="always")
 def _attract(y, other, a, b, step):
     """Move ``y`` (in place) by ``step`` times the clipped attractive gradient."""
-    dist_sq = _squared_distance(y, other)
+    dist_sq = squared_euclidean(y, other)
     if dist_sq > 0:
         coeff = attractive_coefficient(dist_sq, a, b)
         for d in range(y.shape[0]):
@@ -90,7 +86,7 @@ def _add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
         if k == skip:
             continue
         other = others[k]
-        dist_sq = _squared_distance(y, other)
+        dist_sq = squared_euclidean(y, other)
         if dist_sq > 0:
             coeff = repulsive_coefficient(dist_sq, a, b, gamma)
             for d in range(dim):
@@ -99,135 +95,117 @@ def _add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
         y[d] += step * draws[d]
 
 
+@kernel(inline="always")
+def _vertex_epoch(y, others, draws, first, last, indices, epochs_per_sample, next_sample,
+                  epochs_per_negative, next_negative, a, b, gamma, alpha, attraction, epoch,
+                  key_seed, key_offset, skip):
+    """One epoch of the edges ``first:last`` of one vertex at ``y`` (moved in place).
+
+    Edge ``e`` draws its negative samples from the stream ``(key_seed, e - key_offset,
+    epoch)``; ``attraction`` scales the attractive steps; row ``skip`` of ``others`` is never
+    a negative sample (the vertex itself).
+    """
+    for e in range(first, last):
+        if next_sample[e] > epoch:
+            continue
+        _attract(y, others[indices[e]], a, b, attraction * alpha)
+        next_sample[e] += epochs_per_sample[e]
+        n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+        key = stream_key(stream_key(key_seed, e - key_offset), epoch)
+        _add_repulsions(y, others, draws, key, n_negative, skip, a, b, gamma, alpha)
+        next_negative[e] += n_negative * epochs_per_negative[e]
+
+
+@kernel(inline="always")
+def _vertex_epoch_2d(y0, y1, others, first, last, indices, epochs_per_sample, next_sample,
+                     epochs_per_negative, next_negative, a, b, gamma, alpha, attraction, epoch,
+                     key_seed, key_offset, skip):
+    """:func:`_vertex_epoch` in two dimensions, the coordinates kept in registers."""
+    for e in range(first, last):
+        if next_sample[e] > epoch:
+            continue
+        j = indices[e]
+        dx = y0 - others[j, 0]
+        dy = y1 - others[j, 1]
+        dist_sq = dx * dx + dy * dy
+        if dist_sq > 0:
+            coeff = attractive_coefficient(dist_sq, a, b)
+            y0 += attraction * alpha * _clip(coeff * dx)
+            y1 += attraction * alpha * _clip(coeff * dy)
+        next_sample[e] += epochs_per_sample[e]
+        n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+        key = stream_key(stream_key(key_seed, e - key_offset), epoch)
+        sum0 = np.float32(0.0)
+        sum1 = np.float32(0.0)
+        for draw in range(n_negative):
+            k = draw_index(key, draw, others.shape[0])
+            if k == skip:
+                continue
+            dx = y0 - others[k, 0]
+            dy = y1 - others[k, 1]
+            dist_sq = dx * dx + dy * dy
+            if dist_sq > 0:
+                coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+                sum0 += _clip(coeff * dx)
+                sum1 += _clip(coeff * dy)
+        y0 += alpha * sum0
+        y1 += alpha * sum1
+        next_negative[e] += n_negative * epochs_per_negative[e]
+    return y0, y1
+
+
 @kernel(parallel=True)
 def _fit_epoch(current, updated, scratch, indptr, indices, epochs_per_sample, next_sample,
                epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, seed):
     """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic)."""
-    n = current.shape[0]
     a, b, gamma, alpha = np.float32(a), np.float32(b), np.float32(gamma), np.float32(alpha)
-    for i in numba.prange(n):
-        y = updated[i]
-        y[:] = current[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            if next_sample[e] > epoch:
-                continue
-            _attract(y, current[indices[e]], a, b, _TWO * alpha)
-            next_sample[e] += epochs_per_sample[e]
-            n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
-            key = stream_key(stream_key(seed, e), epoch)
-            _add_repulsions(y, current, scratch[i], key, n_negative, i, a, b, gamma, alpha)
-            next_negative[e] += n_negative * epochs_per_negative[e]
+    for i in numba.prange(current.shape[0]):
+        first, last = indptr[i], indptr[i + 1]
+        if current.shape[1] == 2:
+            updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
+                current[i, 0], current[i, 1], current, first, last, indices, epochs_per_sample,
+                next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _TWO,
+                epoch, seed, 0, i,
+            )
+        else:
+            updated[i] = current[i]
+            _vertex_epoch(
+                updated[i], current, scratch[i], first, last, indices, epochs_per_sample,
+                next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _TWO,
+                epoch, seed, 0, i,
+            )
 
 
 @kernel(parallel=True)
-def _transform_points(head, tail, scratch, indptr, indices, epochs_per_sample,
-                      epochs_per_negative, a, b, gamma, learning_rate, n_epochs, row_keys):
+def _transform_points(head, tail, scratch, indptr, indices, epochs_per_sample, next_sample,
+                      epochs_per_negative, next_negative, a, b, gamma, learning_rate, n_epochs,
+                      row_keys):
     """All epochs for each new point (``head``, in place) against the fixed ``tail``.
 
     Rows are independent, so each runs its whole optimisation in one go: one parallel region
-    for the call instead of one per epoch.
+    for the call instead of one per epoch. A row's random stream is keyed by ``row_keys[i]``
+    and the edge's position in the row, so it does not depend on the other rows.
     """
     a, b, gamma = np.float32(a), np.float32(b), np.float32(gamma)
     for i in numba.prange(head.shape[0]):
-        y = head[i]
         first, last = indptr[i], indptr[i + 1]
-        next_sample = epochs_per_sample[first:last].copy()
-        next_negative = epochs_per_negative[first:last].copy()
+        y0, y1 = head[i, 0], head[i, head.shape[1] - 1]
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
-            for e in range(first, last):
-                slot = e - first
-                if next_sample[slot] > epoch:
-                    continue
-                _attract(y, tail[indices[e]], a, b, alpha)
-                next_sample[slot] += epochs_per_sample[e]
-                n_negative = int((epoch - next_negative[slot]) / epochs_per_negative[e])
-                key = stream_key(stream_key(row_keys[i], slot), epoch)
-                _add_repulsions(y, tail, scratch[i], key, n_negative, -1, a, b, gamma, alpha)
-                next_negative[slot] += n_negative * epochs_per_negative[e]
-
-
-# -- two dimensions, the common case: coordinates in registers ----------------------------------
-
-
-@kernel(inline="always")
-def _attract_2d(y0, y1, other0, other1, a, b, step):
-    dx = y0 - other0
-    dy = y1 - other1
-    dist_sq = dx * dx + dy * dy
-    if dist_sq > 0:
-        coeff = attractive_coefficient(dist_sq, a, b)
-        y0 += step * _clip(coeff * dx)
-        y1 += step * _clip(coeff * dy)
-    return y0, y1
-
-
-@kernel(inline="always")
-def _add_repulsions_2d(y0, y1, others, key, n_draws, skip, a, b, gamma, step):
-    """:func:`_add_repulsions` for two dimensions."""
-    sum0 = np.float32(0.0)
-    sum1 = np.float32(0.0)
-    for draw in range(n_draws):
-        k = draw_index(key, draw, others.shape[0])
-        if k == skip:
-            continue
-        dx = y0 - others[k, 0]
-        dy = y1 - others[k, 1]
-        dist_sq = dx * dx + dy * dy
-        if dist_sq > 0:
-            coeff = repulsive_coefficient(dist_sq, a, b, gamma)
-            sum0 += _clip(coeff * dx)
-            sum1 += _clip(coeff * dy)
-    return y0 + step * sum0, y1 + step * sum1
-
-
-@kernel(parallel=True)
-def _fit_epoch_2d(current, updated, scratch, indptr, indices, epochs_per_sample, next_sample,
-                  epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, seed):
-    """:func:`_fit_epoch` for two dimensions (``scratch`` unused)."""
-    n = current.shape[0]
-    a, b, gamma, alpha = np.float32(a), np.float32(b), np.float32(gamma), np.float32(alpha)
-    for i in numba.prange(n):
-        y0, y1 = current[i, 0], current[i, 1]
-        for e in range(indptr[i], indptr[i + 1]):
-            if next_sample[e] > epoch:
-                continue
-            j = indices[e]
-            y0, y1 = _attract_2d(y0, y1, current[j, 0], current[j, 1], a, b, _TWO * alpha)
-            next_sample[e] += epochs_per_sample[e]
-            n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
-            key = stream_key(stream_key(seed, e), epoch)
-            y0, y1 = _add_repulsions_2d(y0, y1, current, key, n_negative, i, a, b, gamma, alpha)
-            next_negative[e] += n_negative * epochs_per_negative[e]
-        updated[i, 0] = y0
-        updated[i, 1] = y1
-
-
-@kernel(parallel=True)
-def _transform_points_2d(head, tail, scratch, indptr, indices, epochs_per_sample,
-                         epochs_per_negative, a, b, gamma, learning_rate, n_epochs, row_keys):
-    """:func:`_transform_points` for two dimensions (``scratch`` unused)."""
-    a, b, gamma = np.float32(a), np.float32(b), np.float32(gamma)
-    for i in numba.prange(head.shape[0]):
-        y0, y1 = head[i, 0], head[i, 1]
-        first, last = indptr[i], indptr[i + 1]
-        next_sample = epochs_per_sample[first:last].copy()
-        next_negative = epochs_per_negative[first:last].copy()
-        for epoch in range(n_epochs):
-            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
-            for e in range(first, last):
-                slot = e - first
-                if next_sample[slot] > epoch:
-                    continue
-                j = indices[e]
-                y0, y1 = _attract_2d(y0, y1, tail[j, 0], tail[j, 1], a, b, alpha)
-                next_sample[slot] += epochs_per_sample[e]
-                n_negative = int((epoch - next_negative[slot]) / epochs_per_negative[e])
-                key = stream_key(stream_key(row_keys[i], slot), epoch)
-                y0, y1 = _add_repulsions_2d(y0, y1, tail, key, n_negative, -1, a, b, gamma, alpha)
-                next_negative[slot] += n_negative * epochs_per_negative[e]
-        head[i, 0] = y0
-        head[i, 1] = y1
+            if head.shape[1] == 2:
+                y0, y1 = _vertex_epoch_2d(
+                    y0, y1, tail, first, last, indices, epochs_per_sample, next_sample,
+                    epochs_per_negative, next_negative, a, b, gamma, alpha, _ONE, epoch,
+                    row_keys[i], first, -1,
+                )
+            else:
+                _vertex_epoch(
+                    head[i], tail, scratch[i], first, last, indices, epochs_per_sample,
+                    next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _ONE,
+                    epoch, row_keys[i], first, -1,
+                )
+        if head.shape[1] == 2:
+            head[i, 0], head[i, 1] = y0, y1
 
 
 def epochs_per_sample(weights, n_epochs, reference=None):
@@ -303,10 +281,9 @@ def optimize_layout(embedding, graph, n_epochs, a, b, repulsion_strength, learni
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
-    epoch_kernel = _fit_epoch_2d if current.shape[1] == 2 else _fit_epoch
     for epoch in range(n_epochs):
         alpha = learning_rate * (1.0 - epoch / n_epochs)
-        epoch_kernel(current, updated, scratch, indptr, indices, eps, next_sample, eps_negative,
+        _fit_epoch(current, updated, scratch, indptr, indices, eps, next_sample, eps_negative,
                    next_negative, a, b, repulsion_strength, alpha, epoch, seed)
         current, updated = updated, current
         if progress is not None:
@@ -325,10 +302,9 @@ def optimize_transform(head, tail, graph, n_epochs, a, b, repulsion_strength, le
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
     indices = graph.indices.astype(np.int32)
-    eps, _, eps_negative, _ = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
+    schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
-    run = _transform_points_2d if head.shape[1] == 2 else _transform_points
-    run(head, tail, np.empty_like(head), indptr, indices, eps, eps_negative, a, b,
-        repulsion_strength, learning_rate, n_epochs, row_keys)
+    _transform_points(head, tail, np.empty_like(head), indptr, indices, *schedule, a, b,
+                      repulsion_strength, learning_rate, n_epochs, row_keys)
     return head

@@ -47,7 +47,8 @@ USER = -1
 
 
 @kernel(inline="always")
-def _sqeuclidean(x, y):
+def squared_euclidean(x, y):
+    """Squared euclidean distance, accumulated in float32."""
     total = np.float32(0.0)
     for i in range(x.shape[0]):
         diff = x[i] - y[i]
@@ -88,31 +89,17 @@ def _minkowski(x, y, p):
 
 
 @kernel(inline="always")
-def _cosine(x, y):
-    dot = 0.0
-    norm_x = 0.0
-    norm_y = 0.0
-    for i in range(x.shape[0]):
-        dot += x[i] * y[i]
-        norm_x += x[i] * x[i]
-        norm_y += y[i] * y[i]
-    if norm_x == 0.0 and norm_y == 0.0:
-        return np.float32(0.0)
-    if norm_x == 0.0 or norm_y == 0.0:
-        return np.float32(1.0)
-    return np.float32(max(1.0 - dot / np.sqrt(norm_x * norm_y), 0.0))
-
-
-@kernel(inline="always")
-def _correlation(x, y):
+def _centred_products(x, y, centre):
+    """Means (zero unless ``centre``), dot product and squared norms of the centred rows."""
     n = x.shape[0]
     mean_x = 0.0
     mean_y = 0.0
-    for i in range(n):
-        mean_x += x[i]
-        mean_y += y[i]
-    mean_x /= n
-    mean_y /= n
+    if centre:
+        for i in range(n):
+            mean_x += x[i]
+            mean_y += y[i]
+        mean_x /= n
+        mean_y /= n
     dot = 0.0
     norm_x = 0.0
     norm_y = 0.0
@@ -122,6 +109,16 @@ def _correlation(x, y):
         dot += cx * cy
         norm_x += cx * cx
         norm_y += cy * cy
+    return mean_x, mean_y, dot, norm_x, norm_y
+
+
+@kernel(inline="always")
+def _angular_distance(x, y, centre):
+    """1 - cosine of the angle between x and y (both centred first with ``centre``).
+
+    Zero vectors: distance 0 between two of them, 1 to anything else.
+    """
+    _, _, dot, norm_x, norm_y = _centred_products(x, y, centre)
     if norm_x == 0.0 and norm_y == 0.0:
         return np.float32(0.0)
     if norm_x == 0.0 or norm_y == 0.0:
@@ -180,11 +177,11 @@ def _jaccard(x, y):
 def distance(code, x, y, p):
     """Distance of code ``code`` between rows ``x`` and ``y`` (``p``: Minkowski exponent)."""
     if code == SQEUCLIDEAN:
-        return _sqeuclidean(x, y)
+        return squared_euclidean(x, y)
     if code == DOT_DISTANCE:
         return _dot_distance(x, y)
     if code == EUCLIDEAN:
-        return np.float32(np.sqrt(_sqeuclidean(x, y)))
+        return np.float32(np.sqrt(squared_euclidean(x, y)))
     if code == MANHATTAN:
         return _manhattan(x, y)
     if code == CHEBYSHEV:
@@ -192,9 +189,9 @@ def distance(code, x, y, p):
     if code == MINKOWSKI:
         return _minkowski(x, y, p)
     if code == COSINE:
-        return _cosine(x, y)
+        return _angular_distance(x, y, False)
     if code == CORRELATION:
-        return _correlation(x, y)
+        return _angular_distance(x, y, True)
     if code == CANBERRA:
         return _canberra(x, y)
     if code == BRAYCURTIS:
@@ -252,21 +249,7 @@ def gradient(code, x, y, p, out):
                 out[i] = np.sign(diff) * (abs(diff) / dist) ** (p - 1.0)
         return dist
     if code == COSINE or code == CORRELATION:
-        mean_x = 0.0
-        mean_y = 0.0
-        if code == CORRELATION:
-            for i in range(n):
-                mean_x += x[i]
-                mean_y += y[i]
-            mean_x /= n
-            mean_y /= n
-        dot = 0.0
-        norm_x = 0.0
-        norm_y = 0.0
-        for i in range(n):
-            dot += (x[i] - mean_x) * (y[i] - mean_y)
-            norm_x += (x[i] - mean_x) ** 2
-            norm_y += (y[i] - mean_y) ** 2
+        mean_x, mean_y, dot, norm_x, norm_y = _centred_products(x, y, code == CORRELATION)
         if norm_x == 0.0 or norm_y == 0.0:
             return 0.0 if norm_x == norm_y else 1.0
         scale = 1.0 / np.sqrt(norm_x * norm_y)

@@ -34,10 +34,11 @@ def _sift_down(distances, indices, flags, start, size):
 
 
 @kernel(inline="always")
-def heap_push(distances, indices, distance, index):
+def flagged_heap_push(distances, indices, flags, distance, index, flag):
     """Offer ``(distance, index)`` to one heap row; return 1 if it was taken, else 0.
 
-    An index already in the heap is not taken twice.
+    An index already in the heap is not taken twice. ``flags`` (NN-descent's "new" marks, or
+    None) receives ``flag`` with the entry.
     """
     if distance >= distances[0]:
         return 0
@@ -46,23 +47,16 @@ def heap_push(distances, indices, distance, index):
             return 0
     distances[0] = distance
     indices[0] = index
-    _sift_down(distances, indices, None, 0, distances.shape[0])
+    if flags is not None:
+        flags[0] = flag
+    _sift_down(distances, indices, flags, 0, distances.shape[0])
     return 1
 
 
 @kernel(inline="always")
-def flagged_heap_push(distances, indices, flags, distance, index, flag):
-    """As :func:`heap_push`, also storing a flag (NN-descent's "new" mark) with the entry."""
-    if distance >= distances[0]:
-        return 0
-    for slot in range(indices.shape[0]):
-        if indices[slot] == index:
-            return 0
-    distances[0] = distance
-    indices[0] = index
-    flags[0] = flag
-    _sift_down(distances, indices, flags, 0, distances.shape[0])
-    return 1
+def heap_push(distances, indices, distance, index):
+    """:func:`flagged_heap_push` without flags."""
+    return flagged_heap_push(distances, indices, None, distance, index, 0)
 
 
 @kernel(inline="always")

@@ -302,18 +302,12 @@ def _local_join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, p
             u = new_cand[centre, a]
             if u < 0:
                 continue
-            for b in range(a + 1, max_candidates):
-                v = new_cand[centre, b]
-                if v < 0:
-                    continue
-                d = distance(code, data[u], data[v], p)
-                if d < dists[u, 0] or d < dists[v, 0]:
-                    prop_a[row, count] = u
-                    prop_b[row, count] = v
-                    prop_d[row, count] = d
-                    count += 1
-            for b in range(max_candidates):
-                v = old_cand[centre, b]
+            # Partners: the later new candidates, then all the old ones.
+            for b in range(a + 1, 2 * max_candidates):
+                if b < max_candidates:
+                    v = new_cand[centre, b]
+                else:
+                    v = old_cand[centre, b - max_candidates]
                 if v < 0 or v == u:
                     continue
                 d = distance(code, data[u], data[v], p)
