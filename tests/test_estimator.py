@@ -258,3 +258,16 @@ def test_bad_parameters_name_the_parameter(params, message, blobs):
 @parametrize_with_checks([umapx.UMAP(n_neighbors=5, n_epochs=20)])
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+def test_spectral_failure_falls_back_to_pca_with_a_warning(blobs, monkeypatch):
+    from umapx import init
+
+    monkeypatch.setattr(init, "_component_spectral", lambda *args: None)
+    data = blobs[0][:100]  # one blob: a connected graph
+    with pytest.warns(RuntimeWarning, match="spectral initialisation failed"):
+        mapper = umapx.UMAP(n_neighbors=10, n_epochs=0, random_state=0).fit(data)
+    pca = umapx.UMAP(n_neighbors=10, n_epochs=0, random_state=0, init="pca").fit(data)
+    assert np.all(np.isfinite(mapper.embedding_))
+    # Same layout as asking for PCA up to the noise draws.
+    assert np.corrcoef(mapper.embedding_[:, 0], pca.embedding_[:, 0])[0, 1] > 0.99

@@ -9,7 +9,6 @@ kernels trustworthy.
 from __future__ import annotations
 
 import contextlib
-import os
 import types
 
 import numba
@@ -72,11 +71,3 @@ def numba_threads(n_jobs):
         yield
     finally:
         numba.set_num_threads(previous)
-
-
-def cpu_count():
-    """Number of CPUs this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1

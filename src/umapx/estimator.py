@@ -70,7 +70,8 @@ class UMAP(TransformerMixin, BaseEstimator):
     transform_seed : int, default=42
         Seed of :meth:`transform`'s random choices.
     n_jobs : int or None, default=-1
-        Threads for the numba kernels (-1: all CPUs). Does not change results.
+        Threads for the numba kernels (-1 or None: all CPUs, -2: all but one...). Does not
+        change results.
     verbose : bool, default=False
         Print each stage with its time, and a progress bar over the layout epochs, to stderr.
     target_metric : {"categorical"}, default="categorical"

@@ -321,11 +321,6 @@ class Metric:
     def has_gradient(self):
         return self.code in _GRADIENT_CODES
 
-    @property
-    def is_angular(self):
-        """Whether the distance ignores the scale of rows (trees split by angle)."""
-        return self.code in (COSINE, CORRELATION)
-
     def prepare(self, X):
         """Rows as the search kernels see them (unit rows for the angular metrics)."""
         if self.search_code != DOT_DISTANCE:
