@@ -193,6 +193,7 @@ def test_pickle_round_trip(fitted_digits):
     (np.ones((10, 4)), "n_samples=10 must be greater than n_neighbors=15"),
     (np.ones(40), "Expected 2D array"),
     (np.array([["a", "b"]] * 30), "could not convert|dtype"),
+    (np.random.RandomState(0).rand(30, 3) * 1e20, "Rescale"),
 ])
 def test_bad_training_data(X, message):
     with pytest.raises(ValueError, match=message):
@@ -271,3 +272,10 @@ def test_spectral_failure_falls_back_to_pca_with_a_warning(blobs, monkeypatch):
     assert np.all(np.isfinite(mapper.embedding_))
     # Same layout as asking for PCA up to the noise draws.
     assert np.corrcoef(mapper.embedding_[:, 0], pca.embedding_[:, 0])[0, 1] > 0.99
+
+
+def test_more_components_than_samples_allow():
+    data = np.random.RandomState(0).rand(20, 10)
+    with pytest.warns(RuntimeWarning, match="spectral initialisation failed"):
+        embedding = umapx.UMAP(n_components=25, n_neighbors=5, n_epochs=10).fit_transform(data)
+    assert embedding.shape == (20, 25) and np.all(np.isfinite(embedding))

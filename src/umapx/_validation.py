@@ -157,6 +157,7 @@ def check_fit_data(estimator, X):
         )
     X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
                       reset=True)
+    _check_magnitude(X)
     n_samples = X.shape[0]
     if n_samples <= estimator.n_neighbors:
         raise ValueError(
@@ -188,8 +189,23 @@ def check_new_data(estimator, X):
     """Validate data passed to transform: same checks, and the training number of features."""
     if scipy.sparse.issparse(X):
         raise TypeError("umapx does not accept sparse input yet; pass a dense array")
-    return validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
-                         ensure_min_samples=1)
+    X = validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
+                      ensure_min_samples=1)
+    _check_magnitude(X)
+    return X
+
+
+# Largest |value| for which sums of squared differences stay finite in float32.
+_LARGEST_SAFE = 1e17
+
+
+def _check_magnitude(X):
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest * np.sqrt(X.shape[1]) > _LARGEST_SAFE:
+        raise ValueError(
+            f"X has values as large as {largest:.3g}: distances between such rows overflow "
+            "float32. Rescale the data (for example divide it by its largest absolute value)"
+        )
 
 
 def check_embedding_points(estimator, Y):

@@ -40,6 +40,8 @@ def _component_spectral(graph, dim, random_state):
     """
     n = graph.shape[0]
     k = dim + 1
+    if n <= k:  # not enough eigenvectors for the dimensions asked
+        return None
     adjacency, _ = _normalised_adjacency(graph.astype(np.float64))
     if n <= max(2 * k + 1, 50):
         values, vectors = np.linalg.eigh(adjacency.toarray())
@@ -123,9 +125,10 @@ def spectral_layout(graph, dim, random_state, data=None):
 
 def _fallback(data, n, dim, random_state):
     warnings.warn(
-        "The spectral initialisation failed (the eigensolver did not converge); falling back "
-        "to " + ("PCA" if data is not None else "random") + " initialisation. Consider "
-        "init='pca' or init='random', or increasing n_neighbors.",
+        "The spectral initialisation failed (the eigensolver did not converge, or there are "
+        "fewer samples than n_components + 2); falling back to "
+        + ("PCA" if data is not None else "random") + " initialisation. Consider init='pca' "
+        "or init='random', or increasing n_neighbors.",
         RuntimeWarning,
         stacklevel=4,
     )
