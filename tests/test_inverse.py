@@ -165,3 +165,12 @@ def test_mnist_inverse_quality(mnist10k):
     assert quality["mse"] < 0.045
     assert quality["label_preservation"] > 0.8
     assert 0.5 <= quality["novelty"] <= 1.5
+
+
+@pytest.mark.filterwarnings("ignore:.*outside the support")
+def test_astronomically_far_points(model):
+    mapper, data, _ = model
+    points = np.array([[1e30, 0.0], [0.0, -1e200], [1e300, 1e300], [-1.79e308, 5.0]])
+    samples, confidence = mapper.inverse_transform(points, return_confidence=True)
+    assert np.all(np.isfinite(samples)) and np.all(confidence == 0)
+    assert samples.min() >= data[:1500].min() and samples.max() <= data[:1500].max()

@@ -74,8 +74,15 @@ class EmbeddingIndex:
         ``n_neighbors``-th nearest other embedded point.
     """
 
+    # Points farther than this many embedding radii are pulled back radially to that distance:
+    # the samples there are already constant to float64 precision, and distances stay finite.
+    FAR_LIMIT = 1e6
+
     def __init__(self, embedding, n_neighbors):
         self.embedding = np.asarray(embedding, dtype=np.float64)
+        self.centre = self.embedding.mean(axis=0)
+        self.radius = max(float(np.linalg.norm(self.embedding - self.centre, axis=1).max()),
+                          np.finfo(np.float64).tiny)
         self.tree = cKDTree(self.embedding)
         k = min(n_neighbors, len(self.embedding) - 1)
         dists, _ = self.tree.query(self.embedding, k=k + 1)
@@ -85,6 +92,18 @@ class EmbeddingIndex:
         self.local_scale = np.maximum(scale, floor)
 
     def query(self, points, k, n_jobs=1):
+        with np.errstate(over="ignore"):
+            offsets = points - self.centre
+        offsets = np.where(np.isfinite(offsets), offsets, points)  # |points| near 1.8e308
+        largest = np.abs(offsets).max(axis=1)  # scaled norms: no overflow either
+        largest[largest == 0] = 1.0
+        directions = offsets / largest[:, None]
+        lengths = np.linalg.norm(directions, axis=1)
+        limit = self.FAR_LIMIT * self.radius
+        far = largest * lengths > limit
+        if np.any(far):
+            points = points.copy()
+            points[far] = self.centre + directions[far] * (limit / lengths[far])[:, None]
         dists, idx = self.tree.query(points, k=k, workers=resolve_n_threads(n_jobs))
         return np.atleast_2d(dists), np.atleast_2d(idx).astype(np.int64)
 
