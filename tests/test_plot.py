@@ -6,12 +6,14 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -309,20 +311,27 @@ def test_default_corners_ignore_a_lone_outlier():
     assert np.all(plot.default_corners(embedding) <= 1.0)
 
 
-@OUTSIDE_SUPPORT
 def test_inverse_grid_draws_the_tutorial_figure(fitted_digits):
     mapper, _, labels = fitted_digits
-    fig = plot.inverse_grid(mapper, n=4, labels=labels[:1500])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # points outside the support are shown, not warned
+        fig = plot.inverse_grid(mapper, n=4, labels=labels[:1500])
     assert isinstance(fig, Figure)
     scatter_ax, *image_axes = fig.axes
     assert len(image_axes) == 16
     assert all(ax.images[0].get_array().shape == (8, 8) for ax in image_axes)
-    # The grid points are marked on the embedding, in grid_points' order.
-    marks = scatters(scatter_ax)[-1]
+    # The grid points are marked on the embedding: those inside the support in black, the
+    # others in orange, with their images framed in orange.
     expected = plot.grid_points(plot.default_corners(mapper.embedding_), 4)
-    np.testing.assert_allclose(marks.get_offsets(), expected)
+    samples, confidence = mapper.inverse_transform(expected, return_confidence=True)
+    outside = confidence < np.exp(-1)
+    inside_marks, outside_marks = scatters(scatter_ax)[-2:]
+    np.testing.assert_allclose(inside_marks.get_offsets(), expected[~outside])
+    np.testing.assert_allclose(outside_marks.get_offsets(), expected[outside])
+    framed = [ax.spines["left"].get_edgecolor() == mcolors.to_rgba("tab:orange")
+              for ax in image_axes]
+    assert framed == outside.tolist() and 0 < outside.sum() < 16
     # Images are the inverse transforms, row by row, on one common scale.
-    samples = mapper.inverse_transform(expected)
     np.testing.assert_allclose(image_axes[5].images[0].get_array(), samples[5].reshape(8, 8))
     assert len({ax.images[0].get_clim() for ax in image_axes}) == 1
     rows = [ax.get_subplotspec().rowspan.start for ax in image_axes]

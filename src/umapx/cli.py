@@ -269,18 +269,18 @@ def command_demo(args):
     mapper = UMAP(random_state=42, verbose=args.verbose, n_jobs=args.n_jobs).fit(data)
     _say(f"fitted in {time.perf_counter() - began:.1f} s")
     corners = _parse_pairs(args.corners, "--corners") if args.corners else None
+    grid = plot.grid_points(plot.default_corners(mapper.embedding_) if corners is None
+                            else corners, args.grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # grid points between clusters are expected
-        grid = plot.grid_points(plot.default_corners(mapper.embedding_) if corners is None
-                                else corners, args.grid)
         began = time.perf_counter()
         _, confidence = mapper.inverse_transform(grid, return_confidence=True)
-        _say(f"inverse-transformed {len(grid)} grid points in "
-             f"{1000 * (time.perf_counter() - began):.1f} ms; "
-             f"{np.count_nonzero(confidence < np.exp(-1))} lie outside the embedded data "
-             "(confidence < 0.37)")
-        figure = plot.inverse_grid(mapper, corners=corners, n=args.grid,
-                                   image_shape=image_shape, labels=labels)
+    _say(f"inverse-transformed {len(grid)} grid points in "
+         f"{1000 * (time.perf_counter() - began):.1f} ms; "
+         f"{np.count_nonzero(confidence < np.exp(-1))} lie outside the embedded data "
+         "(confidence < 0.37, framed in orange in the figure)")
+    figure = plot.inverse_grid(mapper, corners=corners, n=args.grid, image_shape=image_shape,
+                               labels=labels)
     _save_figure(figure, args.output)
     if args.save_model:
         mapper.save(args.save_model)

@@ -21,6 +21,7 @@ matplotlib is an optional dependency: ``pip install umapx[plot]``.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,9 @@ _BATCH_ROWS = 512
 _COMPONENT_FIT_ROWS = 10_000
 _DIAGNOSTIC_TYPES = ("pca", "ica", "local_dim", "neighborhood_jaccard")
 _DIAGNOSTIC_ALIASES = {"neighborhood": "neighborhood_jaccard"}  # umap-learn's name
+#: inverse_grid marks grid points whose inverse-transform confidence is below this.
+_LOW_CONFIDENCE = float(np.exp(-1.0))
+_OUTSIDE_COLOUR = "tab:orange"
 
 # ------------------------------------------------------------------------------------------------
 # Themes and colour maps
@@ -747,7 +751,9 @@ def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", la
     embedding (coloured by ``labels``) with the grid points marked ``x``; on the right the
     generated samples as images, in the grid's order (row ``i``, column ``j`` is grid point
     ``i * n + j``). All images share one grey scale, the range of the training data, so faint
-    and strong samples compare.
+    and strong samples compare. Grid points more than about one local neighbourhood radius
+    from the embedded data (``inverse_transform`` confidence below 0.37) are marked and their
+    images framed in orange: their samples only blend the nearest training samples.
 
     Parameters
     ----------
@@ -790,21 +796,30 @@ def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", la
     if corners.shape != (4, 2):
         raise ValueError(f"corners must have shape (4, 2), got {corners.shape}")
     grid = grid_points(corners, n)
-    samples = np.asarray(mapper.inverse_transform(grid))
+    with warnings.catch_warnings():  # the figure marks the points outside the support itself
+        warnings.filterwarnings("ignore", message=".*outside the support")
+        samples, confidence = mapper.inverse_transform(grid, return_confidence=True)
+    samples = np.asarray(samples)
+    outside = np.asarray(confidence) < _LOW_CONFIDENCE
     data = getattr(mapper, "_training_data", samples)
     grey_range = {"vmin": float(np.min(data)), "vmax": float(np.max(data))}
 
     figure, layout = _grid_layout(ax, n, figsize)
     scatter_ax = figure.add_subplot(layout[:, :n])
     points(mapper, labels=labels, ax=scatter_ax, point_size=point_size)
-    scatter_ax.scatter(grid[:, 0], grid[:, 1], marker="x", c="k", s=15, linewidths=1,
-                       zorder=3)
+    scatter_ax.scatter(grid[~outside, 0], grid[~outside, 1], marker="x", c="k", s=15,
+                       linewidths=1, zorder=3)
+    scatter_ax.scatter(grid[outside, 0], grid[outside, 1], marker="x", c=_OUTSIDE_COLOUR,
+                       s=15, linewidths=1, zorder=3)
     images = _colormap(cmap)
     for index, sample in enumerate(samples):
         image_ax = figure.add_subplot(layout[index // n, n + index % n])
         image_ax.imshow(sample.reshape(image_shape), cmap=images, interpolation="nearest",
                         **grey_range)
         image_ax.set(xticks=[], yticks=[])
+        if outside[index]:
+            for spine in image_ax.spines.values():
+                spine.set(edgecolor=_OUTSIDE_COLOUR, linewidth=1.5)
     return figure
 
 
