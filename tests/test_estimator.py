@@ -279,3 +279,20 @@ def test_more_components_than_samples_allow():
     with pytest.warns(RuntimeWarning, match="spectral initialisation failed"):
         embedding = umapx.UMAP(n_components=25, n_neighbors=5, n_epochs=10).fit_transform(data)
     assert embedding.shape == (20, 25) and np.all(np.isfinite(embedding))
+
+
+def test_transform_queue_size_sets_the_search_effort(digits):
+    data = digits[0]
+    mapper = umapx.UMAP(random_state=0, knn_method="nndescent", n_epochs=30).fit(data[:1400])
+    from umapx.knn import NeighborIndex
+
+    truth, _ = NeighborIndex(mapper._metric, mapper._training_data, "exact").query(data[1400:],
+                                                                                    15)
+
+    def recall(queue_size):
+        found, _ = mapper._index.query(data[1400:], 15, epsilon=0.005 * queue_size)
+        return np.mean([len(set(f) & set(t)) / 15 for f, t in zip(found, truth)])
+
+    assert recall(40) >= recall(4) and recall(40) > 0.99
+    placed = mapper.set_params(transform_queue_size=40).transform(data[1400:])
+    assert np.all(np.isfinite(placed))

@@ -95,6 +95,7 @@ PARAMETERS = {
     "b": _Number(low=0, low_inclusive=False, optional=True),
     "random_state": _Anything(),  # checked by sklearn's check_random_state
     "transform_seed": _Number(low=0, integral=True),
+    "transform_queue_size": _Number(low=0, low_inclusive=False),
     "n_jobs": _Number(integral=True, optional=True),
     "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
     "knn_method": _Choice(KNN_METHODS),

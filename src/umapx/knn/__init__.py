@@ -97,16 +97,20 @@ class NeighborIndex:
     def n_samples(self):
         return self.data.shape[0]
 
-    def query(self, X, k):
-        """The ``k`` nearest training rows of each row of ``X`` and their true distances."""
+    def query(self, X, k, epsilon=None):
+        """The ``k`` nearest training rows of each row of ``X`` and their true distances.
+
+        ``epsilon`` overrides the index's search slack for this call (NN-descent index).
+        """
         queries = self.metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
         k = min(k, self.n_samples)
         if self.method == "exact":
             indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries)
         else:
             indptr, neighbours = self.search_graph()
+            slack = self.epsilon if epsilon is None else epsilon
             indices, distances = search(self.metric, self.data, queries, k, indptr, neighbours,
-                                        self.tree, self.epsilon)
+                                        self.tree, slack)
         return indices, self.metric.to_true_distance(distances)
 
     def search_graph(self):
