@@ -45,8 +45,8 @@ def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state
     float in [0, 1]
     """
     rows = _sample(len(X), sample_size, random_state)
-    return float(_sk_trustworthiness(np.asarray(X, np.float32)[rows],
-                                     np.asarray(embedding, np.float32)[rows],
+    return float(_sk_trustworthiness(np.asarray(np.asarray(X)[rows], np.float32),
+                                     np.asarray(np.asarray(embedding)[rows], np.float32),
                                      n_neighbors=n_neighbors))
 
 
@@ -164,8 +164,9 @@ def _typical_spacing(data, rng, size=2000):
     from sklearn.neighbors import NearestNeighbors
 
     rows = rng.choice(len(data), min(size, len(data)), replace=False)
-    finder = NearestNeighbors(n_neighbors=2).fit(np.asarray(data, np.float32))
-    return float(np.median(finder.kneighbors(np.asarray(data, np.float32)[rows])[0][:, 1]))
+    data = np.asarray(data, np.float32)
+    finder = NearestNeighbors(n_neighbors=2).fit(data)
+    return float(np.median(finder.kneighbors(data[rows])[0][:, 1]))
 
 
 def inverse_quality(transform, inverse_transform, train_data, train_labels, train_embedding,
