@@ -109,3 +109,19 @@ def test_read_array_formats(tmp_path):
     with pytest.raises(cli.InputError, match="--key"):
         cli.read_array(tmp_path / "b.npz")
     assert np.array_equal(cli.read_array(tmp_path / "b.npz", key="y"), data)
+
+
+def test_inverse_on_the_default_grid_needs_no_matplotlib(workspace):
+    """Only drawing needs the optional matplotlib; the default grid is plain geometry."""
+    script = ("import sys; sys.modules['matplotlib'] = None; from umapx.cli import main; "
+              "sys.exit(main(sys.argv[1:]))")
+    model = str(workspace / "model.umapx")
+    done = subprocess.run([sys.executable, "-c", script, "inverse", model, "--grid", "3", "-o",
+                           str(workspace / "nomatplotlib.npy")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert np.load(workspace / "nomatplotlib.npy").shape == (9, 64)
+    done = subprocess.run([sys.executable, "-c", script, "inverse", model, "--grid", "3",
+                           "--png", str(workspace / "nomatplotlib.png")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 3 and "matplotlib" in done.stderr and "Traceback" not in done.stderr

@@ -286,11 +286,11 @@ def test_transform_queue_size_sets_the_search_effort(digits):
     mapper = umapx.UMAP(random_state=0, knn_method="nndescent", n_epochs=30).fit(data[:1400])
     from umapx.knn import NeighborIndex
 
-    truth, _ = NeighborIndex(mapper._metric, mapper._training_data, "exact").query(data[1400:],
-                                                                                    15)
+    state = mapper.fitted_state
+    truth, _ = NeighborIndex(state.metric, state.training_data, "exact").query(data[1400:], 15)
 
     def recall(queue_size):
-        found, _ = mapper._index.query(data[1400:], 15, epsilon=0.005 * queue_size)
+        found, _ = state.index.query(data[1400:], 15, epsilon=0.005 * queue_size)
         return np.mean([len(set(f) & set(t)) / 15 for f, t in zip(found, truth)])
 
     assert recall(40) >= recall(4) and recall(40) > 0.99

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import pickle
 import time
 import zipfile
+from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
 import umapx
-from umapx import persistence
 from umapx.metrics import resolve_metric
 from umapx.persistence import FORMAT_VERSION, ModelFormatError
-
-# Attributes built lazily by inverse_transform: a loaded model rebuilds them on first use.
-LAZY_ATTRIBUTES = {"_embedding_index", "_data_range"}
 
 
 def save_and_load(model, path):
@@ -42,8 +41,7 @@ def assert_same_fitted_state(loaded, original):
             np.testing.assert_array_equal(loaded.get_params()[name], value)
         elif not isinstance(value, np.random.RandomState):
             assert loaded.get_params()[name] == value, name
-    for name in ("embedding_", "knn_indices_", "knn_dists_", "sigmas_", "rhos_",
-                 "_training_data"):
+    for name in ("embedding_", "knn_indices_", "knn_dists_", "sigmas_", "rhos_", "_raw_data"):
         saved, restored = getattr(original, name), getattr(loaded, name)
         assert restored.dtype == saved.dtype and restored.flags.c_contiguous, name
         np.testing.assert_array_equal(restored, saved, err_msg=name)
@@ -54,11 +52,20 @@ def assert_same_fitted_state(loaded, original):
     assert (loaded.a_, loaded.b_) == (original.a_, original.b_)
     assert loaded.n_features_in_ == original.n_features_in_
     assert loaded.timings_ == original.timings_
-    assert loaded._metric == original._metric
-    assert loaded._index.method == original._index.method
-    assert loaded._index.epsilon == original._index.epsilon
-    # Every fitted attribute is restored (a new one must be added to persistence too).
-    assert set(vars(loaded)) - LAZY_ATTRIBUTES == set(vars(original)) - LAZY_ATTRIBUTES
+    saved_state, restored_state = original.fitted_state, loaded.fitted_state
+    assert restored_state.metric == saved_state.metric
+    assert restored_state.index.method == saved_state.index.method
+    assert restored_state.index.epsilon == saved_state.index.epsilon
+    # Every field of the fitted state is restored (a new one must be saved too).
+    for field in dataclasses.fields(saved_state):
+        saved, restored = getattr(saved_state, field.name), getattr(restored_state, field.name)
+        if isinstance(saved, np.ndarray):
+            np.testing.assert_array_equal(restored, saved, err_msg=field.name)
+        elif scipy.sparse.issparse(saved):
+            assert (restored != saved).nnz == 0, field.name
+        elif field.name != "index":
+            assert restored == saved, field.name
+    assert set(vars(loaded)) == set(vars(original))
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +93,10 @@ def test_round_trip_is_bit_identical(fitted_digits, saved_digits):
     assert time.perf_counter() - start < 1.0  # nothing is recomputed
 
     assert_same_fitted_state(loaded, mapper)
-    assert loaded._embedding_index is None
+    assert "inverse" not in vars(loaded.fitted_state)  # built on first use
     held_out = data[1500:1600]
     np.testing.assert_array_equal(loaded.transform(held_out), mapper.transform(held_out))
     points = inside_points(mapper)
-    for model in (mapper, loaded):  # the lazily built index is rebuilt identically
-        model._embedding_index = None
     samples, confidence = loaded.inverse_transform(points, return_confidence=True)
     expected_samples, expected_confidence = mapper.inverse_transform(points,
                                                                      return_confidence=True)
@@ -118,9 +123,9 @@ def test_file_is_a_plain_npz(saved_digits):
 def test_nndescent_index_round_trip(nndescent_model, digits, tmp_path):
     loaded = save_and_load(nndescent_model, tmp_path / "nndescent.umapx")
     assert_same_fitted_state(loaded, nndescent_model)
-    assert loaded._index.method == "nndescent"
-    saved_state = nndescent_model._index.state_arrays()
-    for name, array in loaded._index.state_arrays().items():
+    assert loaded.fitted_state.index.method == "nndescent"
+    saved_state = nndescent_model.fitted_state.index.state_arrays()
+    for name, array in loaded.fitted_state.index.state_arrays().items():
         np.testing.assert_array_equal(array, saved_state[name], err_msg=name)
     held_out = digits[0][1500:1650]
     np.testing.assert_array_equal(loaded.transform(held_out), nndescent_model.transform(held_out))
@@ -154,7 +159,8 @@ def test_array_init_and_random_state_object_round_trip(digits, tmp_path):
 
 def test_feature_names_round_trip(fitted_digits, tmp_path):
     mapper = copy.copy(fitted_digits[0])
-    mapper.feature_names_in_ = np.asarray([f"pixel{i}" for i in range(64)], dtype=object)
+    names = np.asarray([f"pixel{i}" for i in range(64)], dtype=object)
+    mapper._adopt(mapper.fitted_state.replace(feature_names_in=names))
     loaded = save_and_load(mapper, tmp_path / "named.umapx")
     assert loaded.feature_names_in_.dtype == object
     np.testing.assert_array_equal(loaded.feature_names_in_, mapper.feature_names_in_)
@@ -185,7 +191,7 @@ def test_user_metric_cannot_be_saved(fitted_digits, tmp_path):
     # Refusing depends only on the metric: swap it into a fitted model rather than pay for the
     # (uncached) compilation of a fit with a user metric.
     mapper = copy.copy(fitted_digits[0]).set_params(metric=l1)
-    mapper._metric = resolve_metric(l1)
+    mapper._adopt(mapper.fitted_state.replace(metric=resolve_metric(l1)))
     with pytest.raises(ValueError, match=r"user metric function \('l1'\)"):
         mapper.save(tmp_path / "model.umapx")
     assert not any(tmp_path.iterdir())
@@ -310,7 +316,7 @@ def test_missing_metadata_section(saved_digits, tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda m: m["params"].update(n_neighbors="many"), "parameters are invalid"),
     (lambda m: m["params"].update(colour="blue"), "does not know.*colour"),
-    (lambda m: m["metric"].update(name="cosine"), "does not match the parameters"),
+    (lambda m: m["metric"].update(name="cosine"), "differs from the parameters"),
     (lambda m: m["fitted"].update(n_features_in_=3), "n_features_in_"),
     (lambda m: m["knn_index"].update(method="magic"), "unknown k-NN index method"),
 ])
@@ -352,7 +358,59 @@ def test_looping_search_tree(nndescent_model, tmp_path):
         umapx.load(path)
 
 
-def test_load_is_exported_lazily():
-    assert umapx.load is persistence.load
+def test_load_is_exported():
+    from umapx.estimator import load
+
+    assert umapx.load is load
     assert "load" in umapx.__all__
     assert issubclass(ModelFormatError, ValueError)
+
+
+@pytest.mark.parametrize("name", ["digits400-exact-v1.umapx",
+                                  "digits400-nndescent-cosine-v1.umapx"])
+def test_files_written_by_earlier_versions_still_load(name, digits, tmp_path):
+    """Fixtures saved by the code before the fitted-state refactoring (format 1)."""
+    path = Path(__file__).parent / "data" / name
+    loaded = umapx.load(path)
+    with np.load(path, allow_pickle=False) as archive:
+        for entry, attribute in [("embedding", "embedding_"), ("knn_indices", "knn_indices_"),
+                                 ("training_data", "_raw_data")]:
+            np.testing.assert_array_equal(getattr(loaded, attribute), archive[entry])
+    held_out = digits[0][400:460]
+    resaved = save_and_load(loaded, tmp_path / "again.umapx")
+    placed = loaded.transform(held_out)
+    assert placed.shape == (60, 2) and np.all(np.isfinite(placed))
+    np.testing.assert_array_equal(resaved.transform(held_out), placed)
+    points = inside_points(loaded)
+    np.testing.assert_array_equal(resaved.inverse_transform(points),
+                                  loaded.inverse_transform(points))
+
+
+def test_first_calls_from_many_threads_on_a_loaded_model(saved_digits, digits):
+    """Lazily built state (the inverse model, the search graph) is built once, under a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    held_out = digits[0][1500:1520]
+    for _ in range(5):
+        model = umapx.load(saved_digits)
+        points = inside_points(model, count=10)
+        with ThreadPoolExecutor(8) as pool:
+            inverses = list(pool.map(lambda _: model.inverse_transform(points), range(16)))
+            placed = list(pool.map(lambda _: model.transform(held_out), range(8)))
+        for result in inverses[1:]:
+            np.testing.assert_array_equal(result, inverses[0])
+        for result in placed[1:]:
+            np.testing.assert_array_equal(result, placed[0])
+
+
+def test_first_queries_from_many_threads_on_an_nndescent_index(digits):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = digits[0]
+    for seed in range(3):  # a fresh index each time: its first query builds the search graph
+        model = umapx.UMAP(knn_method="nndescent", n_epochs=0, init="random",
+                           random_state=seed).fit(data[:600])
+        with ThreadPoolExecutor(8) as pool:
+            placed = list(pool.map(lambda _: model.transform(data[1500:1530]), range(8)))
+        for result in placed[1:]:
+            np.testing.assert_array_equal(result, placed[0])

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import importlib
 
-from .estimator import UMAP
-
-__version__ = "0.1.0"
+from ._version import __version__
+from .estimator import UMAP, load
 
 _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
 
@@ -25,8 +24,6 @@ _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name == "load":  # saved models: umapx.persistence is imported on first use
-        return importlib.import_module(".persistence", __name__).load
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 

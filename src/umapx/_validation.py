@@ -115,9 +115,11 @@ class Settings:
     knn_method: str
 
 
-def validate_parameters(estimator):
-    """Check every parameter of ``estimator``; return the resolved :class:`Settings`."""
-    params = estimator.get_params(deep=False)
+def validate_parameters(params):
+    """Check every constructor parameter in ``params``; return the resolved :class:`Settings`.
+
+    ``params`` is the estimator's ``get_params(deep=False)``.
+    """
     for name, rule in PARAMETERS.items():
         rule.check(name, params[name])
     if params["n_jobs"] == 0:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .inverse import LOW_CONFIDENCE
+
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
 DEMO_DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -94,7 +96,7 @@ def write_array(array, path):
 
 
 def _load_model(path):
-    from .persistence import load
+    from .estimator import load
 
     if not Path(path).is_file():
         raise InputError(f"{path}: no such model file")
@@ -119,6 +121,18 @@ def _image_shape(text):
         raise InputError(f"--image-shape: expected e.g. 28x28, got {text!r}") from error
 
 
+def _plotting():
+    """:mod:`umapx.plot` with matplotlib drawing off screen (matplotlib is an optional extra)."""
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise InputError("drawing figures needs matplotlib: pip install umapx[plot]") from error
+    matplotlib.use("Agg")
+    from . import plot
+
+    return plot
+
+
 def _save_figure(figure, path):
     figure.savefig(path, dpi=100)
     _say(f"wrote {path}")
@@ -129,12 +143,16 @@ def _save_figure(figure, path):
 # ------------------------------------------------------------------------------------------------
 
 
+# UMAP parameters the commands set from options of the same name (unset options keep UMAP's
+# defaults).
+_UMAP_OPTIONS = {"n_neighbors": int, "n_components": int, "min_dist": float, "metric": str,
+                 "n_epochs": int, "random_state": int, "n_jobs": int}
+
+
 def _estimator_params(args):
-    params = {"n_neighbors": args.n_neighbors, "n_components": args.n_components,
-              "min_dist": args.min_dist, "metric": args.metric, "n_jobs": args.n_jobs,
-              "verbose": args.verbose, "random_state": args.random_state}
-    if args.n_epochs is not None:
-        params["n_epochs"] = args.n_epochs
+    params = {name: getattr(args, name) for name in _UMAP_OPTIONS
+              if getattr(args, name) is not None}
+    params["verbose"] = args.verbose
     return params
 
 
@@ -165,13 +183,7 @@ def command_inverse(args):
     if args.points:
         points = read_array(args.points)
     else:
-        from .plot import default_corners, grid_points
-
-        corners = (_parse_pairs(args.corners, "--corners") if args.corners
-                   else default_corners(mapper.embedding_))
-        if len(corners) != 4:
-            raise InputError("--corners: give exactly four points")
-        points = grid_points(corners, args.grid)
+        points = _grid(mapper, args.corners, args.grid)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         samples, confidence = mapper.inverse_transform(points, return_confidence=True)
@@ -182,48 +194,34 @@ def command_inverse(args):
     if args.confidence:
         write_array(confidence[:, None], args.confidence)
     if args.png:
-        _save_figure(_sample_grid(samples, _image_shape(args.image_shape), args.grid
-                                  if not args.points else None), args.png)
+        plot = _plotting()
+        data = mapper.fitted_state.training_data
+        figure = plot.sample_grid(samples, _image_shape(args.image_shape),
+                                  n_columns=None if args.points else args.grid,
+                                  value_range=(float(data.min()), float(data.max())),
+                                  outside=confidence < LOW_CONFIDENCE)
+        _save_figure(figure, args.png)
     if not (args.output or args.png or args.confidence):
         write_array(samples, "-")
 
 
-def _sample_grid(samples, image_shape, n):
-    """A figure of the generated samples as images, ``n`` per row."""
-    import matplotlib
+def _grid(mapper, corners, n):
+    """The ``n`` x ``n`` grid between ``--corners`` (default: inside the embedding)."""
+    from .geometry import default_corners, grid_points
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shape = image_shape
-    if shape is None:
-        side = int(round(np.sqrt(samples.shape[1])))
-        if side * side != samples.shape[1]:
-            raise InputError(f"samples have {samples.shape[1]} features, not a square image: "
-                             "give --image-shape")
-        shape = (side, side)
-    if int(np.prod(shape)) != samples.shape[1]:
-        raise InputError(f"--image-shape {shape} does not hold {samples.shape[1]} features")
-    columns = n or int(np.ceil(np.sqrt(len(samples))))
-    rows = int(np.ceil(len(samples) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8),
-                                squeeze=False)
-    low, high = float(samples.min()), float(samples.max())
-    for index, ax in enumerate(axes.ravel()):
-        ax.set(xticks=[], yticks=[])
-        if index < len(samples):
-            ax.imshow(samples[index].reshape(shape), cmap="gray_r", vmin=low, vmax=high)
-        else:
-            ax.axis("off")
-    return figure
+    dim = mapper.fitted_state.n_components
+    if dim != 2 and corners is None:
+        raise InputError(f"the default grid needs a 2-d embedding (this model has "
+                         f"n_components={dim}): give --points or --corners")
+    corners = (_parse_pairs(corners, "--corners") if corners
+               else default_corners(mapper.embedding_))
+    if corners.ndim != 2 or corners.shape != (4, dim):
+        raise InputError(f"--corners: give four points of {dim} coordinates")
+    return grid_points(corners, n)
 
 
 def command_plot(args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from . import plot
-
+    plot = _plotting()
     mapper = _load_model(args.model)
     labels = np.asarray(read_array(args.labels)).ravel() if args.labels else None
     if args.kind == "points":
@@ -251,12 +249,9 @@ def command_demo(args):
     """The tutorial: fit with random_state=42, inverse-transform a 10 x 10 grid, draw it."""
     import warnings
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from . import plot
     from .estimator import UMAP
 
+    plot = _plotting()
     try:
         data, labels, image_shape = load_demo_data(args.dataset, args.data_path)
     except FileNotFoundError as error:
@@ -268,19 +263,17 @@ def command_demo(args):
     began = time.perf_counter()
     mapper = UMAP(random_state=42, verbose=args.verbose, n_jobs=args.n_jobs).fit(data)
     _say(f"fitted in {time.perf_counter() - began:.1f} s")
-    corners = _parse_pairs(args.corners, "--corners") if args.corners else None
-    grid = plot.grid_points(plot.default_corners(mapper.embedding_) if corners is None
-                            else corners, args.grid)
+    grid = _grid(mapper, args.corners, args.grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # grid points between clusters are expected
         began = time.perf_counter()
-        _, confidence = mapper.inverse_transform(grid, return_confidence=True)
+        samples, confidence = mapper.inverse_transform(grid, return_confidence=True)
     _say(f"inverse-transformed {len(grid)} grid points in "
          f"{1000 * (time.perf_counter() - began):.1f} ms; "
-         f"{np.count_nonzero(confidence < np.exp(-1))} lie outside the embedded data "
+         f"{np.count_nonzero(confidence < LOW_CONFIDENCE)} lie outside the embedded data "
          "(confidence < 0.37, framed in orange in the figure)")
-    figure = plot.inverse_grid(mapper, corners=corners, n=args.grid, image_shape=image_shape,
-                               labels=labels)
+    figure = plot.draw_inverse_grid(mapper, grid, samples, confidence, args.grid,
+                                    image_shape=image_shape, labels=labels)
     _save_figure(figure, args.output)
     if args.save_model:
         mapper.save(args.save_model)
@@ -293,15 +286,15 @@ def command_demo(args):
 
 
 def _add_umap_options(parser):
-    group = parser.add_argument_group("UMAP parameters")
-    group.add_argument("--n-neighbors", type=int, default=15)
-    group.add_argument("--n-components", type=int, default=2)
-    group.add_argument("--min-dist", type=float, default=0.1)
-    group.add_argument("--metric", default="euclidean")
-    group.add_argument("--n-epochs", type=int, default=None)
-    group.add_argument("--random-state", type=int, default=None,
-                       help="seed: same seed, same result, whatever --n-jobs is")
-    group.add_argument("--n-jobs", type=int, default=-1)
+    from .estimator import UMAP
+
+    defaults = UMAP().get_params()
+    group = parser.add_argument_group("UMAP parameters (default: UMAP's)")
+    notes = {"random_state": "seed: same seed, same result, whatever --n-jobs is"}
+    for name, kind in _UMAP_OPTIONS.items():
+        note = notes.get(name, "")
+        group.add_argument("--" + name.replace("_", "-"), type=kind, default=None,
+                           help=f"{note}{'; ' if note else ''}default {defaults[name]}")
 
 
 def _add_input_options(parser):
@@ -384,7 +377,7 @@ def build_parser():
 
 
 def _version():
-    from . import __version__
+    from ._version import __version__
 
     return f"umapx {__version__}"
 

@@ -8,6 +8,12 @@ Forward (how well an embedding keeps the data's structure):
 * :func:`transform_accuracy` -- accuracy on held-out points placed by ``transform``, with the
   classifier fitted on the training embedding.
 
+Per point (what the diagnostic plots of :mod:`umapx.plot` colour by):
+
+* :func:`local_dimension` -- the local intrinsic dimension of each point's input neighbourhood;
+* :func:`neighborhood_jaccard` -- how much of each point's input neighbourhood the embedding
+  kept.
+
 Inverse (how good ``inverse_transform``'s samples are), on held-out points never used in fit:
 see :func:`inverse_quality`.
 
@@ -20,6 +26,9 @@ import numpy as np
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
+
+#: Rows handled at once by the neighbourhood measures (small blocks stay in cache).
+_BLOCK_ROWS = 512
 
 
 def _sample(n, size, random_state):
@@ -64,6 +73,68 @@ def transform_accuracy(train_embedding, train_labels, test_embedding, test_label
     """Accuracy on held-out points placed by ``transform`` (classifier fit on training)."""
     classifier = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_embedding, train_labels)
     return float(classifier.score(test_embedding, test_labels))
+
+
+# ------------------------------------------------------------------------------------------------
+# Per-point measures
+# ------------------------------------------------------------------------------------------------
+
+
+def local_dimension(data, neighbors, variance_threshold=0.8):
+    """Local intrinsic dimension of each point's neighbourhood.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_samples, n_features)
+    neighbors : int ndarray of shape (n_samples, k)
+        Row ``i``: indices of the neighbourhood of point ``i`` (itself included).
+    variance_threshold : float in (0, 1]
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int
+        The number of principal components of each neighbourhood needed to explain
+        ``variance_threshold`` of its variance (0 for a neighbourhood of identical points).
+    """
+    data = np.asarray(data, dtype=np.float32)
+    dimensions = np.empty(len(neighbors), dtype=np.int64)
+    for start in range(0, len(neighbors), _BLOCK_ROWS):
+        block = data[neighbors[start:start + _BLOCK_ROWS]]  # (batch, k, n_features)
+        block -= block.mean(axis=1, keepdims=True)
+        # The k x k Gram matrix has the same non-zero spectrum as the covariance, and is small.
+        gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
+        spectrum = np.clip(np.linalg.eigvalsh(gram)[:, ::-1], 0.0, None)
+        explained = np.cumsum(spectrum, axis=1)
+        total = explained[:, -1:]
+        needed = np.sum(explained < variance_threshold * total * (1 - 1e-9), axis=1) + 1
+        dimensions[start:start + _BLOCK_ROWS] = np.where(total[:, 0] > 0, needed, 0)
+    return dimensions
+
+
+def neighborhood_jaccard(neighbors, embedding):
+    """Jaccard index of each point's input-space and embedding neighbourhoods.
+
+    Parameters
+    ----------
+    neighbors : int ndarray of shape (n_samples, k)
+        Input-space neighbors of each point (itself included).
+    embedding : ndarray of shape (n_samples, dim)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), in [0, 1]
+        ``|A & B| / |A | B|`` for the input neighbors ``A`` and the ``k`` nearest embedded
+        points ``B``.
+    """
+    from scipy.spatial import cKDTree
+
+    k = neighbors.shape[1]
+    _, embedded = cKDTree(embedding).query(embedding, k=k, workers=-1)
+    shared = np.empty(len(neighbors), dtype=np.int64)
+    for start in range(0, len(neighbors), _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        shared[rows] = np.sum(neighbors[rows, :, None] == embedded[rows, None, :], axis=(1, 2))
+    return shared / (2 * k - shared)
 
 
 # ------------------------------------------------------------------------------------------------

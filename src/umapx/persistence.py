@@ -6,6 +6,10 @@ recomputes nothing expensive: the k-NN graph, the neighbour index and the embedd
 not rebuilt. Only the KD-tree used by ``inverse_transform`` is rebuilt, on first use, exactly
 as after ``fit``.
 
+This module turns constructor parameters and a :class:`~umapx.state.FittedState` into a file
+and back (:func:`save`, :func:`read`); it never imports the estimator, whose ``load`` builds
+the model from what :func:`read` returns.
+
 Format (version 1)
 ------------------
 A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can open it:
@@ -73,15 +77,17 @@ import numbers
 import os
 import secrets
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
-from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
-from .estimator import UMAP
+from ._version import __version__
 from .knn import NeighborIndex
 from .knn.nndescent import RPTree
+from .metrics import resolve_metric
+from .state import ARRAYS, FittedState
 
 FORMAT_NAME = "umapx-model"
 FORMAT_VERSION = 1
@@ -91,15 +97,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 _CHUNK = 1 << 24  # bytes read at a time into an array
 
-# Arrays every model has: entry -> (dtype, number of dimensions).
+# Arrays every model has: entry -> (dtypes, number of dimensions): the state's array fields,
+# and its graph as three CSR arrays.
 _FITTED_ARRAYS = {
-    "training_data": ("float32", 2),
-    "embedding": ("float32", 2),
-    "knn_indices": ("int32", 2),
-    "knn_dists": ("float32", 2),
-    "sigmas": ("float32", 1),
-    "rhos": ("float32", 1),
-    "graph_data": ("float32", 1),
+    **ARRAYS,
+    "graph_data": (("float32",), 1),
     "graph_indices": (("int32", "int64"), 1),
     "graph_indptr": (("int32", "int64"), 1),
 }
@@ -107,7 +109,7 @@ _FITTED_ARRAYS = {
 _NNDESCENT_ARRAYS = {
     "graph_indptr": ("int64", 1),
     "graph_neighbours": ("int32", 1),
-    **{"tree_" + field: ("int32", 1) for field in RPTree.__dataclass_fields__},
+    **{"tree_" + field: ("int32", 1) for field in RPTree._fields},
     "tree_offset": ("float32", 1),
 }
 _INDEX_PREFIX = "index_"
@@ -122,32 +124,30 @@ class ModelFormatError(ValueError):
 # ----------------------------------------------------------------------------------------------
 
 
-def save(model, path):
+def save(path, params, state):
     """Write a fitted model to ``path`` (see the module docstring for the format).
 
     Parameters
     ----------
-    model : UMAP
-        A fitted estimator.
     path : str or os.PathLike
         Destination; replaced atomically if it exists.
+    params : dict
+        The estimator's constructor parameters (``get_params(deep=False)``).
+    state : FittedState
 
     Raises
     ------
-    sklearn.exceptions.NotFittedError
-        If ``model`` is not fitted.
     ValueError
         If the model uses a user metric function, or a parameter that cannot be stored.
     """
-    check_is_fitted(model, "embedding_")
-    metadata, arrays = _model_state(model)
+    metadata, arrays = _encode(params, state)
     encoded = json.dumps(metadata, indent=1, allow_nan=False).encode("utf-8")
     _write_atomically(os.fspath(path), encoded, arrays)
 
 
-def _model_state(model):
-    """The JSON metadata and the named arrays that describe ``model``."""
-    metric = model._metric
+def _encode(model_params, state):
+    """The JSON metadata and the named arrays that describe a model."""
+    metric = state.metric
     if metric.user_function is not None:
         raise ValueError(
             f"cannot save a model with a user metric function ({metric.name!r}): a umapx model "
@@ -156,10 +156,10 @@ def _model_state(model):
             "trust)"
         )
     metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
-                "umapx_version": _umapx_version()}
+                "umapx_version": __version__}
     arrays = {}
     params = {}
-    for name, value in model.get_params(deep=False).items():
+    for name, value in model_params.items():
         if name == "init" and not isinstance(value, str):
             arrays["param_init"] = np.asarray(value, dtype=np.float64)
         elif name == "random_state" and isinstance(value, np.random.RandomState):
@@ -170,30 +170,22 @@ def _model_state(model):
         else:
             params[name] = _json_value(name, value)
     metadata["params"] = params
-    feature_names = getattr(model, "feature_names_in_", None)
+    feature_names = state.feature_names_in
     metadata["fitted"] = {
-        "a_": float(model.a_),
-        "b_": float(model.b_),
-        "n_features_in_": int(model.n_features_in_),
+        "a_": float(state.a),
+        "b_": float(state.b),
+        "n_features_in_": int(state.n_features_in),
         "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
-        "timings_": {str(stage): float(seconds) for stage, seconds in model.timings_.items()},
+        "timings_": {str(stage): float(seconds) for stage, seconds in state.timings.items()},
     }
     metadata["metric"] = {"name": metric.name, "p": float(metric.p)}
-    index = model._index
+    index = state.index
     metadata["knn_index"] = {"method": index.method, "epsilon": float(index.epsilon)}
 
-    graph = model.graph_.tocsr()
-    arrays.update({
-        "training_data": model._training_data,
-        "embedding": model.embedding_,
-        "knn_indices": model.knn_indices_,
-        "knn_dists": model.knn_dists_,
-        "sigmas": model.sigmas_,
-        "rhos": model.rhos_,
-        "graph_data": graph.data,
-        "graph_indices": graph.indices,
-        "graph_indptr": graph.indptr,
-    })
+    graph = state.graph.tocsr()
+    arrays.update({name: getattr(state, name) for name in ARRAYS})
+    arrays.update({"graph_data": graph.data, "graph_indices": graph.indices,
+                   "graph_indptr": graph.indptr})
     for name, array in index.state_arrays().items():
         arrays[_INDEX_PREFIX + name] = array
     return metadata, arrays
@@ -253,8 +245,17 @@ def _entry_info(name):
 _RESTORE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
-def load(path):
-    """Load a model written by :meth:`UMAP.save <umapx.UMAP.save>`.
+@dataclass(frozen=True)
+class SavedModel:
+    """What a model file holds: the constructor parameters it names (the ones it lacks take
+    their defaults) and the fitted state."""
+
+    params: dict
+    state: FittedState
+
+
+def read(path):
+    """Read and check a model file written by :func:`save` (``umapx.load`` builds the model).
 
     Nothing is unpickled and nothing expensive is recomputed; every entry is validated first.
 
@@ -264,9 +265,7 @@ def load(path):
 
     Returns
     -------
-    UMAP
-        The fitted model: ``transform`` and ``inverse_transform`` give bit-identical results
-        to the saved model's.
+    SavedModel
 
     Raises
     ------
@@ -357,7 +356,7 @@ class _ArchiveReader:
         if version > FORMAT_VERSION:
             raise ModelFormatError(
                 f"{self.path} was saved by umapx {metadata.get('umapx_version', '(unknown)')} "
-                f"in model format version {version}; this umapx {_umapx_version()} reads "
+                f"in model format version {version}; this umapx {__version__} reads "
                 f"format versions up to {FORMAT_VERSION}. Upgrade umapx to load it"
             )
         return metadata
@@ -366,7 +365,7 @@ class _ArchiveReader:
         """Entry ``name`` as a fresh writable array, after checking its header and checksum."""
         entry = name + ".npy"
         info = self._info(entry)
-        allowed = tuple(np.dtype(d) for d in np.atleast_1d(dtype))
+        allowed = tuple(np.dtype(d) for d in ((dtype,) if isinstance(dtype, str) else dtype))
         with self._decoding(entry), self.archive.open(info) as stream:
             version = np.lib.format.read_magic(stream)
             if version == (1, 0):
@@ -399,24 +398,18 @@ class _ArchiveReader:
 
 
 def _restore(reader):
-    """Build the fitted UMAP from a checked archive."""
+    """The :class:`SavedModel` of a checked archive."""
     metadata = reader.metadata()
     arrays = reader.arrays(_FITTED_ARRAYS)
     n = _check_fitted_arrays(reader, arrays)
+    params = _restore_params(reader, metadata, n)
 
-    model = _restore_estimator(reader, metadata, n)
-    try:
-        settings = _validation.validate_parameters(model)
-    except ValueError as error:
-        raise reader.error(f"its parameters are invalid ({error})") from error
     saved_metric = _section(reader, metadata, "metric")
-    if (settings.metric.name, settings.metric.p) != (saved_metric.get("name"),
-                                                     saved_metric.get("p")):
-        raise reader.error(f"the metric {saved_metric} does not match the parameters")
-    if arrays["knn_indices"].shape[1] != model.n_neighbors:
-        raise reader.error("knn_indices do not have n_neighbors columns")
-    if arrays["embedding"].shape[1] != model.n_components:
-        raise reader.error("the embedding does not have n_components columns")
+    name, p = saved_metric.get("name"), saved_metric.get("p")
+    try:
+        metric = resolve_metric(name, {"p": p} if name == "minkowski" else None)
+    except ValueError as error:
+        raise reader.error(f"its metric {saved_metric} is not valid ({error})") from error
 
     fitted = _section(reader, metadata, "fitted")
     a, b = fitted.get("a_"), fitted.get("b_")
@@ -433,30 +426,24 @@ def _restore(reader):
         if (not isinstance(feature_names, list) or len(feature_names) != n_features
                 or not all(isinstance(f, str) for f in feature_names)):
             raise reader.error("feature_names_in_ must be n_features_in_ strings")
-        model.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        feature_names = np.asarray(feature_names, dtype=object)
 
-    model.embedding_ = arrays["embedding"]
-    model.graph_ = scipy.sparse.csr_matrix(
-        (arrays["graph_data"], arrays["graph_indices"], arrays["graph_indptr"]), shape=(n, n))
-    model.knn_indices_ = arrays["knn_indices"]
-    model.knn_dists_ = arrays["knn_dists"]
-    model.sigmas_ = arrays["sigmas"]
-    model.rhos_ = arrays["rhos"]
-    model.a_ = a
-    model.b_ = b
-    model.n_features_in_ = n_features
-    model.timings_ = dict(timings)
-    model._metric = settings.metric
-    model._index = _restore_index(reader, metadata, settings.metric, arrays["training_data"])
-    model._training_data = arrays["training_data"]
-    model._embedding_index = None  # rebuilt by the first inverse_transform, as after fit
-    return model
+    state = FittedState(
+        **{name: arrays[name] for name in ARRAYS},
+        graph=scipy.sparse.csr_matrix(
+            (arrays["graph_data"], arrays["graph_indices"], arrays["graph_indptr"]),
+            shape=(n, n)),
+        a=a, b=b, metric=metric,
+        index=_restore_index(reader, metadata, metric, arrays["training_data"]),
+        n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
+    )
+    return SavedModel(params, state)
 
 
-def _restore_estimator(reader, metadata, n):
-    """A UMAP with the saved constructor parameters (defaults for those the file lacks)."""
+def _restore_params(reader, metadata, n):
+    """The saved constructor parameters (only those the file names)."""
     params = _section(reader, metadata, "params")
-    unknown = set(params) - set(UMAP._get_param_names())
+    unknown = set(params) - set(_validation.PARAMETERS)
     if unknown:
         raise reader.error(f"it names parameters this umapx does not know: {sorted(unknown)}")
     params = dict(params)
@@ -471,7 +458,7 @@ def _restore_estimator(reader, metadata, n):
         random_state.set_state(("MT19937", key, state["pos"], state["has_gauss"],
                                 state["cached_gaussian"]))
         params["random_state"] = random_state
-    return UMAP(**params)
+    return params
 
 
 def _restore_index(reader, metadata, metric, training_data):
@@ -510,7 +497,7 @@ def _check_fitted_arrays(reader, arrays):
 
 def _check_index_arrays(reader, state, n):
     _check_csr(reader, "index graph", state["graph_indptr"], state["graph_neighbours"], n)
-    tree = {field: state["tree_" + field] for field in RPTree.__dataclass_fields__}
+    tree = {field: state["tree_" + field] for field in RPTree._fields}
     perm = tree.pop("perm")
     if perm.shape != (n,):
         raise reader.error("the index tree does not order every training sample")
@@ -559,10 +546,5 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _umapx_version():
-    from . import __version__
 
-    return __version__
-
-
-__all__ = ["save", "load", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "read", "SavedModel", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION"]

@@ -42,7 +42,7 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
 
 
 @kernel(parallel=True)
-def _rerank(code, queries, data, candidates, k, p):
+def _rerank(metric, queries, data, candidates, k):
     """Exact distances to the candidate indices; keep the ``k`` best of each row, sorted."""
     n_rows = queries.shape[0]
     out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
@@ -50,13 +50,13 @@ def _rerank(code, queries, data, candidates, k, p):
         for c in range(candidates.shape[1]):
             j = candidates[row, c]
             if j >= 0:
-                heap_push(out_d[row], out_i[row], distance(code, queries[row], data[j], p), j)
+                heap_push(out_d[row], out_i[row], distance(metric, queries[row], data[j]), j)
         sort_heap(out_d[row], out_i[row])
     return out_i, out_d
 
 
 @kernel(parallel=True)
-def _scan(code, queries, data, k, p, row_offset, exclude_self):
+def _scan(metric, queries, data, k, row_offset, exclude_self):
     """Brute-force scan of ``data`` for each query, keeping the ``k`` best, sorted."""
     n_rows = queries.shape[0]
     out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
@@ -66,7 +66,7 @@ def _scan(code, queries, data, k, p, row_offset, exclude_self):
         for j in range(data.shape[0]):
             if exclude_self and j == row + row_offset:
                 continue
-            d = distance(code, queries[row], data[j], p)
+            d = distance(metric, queries[row], data[j])
             if d < heap_d[0]:
                 heap_push(heap_d, heap_i, d, j)
         sort_heap(heap_d, heap_i)
@@ -107,8 +107,9 @@ def exact_neighbors(metric, data, k, queries=None):
     exclude_self = queries is None
     if queries is None:
         queries = data
-    code, p = metric.search_code, metric.p
-    if metric.user_function is None and code in (_metrics.SQEUCLIDEAN, _metrics.DOT_DISTANCE):
+    args = metric.search_args
+    if metric.user_function is None and args.code in (_metrics.SQEUCLIDEAN,
+                                                      _metrics.DOT_DISTANCE):
         n_select = min(k + _RERANK_MARGIN, data.shape[0] - int(exclude_self))
         data_sq_norms = np.einsum("ij,ij->i", data, data)
         indices = np.empty((queries.shape[0], k), np.int32)
@@ -117,7 +118,7 @@ def exact_neighbors(metric, data, k, queries=None):
             block = queries[start : start + _BLOCK_ROWS]
             approx = _blas_candidate_distances(metric, block, data, data_sq_norms)
             candidates = _select_smallest(approx, n_select, start, exclude_self)
-            block_i, block_d = _rerank(code, block, data, candidates, k, p)
+            block_i, block_d = _rerank(args, block, data, candidates, k)
             indices[start : start + len(block)] = block_i
             distances[start : start + len(block)] = block_d
         return indices, distances
@@ -126,7 +127,7 @@ def exact_neighbors(metric, data, k, queries=None):
     distances = np.empty((queries.shape[0], k), np.float32)
     for start in range(0, queries.shape[0], _BLOCK_ROWS):
         block = queries[start : start + _BLOCK_ROWS]
-        block_i, block_d = scan(code, block, data, k, p, start, exclude_self)
+        block_i, block_d = scan(args, block, data, k, start, exclude_self)
         indices[start : start + len(block)] = block_i
         distances[start : start + len(block)] = block_d
     return indices, distances
