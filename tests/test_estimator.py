@@ -144,17 +144,34 @@ def test_silent_by_default(capsys, blobs):
 
 
 def test_supervised_labels_separate_classes(digits):
+    """Labels weaken the graph's edges between classes, and the embedding follows.
+
+    Checked on the graph (the mechanism, free of layout noise) and, for several seeds, on the
+    share of each point's 15 embedding neighbours with another label. Measured over 8 seeds on
+    two CPU targets (native and NUMBA_CPU_NAME=generic): unsupervised 0.038-0.067, supervised
+    0.004-0.022, the per-seed ratio at most 0.40; the bounds below leave a wide margin.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
     data, labels = digits
     data, labels = data[:700], labels[:700]
-    unsupervised = umapx.UMAP(random_state=0).fit_transform(data)
-    supervised = umapx.UMAP(random_state=0).fit_transform(data, labels)
 
-    def separation(embedding):  # mean distance to other classes over mean within-class spread
-        centres = np.array([embedding[labels == c].mean(0) for c in range(10)])
-        within = np.mean([embedding[labels == c].std(0).mean() for c in range(10)])
-        return np.mean(np.linalg.norm(centres[:, None] - centres[None], axis=-1)) / within
+    def cross_class_weight(graph):
+        graph = graph.tocoo()
+        return graph.data[labels[graph.row] != labels[graph.col]].sum() / graph.data.sum()
 
-    assert separation(supervised) > 1.5 * separation(unsupervised)
+    def impurity(embedding):
+        neighbours = NearestNeighbors(n_neighbors=16).fit(embedding).kneighbors(embedding)[1]
+        return np.mean(labels[neighbours[:, 1:]] != labels[:, None])
+
+    ratios = []
+    for seed in range(3):
+        unsupervised = umapx.UMAP(random_state=seed).fit(data)
+        supervised = umapx.UMAP(random_state=seed).fit(data, labels)
+        assert cross_class_weight(supervised.graph_) < 0.05 * cross_class_weight(
+            unsupervised.graph_)
+        ratios.append(impurity(supervised.embedding_) / impurity(unsupervised.embedding_))
+    assert max(ratios) < 0.7 and np.mean(ratios) < 0.5, ratios
 
 
 def test_semi_supervised_and_string_labels(blobs):
