@@ -8,7 +8,9 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
-Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use.
+Submodules ``plot``, ``datasets``, ``evaluation`` and the names code written for umap-learn
+imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the compatibility
+surface) are imported on first use.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import importlib
 from ._version import __version__
 from .estimator import UMAP, load
 
-_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "umap_", "distances", "spectral",
+                    "utils", "validation")
 
 
 def __getattr__(name):
