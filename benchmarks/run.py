@@ -5,6 +5,7 @@
     python benchmarks/run.py inverse  [--datasets mnist10k,fashion] [--queries 200]
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
+    python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -188,15 +189,46 @@ def suite_start(args, libs):
     return rows
 
 
+def suite_compat(args, libs):
+    """umap-learn's modes on the same input for both libraries: quality side by side."""
+    rows = []
+    for dataset in args.datasets:
+        for mode in args.modes:
+            results = {lib: worker("compat", lib, dataset, "--mode", mode,
+                                   "--seeded" if args.seeded else "--no-seeded")
+                       for lib in libs}
+            anchor = results.get("umap-learn", {})
+            for lib, result in results.items():
+                row = {"dataset": dataset, "mode": mode, "library": lib, **result}
+                if lib == "umapx" and "error" not in anchor and "error" not in result:
+                    row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
+                    row["trust_difference"] = (result["trustworthiness"]
+                                               - anchor["trustworthiness"])
+                rows.append(row)
+                print(f"  {dataset} {mode} / {lib}: {_brief(result, 'fit_median_s')}",
+                      file=sys.stderr)
+    print("\numap-learn modes on the same input (one warm fit each); trust difference = umapx - "
+          "umap-learn")
+    table(rows, [("dataset", "dataset", None), ("mode", "mode", None),
+                 ("library", "library", None), ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_ratio", "ratio", None), ("transform_median_s", "transform s", "{:.2f}"),
+                 ("trustworthiness", "trust@15", "{:.4f}"),
+                 ("trust_difference", "trust diff", "{:+.4f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"),
+                 ("transform_accuracy", "transform acc", "{:.4f}"), ("error", "error", None)])
+    return rows
+
+
 def _brief(result, key):
     if "error" in result:
         return "error: " + result["error"]
     return f"{result.get(key, float('nan')):.3f} s"
 
 
-SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start}
+SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
+          "compat": suite_compat}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": ""}
+                    "inverse": "mnist10k,fashion", "start": "", "compat": "digits,mnist10k"}
 
 
 def main(argv=None):
@@ -210,7 +242,10 @@ def main(argv=None):
     parser.add_argument("--skip-dims", action="store_true", help="inverse: skip 3-d and 8-d")
     parser.add_argument("--anchor-timeout", type=int, default=600,
                         help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
+    parser.add_argument("--modes", default="precomputed-dense,precomputed-sparse",
+                        help="compat: comma-separated modes")
     args = parser.parse_args(argv)
+    args.modes = [m for m in args.modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
     libs = libraries(args.libraries.split(",") if args.libraries else None)

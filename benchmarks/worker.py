@@ -3,9 +3,11 @@
     python -m benchmarks.worker TASK LIBRARY DATASET [options]
 
 TASK is ``fit`` (fit / transform speed and forward quality), ``inverse`` (inverse_transform
-speed and quality), ``memory`` (peak RSS of one fit) or ``start`` (import + first fit on digits,
-timed from process start). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
-this; it is a separate process so that every library starts equally cold or equally warm.
+speed and quality), ``memory`` (peak RSS of one fit), ``start`` (import + first fit on digits,
+timed from process start) or ``compat`` (a umap-learn mode on the same input for both
+libraries, ``--mode``: ``precomputed-dense`` / ``precomputed-sparse`` distance matrices).
+LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives this; it is a separate
+process so that every library starts equally cold or equally warm.
 """
 
 from __future__ import annotations
@@ -142,6 +144,58 @@ def task_inverse(args, module, library):
     return result
 
 
+def _distance_inputs(mode, train, test, k=30):
+    """Euclidean distances train x train and test x train: dense, or for ``precomputed-sparse``
+    each row's ``k`` nearest (with the diagonal), the train matrix made symmetric (umap-learn
+    requires that of sparse distance matrices)."""
+    import scipy.sparse
+    from sklearn.metrics import pairwise_distances
+
+    fit = pairwise_distances(train, n_jobs=-1).astype(np.float32)
+    new = pairwise_distances(test, train, n_jobs=-1).astype(np.float32)
+    np.fill_diagonal(fit, 0.0)
+    if mode == "precomputed-dense":
+        return fit, new
+
+    def nearest(matrix, count):
+        columns = np.argpartition(matrix, count, axis=1)[:, :count]
+        rows = np.repeat(np.arange(matrix.shape[0]), count)
+        values = np.take_along_axis(matrix, columns, axis=1).ravel()
+        return scipy.sparse.csr_matrix((values, (rows, columns.ravel())), shape=matrix.shape)
+
+    sparse_fit = nearest(fit, k + 1)
+    sparse_fit = sparse_fit.maximum(sparse_fit.T).tocsr()
+    sparse_fit.setdiag(0.0)  # stored zeros: umap-learn reads neighbours from stored entries
+    return sparse_fit, nearest(new, k)
+
+
+def task_compat(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    fit_input, new_input = _distance_inputs(args.mode, train, test)
+    params = {"metric": "precomputed", **_params(args)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not args.cold:
+            subset = fit_input[:1000][:, :1000]
+            module.UMAP(**params, n_epochs=5).fit(subset).transform(new_input[:20][:, :1000])
+        mapper, fit_s = _timed(module.UMAP(**params).fit, fit_input)
+        placed, transform_s = _timed(mapper.transform, new_input)
+    embedding = mapper.embedding_
+    return {
+        "mode": args.mode,
+        "fit_median_s": fit_s,
+        "transform_median_s": transform_s,
+        "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
+        "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
+                                                            test_labels),
+        "n_train": len(train),
+    }
+
+
 def task_start(args, module, library):
     from sklearn.datasets import load_digits
 
@@ -150,7 +204,8 @@ def task_start(args, module, library):
     return {"process_to_first_fit_s": time.perf_counter() - START}
 
 
-TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start}
+TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start,
+         "compat": task_compat}
 
 
 def main(argv=None):
@@ -164,6 +219,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--mode", default="precomputed-dense",
+                        choices=["precomputed-dense", "precomputed-sparse"], help="compat mode")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

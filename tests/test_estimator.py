@@ -206,7 +206,6 @@ def test_pickle_round_trip(fitted_digits):
     (np.array([[1.0, np.nan]] * 30), "NaN"),
     (np.array([[1.0, np.inf]] * 30), "infinity"),
     (np.empty((0, 3)), "0 sample"),
-    (np.ones((1, 4)), "1 sample"),
     (np.ones(40), "Expected 2D array"),
     (np.array([["a", "b"]] * 30), "could not convert|dtype"),
     (np.random.RandomState(0).rand(30, 3) * 1e20, "Rescale"),

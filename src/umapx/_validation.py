@@ -256,7 +256,7 @@ def check_implemented(params, y):
 
 
 def check_fit_data(estimator, X, metric):
-    """Validate training data: a finite, numeric, dense 2-d array with at least 2 samples.
+    """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample.
 
     For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
     """
@@ -267,7 +267,7 @@ def check_fit_data(estimator, X, metric):
             "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
             "fits in memory"
         )
-    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
+    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=1,
                       reset=True)
     _check_magnitude(X)
     return X
@@ -297,7 +297,7 @@ def check_distances(estimator, D, reset):
                          f"point to the {estimator.n_features_in_} training points, got "
                          f"{D.shape[1]} columns")
     D = validate_data(estimator, D, dtype=np.float32, accept_sparse="csr",
-                      ensure_min_samples=2 if reset else 1, reset=reset)
+                      ensure_min_samples=1, reset=reset)
     if scipy.sparse.issparse(D):
         D = D.copy()
         D.sum_duplicates()

@@ -8,8 +8,9 @@ functions: call them from Python or from your own ``numba.njit`` code, or pass t
 metric they compute (and run at built-in speed, with ``metric_kwds`` by name).
 
 ``named_distances`` and ``named_distances_with_gradients`` map every name and alias to its
-function, as in umap-learn. The kernels are umapx's own (:mod:`umapx.metrics`); this module is
-part of the compatibility surface.
+function, as in umap-learn, and :func:`pairwise_special_metric` computes a distance matrix.
+The kernels are umapx's own (:mod:`umapx.metrics`); this module is part of the compatibility
+surface.
 """
 
 from __future__ import annotations
@@ -184,7 +185,33 @@ named_distances = {name: _FUNCTIONS[spec.name][0] for spec in _m.METRICS if spec
 named_distances_with_gradients = {name: _FUNCTIONS[spec.name][1] for spec in _m.METRICS
                                   if spec.gradient for name in (spec.name, *spec.aliases)}
 
+
+
+def pairwise_special_metric(X, Y=None, metric="hellinger", kwds=None, ensure_all_finite=True):
+    """The matrix of distances between the rows of ``X`` and of ``Y`` (``X`` when None).
+
+    Parameters
+    ----------
+    X, Y : ndarray (n, d), (m, d)
+    metric : str or numba function
+        A metric name (with ``kwds`` as ``metric_kwds``) or a numba function of two rows.
+    kwds : dict or None
+    ensure_all_finite : bool
+        Refuse NaN and infinity in the rows (umap-learn's option).
+
+    Returns
+    -------
+    ndarray (n, m), float32
+    """
+    from sklearn.utils import check_array
+
+    X = check_array(X, dtype=np.float32, ensure_all_finite=ensure_all_finite)
+    Y = X if Y is None else check_array(Y, dtype=np.float32, ensure_all_finite=ensure_all_finite)
+    resolved = _m.resolve_metric(metric, kwds).bind(np.vstack([X, Y]))
+    return resolved.pairwise(X, Y)
+
+
 __all__ = sorted(name for name, value in globals().items()
                  if not name.startswith("_") and hasattr(value, "_umapx_metric")) + [
-    "named_distances", "named_distances_with_gradients"]
+    "named_distances", "named_distances_with_gradients", "pairwise_special_metric"]
 del _function, _name

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -381,8 +382,9 @@ n_components)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Finite numeric data, at least 2 samples; for ``metric="precomputed"`` a square
-            matrix of distances (dense or scipy sparse: unstored entries are not neighbours).
+            Finite numeric data; for ``metric="precomputed"`` a square matrix of distances
+            (dense or scipy sparse: unstored entries are not neighbours). A single sample is
+            embedded at the origin (as umap-learn does) and such a model cannot transform.
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
@@ -396,6 +398,8 @@ n_components)
         _validation.check_implemented(params, y)
         X = _validation.check_fit_data(self, X, settings.metric)
         n_samples = X.shape[0]
+        if n_samples == 1:
+            return self._adopt(self._single_sample_state(X, settings))
         n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
         metric = settings.metric.bind(X)
         given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
@@ -449,6 +453,23 @@ n_components)
         if self.transform_mode == "graph":
             return self.graph_
         return self.embedding_
+
+    def _single_sample_state(self, X, settings):
+        """The model of one sample (umap-learn's): embedded at the origin, nothing to search."""
+        metric = settings.metric.bind(X)
+        return FittedState(
+            training_data=None if metric.is_precomputed else X,
+            embedding=np.zeros((1, self.n_components), np.float32)
+            if self.transform_mode == "embedding" else None,
+            graph=scipy.sparse.csr_matrix((1, 1), dtype=np.float32),
+            knn_indices=np.zeros((1, 1), np.int32), knn_dists=np.zeros((1, 1), np.float32),
+            sigmas=np.zeros(1, np.float32), rhos=np.zeros(1, np.float32), a=settings.a,
+            b=settings.b, metric=metric, index=NeighborIndex.from_knn(
+                X, metric, np.zeros((1, 1), np.int32), np.zeros((1, 1), np.float32)),
+            n_features_in=self.n_features_in_,
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            output_metric=settings.output_metric,
+            disconnection_distance=settings.disconnection_distance)
 
     def _neighbours(self, X, n_neighbors, metric, settings, given_knn, seed, report):
         """``(index, knn_indices, knn_dists)`` of the training data, searched or given."""
@@ -530,6 +551,9 @@ n_components)
             (n_new, n_train), the memberships of the new points to the training points.
         """
         state = self.fitted_state
+        if state.n_samples == 1:
+            raise ValueError("transform is not available for a model fitted on a single sample "
+                             "(there is no neighbourhood to place new points in)")
         X = _validation.check_new_data(self, X, state.metric)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
@@ -593,11 +617,12 @@ n_components)
         """
         state = self.fitted_state
         points = _validation.check_embedding_points(self, X)
+        inverse = state.inverse  # a ValueError says when the model has no inverse
         if n_neighbors is None:
             n_neighbors = state.n_neighbors
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
         with numba_threads(self.n_jobs):
-            samples, out_of_support = state.inverse.generate(points, n_neighbors)
+            samples, out_of_support = inverse.generate(points, n_neighbors)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)

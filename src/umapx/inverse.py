@@ -19,14 +19,17 @@ reconstruction error at equal novelty (see benchmarks/README.md).
 
 The weighted centre under each metric:
 
-* euclidean: the weighted mean;
+* euclidean, seuclidean, mahalanobis: the weighted mean (it minimises the weighted sum of
+  squared distances under any fixed quadratic form);
 * manhattan: the coordinate-wise weighted median;
 * cosine: the weighted mean direction of the unit rows, scaled by the weighted mean norm;
 * correlation: the same on centred rows, then the weighted mean offset added back;
-* chebyshev, minkowski, canberra, braycurtis: gradient descent on ``sum_i w_i dist(x, x_i)^2``
-  from the weighted mean, with the metrics' gradients;
-* hamming, jaccard and user metrics have no meaningful centre here: ``inverse_transform``
-  raises a ValueError.
+* the other metrics with a gradient (chebyshev, minkowski, wminkowski, canberra, braycurtis,
+  haversine, hellinger, symmetric_kl, poincare) and user metrics returning
+  ``(distance, gradient)``: gradient descent on ``sum_i w_i dist(x, x_i)^2`` from the weighted
+  mean, with the metric's gradient;
+* the binary dissimilarities, ll_dirichlet and user metrics without a gradient have no
+  meaningful centre here: ``inverse_transform`` raises a ValueError.
 
 Which of these a metric uses is its ``centre`` in the metric table (:data:`umapx.metrics.METRICS`).
 

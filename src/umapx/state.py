@@ -128,6 +128,9 @@ class FittedState:
         """The :class:`~umapx.inverse.InverseModel`, built on first use (a ValueError names a
         metric without an inverse, or the missing training data or embedding)."""
         embedding = self.require_embedding("inverse_transform")
+        if self.n_samples == 1:
+            raise ValueError("inverse_transform is not available for a model fitted on a single "
+                             "sample")
         if self.training_data is None:
             raise ValueError(
                 "inverse_transform is not available for a model fitted with "

@@ -29,7 +29,13 @@ from .layout import epochs_per_sample as _epochs_per_sample
 from .layout import normalise_layout, optimize_layout, prune_weak_edges
 from .metrics import resolve_metric
 
+#: umap-learn's bounds of the seeds it draws (exported by its ``umap.umap_``).
+INT32_MIN = int(np.iinfo(np.int32).min) + 1
+INT32_MAX = int(np.iinfo(np.int32).max) - 1
+
 __all__ = [
+    "INT32_MAX",
+    "INT32_MIN",
     "UMAP",
     "compute_membership_strengths",
     "find_ab_params",

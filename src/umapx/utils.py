@@ -6,6 +6,7 @@
 * :func:`fast_knn_indices` -- the k smallest entries of each row of a distance matrix;
 * :func:`submatrix` -- entries of each row at given columns;
 * :func:`csr_unique` -- unique rows of a CSR matrix;
+* :func:`deheap_sort` -- rows of neighbour indices and distances sorted by distance;
 * :func:`ts` -- a timestamp string for logs.
 """
 
@@ -19,8 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .graph import isolated_vertices
 
-__all__ = ["average_nn_distance", "csr_unique", "disconnected_vertices", "fast_knn_indices",
-           "submatrix", "ts"]
+__all__ = ["average_nn_distance", "csr_unique", "deheap_sort", "disconnected_vertices",
+           "fast_knn_indices", "submatrix", "ts"]
 
 
 def ts():
@@ -43,6 +44,14 @@ def fast_knn_indices(X, n_neighbors):
     matrix), in increasing order (ties by column)."""
     X = np.asarray(X)
     return np.argsort(X, axis=1, kind="stable")[:, :n_neighbors].astype(np.int32)
+
+
+def deheap_sort(indices, distances):
+    """Each row of ``(indices, distances)`` sorted by increasing distance (ties by index)."""
+    indices, distances = np.asarray(indices), np.asarray(distances)
+    order = np.lexsort((indices, distances), axis=1)
+    return (np.take_along_axis(indices, order, axis=1),
+            np.take_along_axis(distances, order, axis=1))
 
 
 def submatrix(dmat, indices_col, n_neighbors):

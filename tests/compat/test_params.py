@@ -140,6 +140,18 @@ def test_few_samples_shrink_n_neighbors_with_a_warning(data):
         assert umapx.UMAP(n_epochs=5).fit(data[:2]).embedding_.shape == (2, 2)
 
 
+def test_a_single_sample_is_embedded_at_the_origin_as_in_umap_learn(data, tmp_path):
+    mapper = umapx.UMAP(n_components=3).fit(data[:1])
+    np.testing.assert_array_equal(mapper.embedding_, np.zeros((1, 3), np.float32))
+    with pytest.raises(ValueError, match="single sample"):
+        mapper.transform(data[1:3])
+    with pytest.raises(ValueError, match="single sample"):
+        mapper.inverse_transform(np.zeros((1, 3)))
+    mapper.save(tmp_path / "one.umapx")
+    np.testing.assert_array_equal(umapx.load(tmp_path / "one.umapx").embedding_,
+                                  mapper.embedding_)
+
+
 def test_n_epochs_list_keeps_the_embeddings_along_the_way(data):
     mapper = _fit(data, n_epochs=[0, 10, 30, 10])
     snapshots = mapper.embedding_list_
