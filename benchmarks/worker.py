@@ -179,8 +179,8 @@ def task_compat(args, module, library):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if not args.cold:
-            subset = fit_input[:1000][:, :1000]
-            module.UMAP(**params, n_epochs=5).fit(subset).transform(new_input[:20][:, :1000])
+            small_fit, small_new = _distance_inputs(args.mode, train[:1000], test[:20])
+            module.UMAP(**params, n_epochs=5).fit(small_fit).transform(small_new)
         mapper, fit_s = _timed(module.UMAP(**params).fit, fit_input)
         placed, transform_s = _timed(mapper.transform, new_input)
     embedding = mapper.embedding_

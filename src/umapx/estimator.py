@@ -64,6 +64,25 @@ class _Fitted:
                              "fit the model again instead")
 
 
+class _FittedEmbedding(_Fitted):
+    """``embedding_``: a view of the state's embedding that may also be replaced, as umap-learn
+    users do (``mapper.embedding_ = aligned``): the model then adopts a copy of its state with
+    the new embedding (checked: same shape, finite; stored as float32), so ``transform`` and
+    ``inverse_transform`` use it."""
+
+    def __set__(self, model, value):
+        state = model.__dict__.get("_state")
+        if state is None:
+            raise AttributeError("embedding_ is set by fit")
+        current = state.require_embedding("setting embedding_")
+        embedding = np.asarray(value)
+        if embedding.shape != current.shape or not np.issubdtype(embedding.dtype, np.number) \
+                or not np.all(np.isfinite(embedding)):
+            raise ValueError(f"embedding_ must be a finite numeric array of shape "
+                             f"{current.shape}, got {embedding.dtype} {embedding.shape}")
+        model._adopt(state.replace(embedding=np.array(embedding, dtype=np.float32, order="C")))
+
+
 class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection.
 
@@ -200,7 +219,9 @@ n_components)
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
-        The embedding of the training data.
+        The embedding of the training data. Assigning an array of the same shape replaces it
+        (transform and inverse_transform then use it); the other fitted attributes are
+        read-only.
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         The symmetric fuzzy graph of the training data.
     knn_indices_, knn_dists_ : ndarray of shape (n_samples, n_neighbors)
@@ -313,7 +334,8 @@ n_components)
         self.knn_method = knn_method
 
     # Fitted attributes (umap-learn's private names too), read from the fitted state.
-    embedding_ = _Fitted("embedding", absent="transform_mode='graph' builds no embedding")
+    embedding_ = _FittedEmbedding("embedding",
+                                  absent="transform_mode='graph' builds no embedding")
     graph_ = _Fitted("graph")
     knn_indices_ = _Fitted("knn_indices")
     knn_dists_ = _Fitted("knn_dists")

@@ -222,3 +222,17 @@ def test_set_output_pandas_in_a_pipeline_and_feature_union(data):
     assert np.all(np.isfinite(combined.to_numpy()))
     default = umapx.UMAP(n_neighbors=10, n_epochs=20, random_state=0).fit(frame)
     assert isinstance(default.transform(frame.iloc[:3]), np.ndarray)
+
+
+def test_embedding_can_be_replaced_as_umap_learn_users_do(data):
+    mapper = umapx.UMAP(n_neighbors=10, n_epochs=30, random_state=0).fit(data)
+    placed = mapper.transform(data[:5] + 0.05)
+    mapper.embedding_ = mapper.embedding_.astype(np.float64) + 5.0  # forces see differences
+    assert mapper.embedding_.dtype == np.float32
+    moved = mapper.transform(data[:5] + 0.05)
+    np.testing.assert_allclose(moved, placed + 5.0, atol=1e-3)
+    assert mapper.inverse_transform(mapper.embedding_[:3]).shape == (3, data.shape[1])
+    with pytest.raises(ValueError, match="shape"):
+        mapper.embedding_ = np.zeros((3, 2))
+    with pytest.raises(AttributeError, match="cannot be set"):
+        mapper.graph_ = None
