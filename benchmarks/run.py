@@ -215,7 +215,8 @@ def suite_compat(args, libs):
                  ("trustworthiness", "trust@15", "{:.4f}"),
                  ("trust_difference", "trust diff", "{:+.4f}"),
                  ("knn_accuracy", "10-NN acc", "{:.4f}"),
-                 ("transform_accuracy", "transform acc", "{:.4f}"), ("error", "error", None)])
+                 ("transform_accuracy", "transform acc", "{:.4f}"),
+                 ("transform_error", "transform error", None), ("error", "error", None)])
     return rows
 
 

@@ -255,10 +255,12 @@ def check_implemented(params, y):
             "target_metric_kwds, which only they use); use target_metric='categorical'")
 
 
-def check_fit_data(estimator, X, metric):
+def check_fit_data(estimator, X, metric, ensure_all_finite=True):
     """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample.
 
     For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
+    ``ensure_all_finite`` (umap-learn's argument of ``fit``) lets NaN (``"allow-nan"``) or any
+    non-finite value (False) through to a user metric function, whose business they are.
     """
     if metric.is_precomputed:
         return check_distances(estimator, X, reset=True)
@@ -267,9 +269,28 @@ def check_fit_data(estimator, X, metric):
             "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
             "fits in memory"
         )
-    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=1,
-                      reset=True)
-    _check_magnitude(X)
+    return _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
+
+
+def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
+    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity."""
+    if ensure_all_finite not in (True, False, "allow-nan"):
+        raise ValueError(f"ensure_all_finite must be True, False or 'allow-nan', got "
+                         f"{ensure_all_finite!r}")
+    lenient = ensure_all_finite is not True and metric is not None and \
+        metric.user_function is not None
+    try:
+        X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=1,
+                          reset=reset, ensure_all_finite=ensure_all_finite if lenient else True)
+    except ValueError as error:
+        if ensure_all_finite is True or lenient or "NaN" not in str(error) and \
+                "infinity" not in str(error):
+            raise
+        raise ValueError(f"{error}; ensure_all_finite={ensure_all_finite!r} only lets "
+                         "non-finite values through to a user metric function, and "
+                         f"metric={metric.name!r} cannot compare them") from None
+    if not lenient:
+        _check_magnitude(X)
     return X
 
 
@@ -422,16 +443,14 @@ def check_target(y, n_samples):
     return codes
 
 
-def check_new_data(estimator, X, metric=None):
+def check_new_data(estimator, X, metric=None, ensure_all_finite=True):
     """Validate data passed to transform: same checks, and the training number of features
     (for ``metric="precomputed"``: distances to every training sample)."""
     if metric is not None and metric.is_precomputed:
         return check_distances(estimator, X, reset=False)
     if scipy.sparse.issparse(X):
         raise TypeError("umapx does not accept sparse input yet; pass a dense array")
-    X = validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
-                      ensure_min_samples=1)
-    _check_magnitude(X)
+    X = _checked_rows(estimator, X, metric, ensure_all_finite, reset=False)
     if metric is not None:
         metric.check_data(X)
     return X

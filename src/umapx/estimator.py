@@ -398,7 +398,7 @@ n_components)
     # Fitting
     # ------------------------------------------------------------------------------------------
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X, y=None, ensure_all_finite=True, **fit_params):
         """Fit the embedding of ``X``.
 
         Parameters
@@ -410,6 +410,9 @@ n_components)
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
+        ensure_all_finite : {True, False, "allow-nan"}
+            umap-learn's argument: False or ``"allow-nan"`` let infinity / NaN through to a user
+            metric function (the built-in metrics always refuse them, with a clear error).
 
         Returns
         -------
@@ -418,7 +421,7 @@ n_components)
         params = self.get_params(deep=False)
         settings = _validation.validate_parameters(params)
         _validation.check_implemented(params, y)
-        X = _validation.check_fit_data(self, X, settings.metric)
+        X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
         n_samples = X.shape[0]
         if n_samples == 1:
             return self._adopt(self._single_sample_state(X, settings))
@@ -451,8 +454,12 @@ n_components)
             embedding = embedding_list = None
             if self.transform_mode == "embedding":
                 with report.stage("init"):
+                    # Rows a user metric saw with NaN / infinity cannot place components.
+                    finite = ensure_all_finite is True or bool(np.all(np.isfinite(X.data)
+                                                                      if hasattr(X, "tocsr")
+                                                                      else np.isfinite(X)))
                     start = initial_layout(init, graph, self.n_components, random_state,
-                                           data=X)
+                                           data=X if finite else None)
                 with report.stage("layout"):
                     embedding, embedding_list = self._layout(
                         start, graph, n_epochs, settings, layout_seed, report)
@@ -468,10 +475,10 @@ n_components)
             embedding_list=embedding_list,
         ))
 
-    def fit_transform(self, X, y=None, **fit_params):
+    def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
         """Fit ``X`` and return its embedding (``embedding_``), or with
         ``transform_mode="graph"`` its fuzzy graph (``graph_``)."""
-        self.fit(X, y, **fit_params)
+        self.fit(X, y, ensure_all_finite, **fit_params)
         if self.transform_mode == "graph":
             return self.graph_
         return self.embedding_
@@ -550,7 +557,7 @@ n_components)
     # Transforming new points
     # ------------------------------------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X, ensure_all_finite=True):
         """Place new points into the fitted embedding.
 
         Each new point is connected to its ``n_neighbors`` nearest training points as in
@@ -565,6 +572,8 @@ n_components)
             New samples; for ``metric="precomputed"``, their distances to the training
             samples, shape (n_new, n_train), dense or sparse (unstored entries are not
             neighbours).
+        ensure_all_finite : {True, False, "allow-nan"}
+            As for :meth:`fit` (only a user metric function may see non-finite values).
 
         Returns
         -------
@@ -576,7 +585,7 @@ n_components)
         if state.n_samples == 1:
             raise ValueError("transform is not available for a model fitted on a single sample "
                              "(there is no neighbourhood to place new points in)")
-        X = _validation.check_new_data(self, X, state.metric)
+        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
             indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)

@@ -196,6 +196,9 @@ def initial_layout(init, graph, dim, random_state, data=None):
     if init in ("spectral", "tswspectral"):
         coords = spectral_layout(graph, dim, random_state, data)
     elif init == "pca":
+        if data is None:
+            raise ValueError("init='pca' needs finite data rows; use init='spectral' or "
+                             "'random'")
         coords = pca_layout(data, dim, random_state)
     elif init == "random":
         coords = random_layout(n, dim, random_state)

@@ -265,3 +265,28 @@ def test_old_files_still_load(tmp_path):
         again = umapx.load(tmp_path / path.name)
         np.testing.assert_array_equal(again.inverse_transform(point),
                                       mapper.inverse_transform(point))
+
+
+def test_ensure_all_finite_lets_nan_through_to_user_metrics_only(data):
+    import numba
+
+    @numba.njit
+    def observed_l1(x, y):
+        total = 0.0
+        for i in range(x.shape[0]):
+            if np.isfinite(x[i]) and np.isfinite(y[i]):
+                total += abs(x[i] - y[i])
+        return total
+
+    holes = data.copy()
+    holes[::7, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):  # by default NaN is refused
+        _fit(holes, metric=observed_l1)
+    model = umapx.UMAP(metric=observed_l1, n_neighbors=8, n_epochs=20, random_state=0)
+    embedding = model.fit_transform(holes, ensure_all_finite="allow-nan")
+    assert np.all(np.isfinite(embedding))
+    assert np.all(np.isfinite(model.transform(holes[:5], ensure_all_finite="allow-nan")))
+    with pytest.raises(ValueError, match="only lets non-finite values through"):
+        umapx.UMAP(n_neighbors=8).fit(holes, ensure_all_finite=False)
+    with pytest.raises(ValueError, match="ensure_all_finite"):
+        umapx.UMAP(n_neighbors=8).fit(data, ensure_all_finite="sometimes")
