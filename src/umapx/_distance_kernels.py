@@ -95,33 +95,47 @@ def mahalanobis_gradient(x, y, inverse_covariance, out):
 
 
 @kernel(inline="always")
-def _haversine_term(x, y):
+def _haversine_term(lat_x, lon_x, lat_y, lon_y):
     """The haversine h of two (latitude, longitude) points in radians, clamped to [0, 1]."""
-    sin_lat = np.sin(0.5 * (np.float64(x[0]) - y[0]))
-    sin_lon = np.sin(0.5 * (np.float64(x[1]) - y[1]))
-    h = sin_lat * sin_lat + np.cos(np.float64(x[0])) * np.cos(np.float64(y[0])) * sin_lon * sin_lon
+    sin_lat = np.sin(0.5 * (lat_x - lat_y))
+    sin_lon = np.sin(0.5 * (lon_x - lon_y))
+    h = sin_lat * sin_lat + np.cos(lat_x) * np.cos(lat_y) * sin_lon * sin_lon
     return min(max(h, 0.0), 1.0)
 
 
 @kernel(inline="always")
-def haversine(x, y):
-    """Great-circle distance (in radians) between (latitude, longitude) points in radians."""
-    return 2.0 * np.arcsin(np.sqrt(_haversine_term(x, y)))
+def _latitudes(x, y, polar):
+    """The latitudes of x and y: their first coordinates, or pi/2 minus them (``polar``: the
+    first coordinate is the angle from the pole)."""
+    if polar:
+        return 0.5 * np.pi - np.float64(x[0]), 0.5 * np.pi - np.float64(y[0])
+    return np.float64(x[0]), np.float64(y[0])
 
 
 @kernel(inline="always")
-def haversine_gradient(x, y, out):
-    h = _haversine_term(x, y)
+def haversine(x, y, polar):
+    """Great-circle distance (radians) between points given as (latitude, longitude) in
+    radians, or with ``polar`` as (polar angle, azimuth) -- umap-learn's convention for its
+    ``output_metric="haversine"``, which its sphere projection
+    ``(sin x0 cos x1, sin x0 sin x1, cos x0)`` follows."""
+    lat_x, lat_y = _latitudes(x, y, polar)
+    return 2.0 * np.arcsin(np.sqrt(_haversine_term(lat_x, np.float64(x[1]), lat_y,
+                                                   np.float64(y[1]))))
+
+
+@kernel(inline="always")
+def haversine_gradient(x, y, polar, out):
+    lat_x, lat_y = _latitudes(x, y, polar)
+    d_lon = np.float64(x[1]) - y[1]
+    h = _haversine_term(lat_x, np.float64(x[1]), lat_y, np.float64(y[1]))
     dist = 2.0 * np.arcsin(np.sqrt(h))
     scale = h * (1.0 - h)
     if scale > 0:
-        lat_x, lat_y = np.float64(x[0]), np.float64(y[0])
-        d_lon = np.float64(x[1]) - y[1]
         sin_half_lon = np.sin(0.5 * d_lon)
         dh_dlat = 0.5 * np.sin(lat_x - lat_y) - np.sin(lat_x) * np.cos(lat_y) * sin_half_lon ** 2
         dh_dlon = 0.5 * np.cos(lat_x) * np.cos(lat_y) * np.sin(d_lon)
         factor = 1.0 / np.sqrt(scale)
-        out[0] = factor * dh_dlat
+        out[0] = (-factor if polar else factor) * dh_dlat  # d lat / d x0 = -1 when polar
         out[1] = factor * dh_dlon
     return dist
 

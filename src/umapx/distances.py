@@ -7,6 +7,10 @@ functions: call them from Python or from your own ``numba.njit`` code, or pass t
 ``UMAP(metric=...)`` / ``UMAP(output_metric=...)``, where they are recognised as the built-in
 metric they compute (and run at built-in speed, with ``metric_kwds`` by name).
 
+``haversine`` takes (latitude, longitude) and ``haversine_grad`` (polar angle, azimuth), as in
+umap-learn: the latter is the ``output_metric="haversine"``, whose embedding umap-learn's sphere
+projection ``(sin x0 cos x1, sin x0 sin x1, cos x0)`` shows.
+
 ``named_distances`` and ``named_distances_with_gradients`` map every name and alias to its
 function, as in umap-learn, and :func:`pairwise_special_metric` computes a distance matrix.
 The kernels are umapx's own (:mod:`umapx.metrics`); this module is part of the compatibility
@@ -64,7 +68,10 @@ cosine, cosine_grad = _make("cosine", _m.COSINE)
 correlation, correlation_grad = _make("correlation", _m.CORRELATION)
 canberra, canberra_grad = _make("canberra", _m.CANBERRA)
 bray_curtis, bray_curtis_grad = _make("braycurtis", _m.BRAYCURTIS, "bray_curtis")
-haversine, haversine_grad = _make("haversine", _m.HAVERSINE)
+haversine, _ = _make("haversine", _m.HAVERSINE)
+# As in umap-learn, the gradient version measures (polar angle, azimuth): it is what the
+# output_metric "haversine" uses.
+_, haversine_grad = _make("haversine", _m.HAVERSINE_POLAR)
 hellinger, hellinger_grad = _make("hellinger", _m.HELLINGER)
 poincare, poincare_grad = _make("poincare", _m.POINCARE)
 _, hyperboloid_grad = _make("hyperboloid", _m.HYPERBOLOID)
@@ -170,6 +177,7 @@ _FUNCTIONS = {
     "seuclidean": (standardised_euclidean, standardised_euclidean_grad),
     "wminkowski": (weighted_minkowski, weighted_minkowski_grad),
     "mahalanobis": (mahalanobis, mahalanobis_grad), "haversine": (haversine, haversine_grad),
+    "haversine_polar": (None, haversine_grad),
     "hellinger": (hellinger, hellinger_grad), "ll_dirichlet": (ll_dirichlet, None),
     "symmetric_kl": (symmetric_kl, symmetric_kl_grad), "poincare": (poincare, poincare_grad),
     "dice": (dice, None), "kulsinski": (kulsinski, None), "matching": (matching, None),

@@ -29,6 +29,7 @@ from .graph import (
 from .init import initial_layout
 from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
+from .metrics import EUCLIDEAN
 from .state import FittedState
 
 
@@ -115,8 +116,10 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         from the training data (variances, inverse covariance, unit weights).
     output_metric : str or numba function, default="euclidean"
         Distance of the embedding space: ``"euclidean"``, ``"haversine"`` (a sphere:
-        ``n_components=2`` as latitude, longitude), ``"hyperboloid"`` (hyperbolic space), any
-        table metric with a gradient, or a numba function returning ``(distance, gradient)``.
+        ``n_components=2`` as polar angle and azimuth, umap-learn's convention, drawn on the
+        sphere as ``(sin x0 cos x1, sin x0 sin x1, cos x0)``), ``"hyperboloid"`` (hyperbolic
+        space), any table metric with a gradient and unrestricted rows, or a numba function
+        returning ``(distance, gradient)``.
     output_metric_kwds : dict or None, default=None
         Arguments of the output metric.
     n_epochs : int, list of int or None, default=None
@@ -596,7 +599,11 @@ n_components)
                 graph.eliminate_zeros()  # absent neighbours (-1) leave no entry
                 return graph.tocoo()
             trained = state.require_embedding("transform")
-            embedding = _weighted_mean_embedding(graph, trained)
+            if state.output_metric.code == EUCLIDEAN and state.output_metric.user_function \
+                    is None:
+                embedding = _weighted_mean_embedding(graph, trained)
+            else:  # coordinates of other spaces (angles...) do not average: start at the
+                embedding = _strongest_neighbour_embedding(graph, trained)  # closest point
             n_epochs = self._transform_epochs()
             if n_epochs > 0:
                 embedding = optimize_transform(
@@ -726,6 +733,17 @@ def _warn_if_disconnected(graph, removed, disconnection_distance):
             f"{reason}{isolated} of {graph.shape[0]} vertices have no edge in the graph: they "
             "keep their initial position in the embedding (umapx.utils.disconnected_vertices "
             "names them)", UserWarning, stacklevel=3)
+
+
+def _strongest_neighbour_embedding(graph, embedding):
+    """Each row's training embedding of its strongest membership (the mean where none)."""
+    graph = graph.tocsr()
+    start = np.repeat(embedding.mean(axis=0, keepdims=True), graph.shape[0], axis=0)
+    for row in range(graph.shape[0]):
+        weights = graph.data[graph.indptr[row]:graph.indptr[row + 1]]
+        if weights.size and weights.max() > 0:
+            start[row] = embedding[graph.indices[graph.indptr[row] + np.argmax(weights)]]
+    return np.ascontiguousarray(start, dtype=np.float32)
 
 
 def _weighted_mean_embedding(graph, embedding):

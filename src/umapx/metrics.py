@@ -49,7 +49,7 @@ SEUCLIDEAN, WMINKOWSKI, MAHALANOBIS, HAVERSINE = 10, 11, 12, 13
 HELLINGER, LL_DIRICHLET, SYMMETRIC_KL, POINCARE = 14, 15, 16, 17
 DICE, KULSINSKI, MATCHING, ROGERSTANIMOTO = 18, 19, 20, 21
 RUSSELLRAO, SOKALMICHENER, SOKALSNEATH, YULE = 22, 23, 24, 25
-HYPERBOLOID = 26
+HYPERBOLOID, HAVERSINE_POLAR = 26, 27
 SQEUCLIDEAN, DOT_DISTANCE = 100, 101
 USER = -1
 PRECOMPUTED = -2
@@ -240,7 +240,7 @@ def distance(metric, x, y):
         return _hamming(x, y)
     if code == JACCARD:
         return _jaccard(x, y)
-    if code < HYPERBOLOID + 1:
+    if code <= HAVERSINE_POLAR:
         return np.float32(_more_distances(metric, x, y))
     return np.float32(np.nan)
 
@@ -256,8 +256,8 @@ def _more_distances(metric, x, y):
         return _k.weighted_minkowski(x, y, metric.vector, metric.p)
     if code == MAHALANOBIS:
         return _k.mahalanobis(x, y, metric.matrix)
-    if code == HAVERSINE:
-        return _k.haversine(x, y)
+    if code == HAVERSINE or code == HAVERSINE_POLAR:
+        return _k.haversine(x, y, code == HAVERSINE_POLAR)
     if code == HELLINGER:
         return _k.hellinger(x, y)
     if code == LL_DIRICHLET:
@@ -375,8 +375,8 @@ def _more_gradients(metric, x, y, out):
         return _k.weighted_minkowski_gradient(x, y, metric.vector, metric.p, out)
     if code == MAHALANOBIS:
         return _k.mahalanobis_gradient(x, y, metric.matrix, out)
-    if code == HAVERSINE:
-        return _k.haversine_gradient(x, y, out)
+    if code == HAVERSINE or code == HAVERSINE_POLAR:
+        return _k.haversine_gradient(x, y, code == HAVERSINE_POLAR, out)
     if code == HELLINGER:
         return _k.hellinger_gradient(x, y, out)
     if code == SYMMETRIC_KL:
@@ -398,7 +398,7 @@ SEARCH_KINDS = ("same", "squared", "unit_rows", "centred_unit_rows", "whitened")
 #: How the inverse transform takes a weighted centre under a metric (None: it cannot).
 CENTRE_KINDS = ("mean", "median", "direction", "centred_direction", "descent")
 #: What values the rows of the data may take under a metric (checked on fit and transform).
-DOMAINS = (None, "nonnegative", "counts", "unit_ball", "latitude_longitude")
+DOMAINS = (None, "nonnegative", "counts", "unit_ball", "latitude_longitude", "polar_azimuth")
 
 
 class _Kwd(NamedTuple):
@@ -515,6 +515,10 @@ class MetricSpec:
     input, output : bool
         Whether it can be the ``metric`` (of the data) and the ``output_metric`` (of the
         embedding; needs a gradient).
+    output_as : str or None
+        The entry its name stands for as an ``output_metric``: umap-learn's
+        ``output_metric="haversine"`` measures (polar angle, azimuth), not (latitude,
+        longitude), so that its sphere projection holds (``"haversine_polar"``).
     """
 
     name: str
@@ -530,6 +534,7 @@ class MetricSpec:
     bound: float = np.inf
     input: bool = True
     output: bool = False
+    output_as: str | None = None
 
     @property
     def search_code(self):
@@ -576,7 +581,7 @@ METRICS = (
           kwds={"VI": _Kwd("matrix", _symmetric_psd), "vinv": _Kwd("matrix", _symmetric_psd),
                 "V": _Kwd("matrix", _inverse_covariance)}),
     _spec("haversine", HAVERSINE, gradient=True, centre="descent",
-          domain="latitude_longitude"),
+          domain="latitude_longitude", output_as="haversine_polar"),
     _spec("hellinger", HELLINGER, gradient=True, centre="descent", domain="nonnegative",
           bound=1.0, output=False),
     _spec("ll_dirichlet", LL_DIRICHLET, domain="counts"),
@@ -593,6 +598,8 @@ METRICS = (
     _spec("sokalsneath", SOKALSNEATH),
     _spec("yule", YULE),
     _spec("hyperboloid", HYPERBOLOID, gradient=True, input=False, output=True),
+    _spec("haversine_polar", HAVERSINE_POLAR, gradient=True, domain="polar_azimuth",
+          input=False, output=True),
 )
 
 _BY_NAME = {name: spec for spec in METRICS for name in (spec.name, *spec.aliases)}
@@ -761,7 +768,7 @@ class Metric:
         if domain is None or X.shape[0] == 0:
             return
         where = "the data" if role == "metric" else "the embedding"
-        if domain == "latitude_longitude":
+        if domain in ("latitude_longitude", "polar_azimuth"):
             if X.shape[1] != 2:
                 raise ValueError(f"{role}='haversine' needs rows of 2 values (latitude, "
                                  f"longitude in radians); {where} has {X.shape[1]} columns")
@@ -795,10 +802,9 @@ class Metric:
             vector = np.ones(n_components)
         elif self.spec.fitted_default == "inverse_covariance" and matrix is None:
             matrix = np.eye(n_components)
-        if self.spec.domain == "latitude_longitude" and n_components != 2:
-            raise ValueError(f"output_metric='haversine' embeds on a sphere given by "
-                             f"(latitude, longitude): it needs n_components=2, got "
-                             f"{n_components}")
+        if self.spec.domain in ("latitude_longitude", "polar_azimuth") and n_components != 2:
+            raise ValueError(f"output_metric='haversine' embeds on a sphere given by two "
+                             f"angles: it needs n_components=2, got {n_components}")
         bound = Metric(self.spec, self.p, vector, matrix)
         bound.check_width(n_components, "output_metric")
         return bound
@@ -1001,6 +1007,8 @@ def resolve_metric(metric, metric_kwds=None, role="metric"):
         return Metric(_PRECOMPUTED_SPEC)
     spec = _BY_NAME.get(metric.lower())
     if role == "output_metric":
+        if spec is not None and spec.output_as is not None:
+            spec = _BY_NAME[spec.output_as]
         if spec is None or not spec.output:
             names = ", ".join(OUTPUT_METRICS)
             if spec is None:

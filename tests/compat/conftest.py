@@ -10,7 +10,7 @@ def rows_for(spec, n=40, width=6, seed=0):
     """``n`` float32 rows suited to the metric ``spec`` (its domain, binary for the binary
     dissimilarities)."""
     rng = np.random.RandomState(seed)
-    if spec.domain == "latitude_longitude":
+    if spec.domain in ("latitude_longitude", "polar_azimuth"):
         return np.column_stack([rng.uniform(-1.4, 1.4, n), rng.uniform(-3.0, 3.0, n)]) \
             .astype(np.float32)
     if spec.domain == "counts":

@@ -61,6 +61,8 @@ def test_layouts_under_output_metrics_keep_neighbourhoods(output_metric, kwds, n
     assert embedding.shape == (len(train), n_components) and np.all(np.isfinite(embedding))
     metric = mapper.fitted_state.output_metric
     assert metric.name == resolve_metric(output_metric, kwds, role="output_metric").name
+    if output_metric == "haversine":  # umap-learn's convention: (polar angle, azimuth)
+        assert metric.name == "haversine_polar"
     # umap-learn reaches 0.64-0.68 with the haversine output metric on this data (4 seeds).
     floor = 0.8 if output_metric == "haversine" else 0.9
     assert _trust(train, metric.pairwise(embedding, embedding).astype(np.float64), 10) > floor
@@ -71,7 +73,8 @@ def test_layouts_under_output_metrics_keep_neighbourhoods(output_metric, kwds, n
     nearest = labels[np.argsort(between, axis=1)[:, :5]]
     agree = np.mean([np.bincount(row).argmax() == label
                      for row, label in zip(nearest, test_labels)])
-    assert agree > 0.9
+    # On the sphere random repulsions never vanish: 0.8-1.0 measured over 4 seeds.
+    assert agree > (0.7 if output_metric == "haversine" else 0.9)
     samples = mapper.inverse_transform(placed)
     assert np.all(np.isfinite(samples))
     # The generated samples are close to the held-out points they were placed from.
@@ -82,6 +85,19 @@ def test_layouts_under_output_metrics_keep_neighbourhoods(output_metric, kwds, n
     loaded = umapx.load(tmp_path / "output.umapx")
     np.testing.assert_array_equal(loaded.transform(test), placed)
     np.testing.assert_array_equal(loaded.inverse_transform(placed), samples)
+
+
+def test_haversine_embedding_shows_on_umap_learns_sphere_projection(split):
+    """umap-learn draws output_metric='haversine' embeddings on the sphere as
+    (sin x0 cos x1, sin x0 sin x1, cos x0): neighbourhoods must hold on that sphere."""
+    from sklearn.manifold import trustworthiness
+
+    train = split[0]
+    embedding = umapx.UMAP(output_metric="haversine", **PARAMS).fit_transform(train)
+    sphere = np.column_stack([np.sin(embedding[:, 0]) * np.cos(embedding[:, 1]),
+                              np.sin(embedding[:, 0]) * np.sin(embedding[:, 1]),
+                              np.cos(embedding[:, 0])])
+    assert trustworthiness(train, sphere, n_neighbors=10) > 0.85
 
 
 def test_output_metric_layouts_are_deterministic_across_threads(split):
