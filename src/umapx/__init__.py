@@ -8,6 +8,7 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
+``umapx.AlignedUMAP`` (and ``umapx.aligned_umap``) aligns the embeddings of related datasets.
 Submodules ``plot``, ``datasets``, ``evaluation`` and the names code written for umap-learn
 imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the compatibility
 surface) are imported on first use.
@@ -18,16 +19,19 @@ from __future__ import annotations
 import importlib
 
 from ._version import __version__
-from .estimator import UMAP, load
+from .estimator import UMAP
+from .loading import load
 
 _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "umap_", "distances", "spectral",
-                    "utils", "validation")
+                    "utils", "validation", "aligned_umap")
 
 
 def __getattr__(name):
+    if name == "AlignedUMAP":
+        return importlib.import_module(".aligned_umap", __name__).AlignedUMAP
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
-__all__ = ["UMAP", "load", "__version__"]
+__all__ = ["UMAP", "AlignedUMAP", "load", "__version__"]
