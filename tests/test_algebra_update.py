@@ -220,3 +220,14 @@ def test_update_bad_input(rows):
                              random_state=0).fit(distances)
     with pytest.raises(ValueError, match="precomputed"):
         precomputed.update(distances[:5])
+
+
+def test_update_keeps_parameters_describing_the_rows(tmp_path, rows):
+    data, _ = rows
+    init = np.random.RandomState(0).uniform(size=(120, 2))
+    model = umapx.UMAP(n_neighbors=10, n_epochs=20, init=init, random_state=0).fit(data[:120])
+    model.update(data[120:150], n_epochs=5)
+    assert model.init.shape == (150, 2)
+    model.save(tmp_path / "updated.umapx")
+    np.testing.assert_array_equal(umapx.load(tmp_path / "updated.umapx").embedding_,
+                                  model.embedding_)

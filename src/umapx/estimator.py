@@ -633,7 +633,9 @@ n_components)
         model is the model of all rows: ``transform``, ``inverse_transform`` and ``save`` use
         them. Not available for ``metric="precomputed"`` (the distances between the new rows
         are not known). A supervised model's labels are not kept, so the updated graph is the
-        unsupervised graph of all rows.
+        unsupervised graph of all rows. An ``init`` array gains the new rows' starting
+        positions and a ``precomputed_knn`` (of the old rows) is reset, so that the parameters
+        still describe the model (and it saves).
 
         Parameters
         ----------
@@ -694,6 +696,13 @@ n_components)
                             learning_rate=self.learning_rate * _UPDATE_LEARNING_RATE,
                             negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
                             output_metric=state.output_metric)
+        # Parameters that describe the fitted rows follow them: an init array gains the new
+        # rows' starting positions, and a given k-NN (of the old rows only) is dropped.
+        if isinstance(self.init, np.ndarray) and embedding is not None:
+            self.init = np.concatenate([np.asarray(self.init, dtype=np.float64),
+                                        start[state.n_samples:]])
+        if any(part is not None for part in self.precomputed_knn):
+            self.precomputed_knn = (None, None, None)
         return self._adopt(state.replace(
             training_data=data, embedding=embedding, graph=graph, knn_indices=knn_indices,
             knn_dists=knn_dists, sigmas=sigmas, rhos=rhos, index=index,
