@@ -54,19 +54,10 @@ def _windows(data, labels, n_slices=4, size_share=0.4, step_share=0.2, seed=0):
     return [data[w] for w in windows], [labels[w] for w in windows], relations
 
 
-def _alignment_error(embeddings, relations):
-    errors = []
-    for i, relation in enumerate(relations):
-        keys, values = np.array(list(relation)), np.array(list(relation.values()))
-        gap = np.linalg.norm(embeddings[i][keys] - embeddings[i + 1][values], axis=1)
-        errors.append(gap.mean() / np.ptp(embeddings[i], axis=0).max())
-    return float(np.mean(errors))
-
-
 def _one(library, mode, dataset, seed):
     """One measurement in this process: a dict of numbers."""
     from benchmarks.datasets import as_float32, load
-    from umapx.evaluation import knn_accuracy, trustworthiness
+    from umapx.evaluation import alignment_error, knn_accuracy, trustworthiness
 
     module = __import__("umapx" if library == "umapx" else "umap")
     data, labels, _, _ = load(dataset)
@@ -81,7 +72,8 @@ def _one(library, mode, dataset, seed):
         model = module.AlignedUMAP(random_state=seed).fit(slices, relations=relations)
         seconds = time.perf_counter() - began
         embeddings = model.embeddings_
-        return {"fit_s": seconds, "alignment_error": _alignment_error(embeddings, relations),
+        return {"fit_s": seconds,
+                "alignment_error": float(np.mean(alignment_error(embeddings, relations))),
                 "trustworthiness": float(np.mean([trustworthiness(x, e) for x, e in
                                                   zip(slices, embeddings)])),
                 "knn_accuracy": float(np.mean([knn_accuracy(e, y) for e, y in
