@@ -192,3 +192,31 @@ def test_per_slice_parameters(slices):
                         n_epochs=20, random_state=0).fit(data, relations=relations)
     assert [m.n_neighbors for m in model.mappers_] == [8, 10, 12]
     assert model.mappers_[1].metric == "cosine"
+
+
+def test_update_takes_the_new_slice_parameters(slices):
+    data, relations = slices
+    model = AlignedUMAP(n_neighbors=[8, 10], n_epochs=20, random_state=0).fit(
+        data[:2], relations=relations[:1])
+    model.update(data[2], relations=relations[1], n_neighbors=12)
+    assert model.n_neighbors == [8, 10, 12]
+    assert [m.n_neighbors for m in model.mappers_] == [8, 10, 12]
+    model.update(data[2][:100], relations={i: i for i in range(100)}, n_neighbors=9,
+                 local_connectivity=1.0)
+    assert model.n_neighbors == [8, 10, 12, 9] and model.local_connectivity == 1.0
+    with pytest.raises(ValueError, match="shared"):
+        model.update(data[0], relations={0: 0}, n_components=3)
+    with pytest.raises(TypeError, match="unexpected"):
+        model.update(data[0], relations={0: 0}, colour="red")
+
+
+def test_small_slices_as_in_umap_learn_examples():
+    """umap-learn's tests align iris sorted into overlapping slices of ~40 samples with the
+    default parameters; the embeddings keep most 10-NN of each slice."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris().data.astype(np.float32)
+    slices, relations = _overlapping_slices(np.hstack([data] * 6), 4, 60, 30)
+    model = AlignedUMAP(random_state=0).fit(slices, relations=relations)
+    for x, embedding in zip(slices, model.embeddings_):
+        assert trustworthiness(x, embedding, n_neighbors=10) > 0.8

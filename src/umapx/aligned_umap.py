@@ -341,13 +341,17 @@ class AlignedUMAP(BaseEstimator):
             Its class labels (supervised UMAP).
         relations : dict (keyword, required)
             Maps indices of the current last slice to indices of the new slice.
+        **params
+            The new slice's per-slice parameters (``n_neighbors=10``...): the parameter
+            becomes a list with one value per slice, as in umap-learn.
 
         Returns
         -------
         self
         """
         self._check_fitted()
-        relation = self._take_relations(fit_params)
+        relation = self._take_relations(fit_params, allowed=PER_SLICE_PARAMS + SHARED_PARAMS)
+        self._extend_parameters(fit_params)
         if not isinstance(relation, Mapping):
             raise ValueError("update's relations must be one dict from the last slice to the "
                              f"new one, got {type(relation).__name__}")
@@ -434,8 +438,8 @@ class AlignedUMAP(BaseEstimator):
         return "mappers_" in self.__dict__
 
     @staticmethod
-    def _take_relations(fit_params):
-        unknown = set(fit_params) - {"relations"}
+    def _take_relations(fit_params, allowed=()):
+        unknown = set(fit_params) - {"relations"} - set(allowed)
         if unknown:
             raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
         if "relations" not in fit_params:
@@ -470,6 +474,30 @@ class AlignedUMAP(BaseEstimator):
             raise ValueError(f"y must be a list of one label array per slice ({n_slices}) or "
                              "None")
         return list(y)
+
+    def _extend_parameters(self, given):
+        """Take the new slice's parameters given to :meth:`update` (as umap-learn does): a
+        per-slice parameter becomes (or grows) a list with one value per slice; a shared one
+        must keep its value."""
+        n_slices = self.n_models_
+        for name, value in given.items():
+            if name == "relations":
+                continue
+            current = getattr(self, name)
+            if name in SHARED_PARAMS:
+                if value != current:
+                    raise ValueError(f"{name} is shared by all slices of an AlignedUMAP: "
+                                     f"update cannot change it from {current!r} to {value!r}")
+                continue
+            if isinstance(current, (list, tuple, np.ndarray)):
+                values = list(current)
+            elif value == current:
+                continue
+            else:
+                values = [current] * n_slices
+            if len(values) != n_slices:
+                raise ValueError(f"{name} holds {len(values)} values for {n_slices} slices")
+            setattr(self, name, values + [value])
 
     def _check_parameters(self):
         for name in SHARED_PARAMS:
