@@ -46,14 +46,19 @@ def test_expand_relations_chains_relations_through_the_window():
     relations = [{0: 1, 1: 0, 2: 2}, {0: 2, 1: 1}]
     result = expand_relations(relations, window_size=2)
     assert result.shape == (3, 5, 3) and result.dtype == np.int32
-    np.testing.assert_array_equal(result[0, 3], [1, 0, 2])  # slice 0 -> 1
-    np.testing.assert_array_equal(result[0, 4], [1, 2, -1])  # slice 0 -> 2 through 1
-    np.testing.assert_array_equal(result[1, 3], [2, 1, -1])  # slice 1 -> 2
     np.testing.assert_array_equal(result[1, 1], [1, 0, 2])  # slice 1 -> 0
     np.testing.assert_array_equal(result[2, 1], [-1, 1, 0])  # slice 2 -> 1
-    np.testing.assert_array_equal(result[2, 0], [-1, 0, 1])  # slice 2 -> 0
+    np.testing.assert_array_equal(result[2, 0], [-1, 0, 1])  # slice 2 -> 0 through 1
+    # forward chains stop before the last relation, as umap-learn's do
+    longer = expand_relations(relations + [{0: 0, 2: 1}], window_size=2)
+    np.testing.assert_array_equal(longer[0, 3], [1, 0, 2])  # slice 0 -> 1
+    np.testing.assert_array_equal(longer[0, 4], [1, 2, -1])  # slice 0 -> 2 through 1
+    np.testing.assert_array_equal(longer[1, 3], [2, 1, -1])  # slice 1 -> 2
+    np.testing.assert_array_equal(result[0, 3], [1, 0, 2])
+    assert np.all(result[0, 4] == -1) and np.all(result[1, 3:] == -1)
+    assert np.all(longer[2, 3:] == -1)
     assert np.all(result[:, 2] == -1)  # no relation to the same slice
-    assert np.all(result[0, :2] == -1) and np.all(result[2, 3:] == -1)
+    assert np.all(result[0, :2] == -1)
 
 
 def test_expand_relations_bad_input():

@@ -80,8 +80,10 @@ def expand_relations(relation_dicts, window_size=3):
         ``result[i, window_size + o, k]``: the sample of slice ``i + o`` that sample ``k`` of
         slice ``i`` is (following the relations through the slices in between), -1 where it
         has none (and always at ``o = 0``). ``max_n_samples`` is one more than the largest
-        index any relation names, as in umap-learn. Unlike umap-learn 0.5.12, which leaves the
-        forward relation of the second-to-last slice out, every given relation is expanded.
+        index any relation names. The result is umap-learn 0.5.12's, including its rule that
+        a forward chain never uses the last relation (``result[i, window_size + o]`` is -1
+        for ``i + o >= n_slices - 1``); :class:`AlignedUMAP` itself aligns along every given
+        relation and does not use this function.
     """
     relation_dicts = _check_relations(relation_dicts)
     window_size = _check_window(window_size)
@@ -93,9 +95,11 @@ def expand_relations(relation_dicts, window_size=3):
     for i in range(n_slices):
         for direction, steps in ((1, forward), (-1, backward)):
             mapping = np.arange(largest + 1)
+            # umap-learn's forward chains stop one relation short of the last
+            usable = len(relation_dicts) - (1 if direction > 0 else 0)
             for distance in range(1, window_size + 1):
                 link = i + (distance - 1 if direction > 0 else -distance)
-                if not 0 <= link < len(relation_dicts):
+                if not 0 <= link < usable:
                     break
                 mapping = _follow(steps[link], mapping)
                 result[i, window_size + direction * distance] = mapping
