@@ -381,6 +381,19 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         save(self, path)
 
+    def explore(self, labels=None, image_shape=None, feature_names=None, **options):
+        """Open the live explorer on this model; see :func:`umapx.explore` for the parameters.
+
+        Returns
+        -------
+        umapx.explorer.Explorer
+            The running server's handle (``.url``, ``.stop()``).
+        """
+        from .explorer import explore
+
+        return explore(self, labels=labels, image_shape=image_shape,
+                       feature_names=feature_names, **options)
+
     # ------------------------------------------------------------------------------------------
     # umap-learn's names for the fitted state
     # ------------------------------------------------------------------------------------------
