@@ -22,6 +22,8 @@ from umapx.explorer import ExplorerSession, explore, export_html
 from umapx.explorer.server import MAX_BODY
 from umapx.explorer.session import MAX_BATCH, encode_labels, read_labels
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*far outside the support")
+
 
 @pytest.fixture(scope="module")
 def model(fitted_digits):
@@ -50,10 +52,11 @@ def request(explorer, method, path, body=None, headers=None):
 
 def decode_inverse(raw):
     n, d, k = np.frombuffer(raw[:12], dtype="<u4")
-    samples = np.frombuffer(raw, dtype="<f4", count=n * d, offset=12).reshape(n, d)
-    confidence = np.frombuffer(raw, dtype="<f4", count=n, offset=12 + 4 * n * d)
+    assert np.frombuffer(raw[12:16], dtype="<f4")[0] >= 0  # the server's compute time
+    samples = np.frombuffer(raw, dtype="<f4", count=n * d, offset=16).reshape(n, d)
+    confidence = np.frombuffer(raw, dtype="<f4", count=n, offset=16 + 4 * n * d)
     neighbours = np.frombuffer(raw, dtype="<i4", count=n * k,
-                               offset=12 + 4 * n * d + 4 * n).reshape(n, k)
+                               offset=16 + 4 * n * d + 4 * n).reshape(n, k)
     return samples, confidence, neighbours
 
 
@@ -81,7 +84,6 @@ def test_page_and_arrays_are_served(explorer, model):
     assert 0 <= support.min() < 0.1 and support.max() > 0.9  # gaps and clusters both present
 
 
-@pytest.mark.filterwarnings("ignore:.*far outside the support")
 def test_inverse_endpoint_matches_inverse_transform(explorer, model):
     mapper, _ = model
     rng = np.random.default_rng(0)
@@ -319,7 +321,6 @@ def exported_data(path):
     return html, json.loads(match.group(1))
 
 
-@pytest.mark.filterwarnings("ignore:.*far outside the support")
 def test_export_is_self_contained_and_holds_the_grid(model, tmp_path):
     mapper, labels = model
     names = np.array([f"<digit {v}></script>" for v in range(10)])[labels]  # hostile names
@@ -354,18 +355,21 @@ def model_files(model, tmp_path_factory):
     return folder
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "umapx.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+def run_cli(capsys, *args):
+    """``(exit code, stderr)`` of the umapx command run in this process."""
+    from umapx import cli
+
+    code = cli.main([str(a) for a in args])
+    return code, capsys.readouterr().err
 
 
-def test_cli_export(model_files, model):
+def test_cli_export(model_files, capsys):
     page = model_files / "page.html"
-    done = run_cli("explore", model_files / "digits.umapx", "--labels",
-                   model_files / "labels.npy", "--image-shape", "8x8", "--export", page,
-                   "--export-grid", "12")
-    assert done.returncode == 0, done.stderr
-    assert f"wrote {page}" in done.stderr
+    code, stderr = run_cli(capsys, "explore", model_files / "digits.umapx", "--labels",
+                           model_files / "labels.npy", "--image-shape", "8x8", "--export", page,
+                           "--export-grid", "12")
+    assert code == 0, stderr
+    assert f"wrote {page}" in stderr
     _, data = exported_data(page)
     assert data["grid"]["side"] == 12 and data["meta"]["n_points"] == 1500
 
@@ -374,16 +378,27 @@ def test_cli_export(model_files, model):
     (["--image-shape", "7x7"], "holds 49 values"),
     (["--image-shape", "big"], "--image-shape"),
     (["--labels", "missing.npy"], "no such labels file"),
+    (["--export-grid", "1"], "grid must be between 2"),
 ])
-def test_cli_input_errors(model_files, args, message):
-    done = run_cli("explore", model_files / "digits.umapx", *args, "--export",
-                   model_files / "x.html")
-    assert done.returncode == 3 and message in done.stderr and "Traceback" not in done.stderr
+def test_cli_input_errors(model_files, capsys, args, message):
+    code, stderr = run_cli(capsys, "explore", model_files / "digits.umapx", *args, "--export",
+                           model_files / "x.html")
+    assert code == 3 and message in stderr
 
 
-def test_cli_missing_model():
-    done = run_cli("explore", "no-such-model.umapx", "--no-browser")
-    assert done.returncode == 3 and "no such model file" in done.stderr
+def test_cli_missing_model(capsys):
+    code, stderr = run_cli(capsys, "explore", "no-such-model.umapx", "--no-browser")
+    assert code == 3 and "no such model file" in stderr
+
+
+def test_cli_port_in_use(model_files, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, stderr = run_cli(capsys, "explore", model_files / "digits.umapx", "--no-browser",
+                               "--port", port)
+    assert code == 3 and "cannot listen" in stderr
 
 
 def test_cli_serves_until_interrupted(model_files):
@@ -413,10 +428,131 @@ def test_cli_serves_until_interrupted(model_files):
         socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
-def test_cli_port_in_use(model_files):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        done = run_cli("explore", model_files / "digits.umapx", "--no-browser", "--port", port)
-    assert done.returncode == 3 and "cannot listen" in done.stderr
+# ------------------------------------------------------------------------------------------
+# WebSocket (the page's fast path for inverse requests)
+# ------------------------------------------------------------------------------------------
+
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # the example of RFC 6455, section 1.3
+
+
+def ws_connect(port, path="/api/ws", origin=None, key=WS_KEY):
+    """A raw socket after the handshake, and the server's answer to it."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
+             "Connection: Upgrade", "Sec-WebSocket-Version: 13"]
+    if key:
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    if origin:
+        lines.append(f"Origin: {origin}")
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        head += chunk
+    return sock, head
+
+
+def client_frame(opcode, payload, fin=True, masked=True, length=None):
+    length = len(payload) if length is None else length
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        head = bytes([first, (0x80 if masked else 0) | length])
+    elif length < 1 << 16:
+        head = bytes([first, (0x80 if masked else 0) | 126]) + length.to_bytes(2, "big")
+    else:
+        head = bytes([first, (0x80 if masked else 0) | 127]) + length.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    mask = b"\x12\x34\x56\x78"
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def server_frame(sock):
+    """``(opcode, payload)`` of the next frame from the server."""
+    def exactly(size):
+        data = b""
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))
+            assert chunk, "connection closed"
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(exactly(8), "big")
+    return first & 0x0F, exactly(length)
+
+
+def test_websocket_answers_inverse_requests_in_order(explorer, model):
+    mapper, _ = model
+    sock, head = ws_connect(explorer.port, origin=f"http://127.0.0.1:{explorer.port}")
+    with sock:
+        assert head.startswith(b"HTTP/1.1 101")
+        assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head  # the RFC's answer
+        points = [np.array([[i * 0.3, 1.0 - i * 0.2]], "<f4") for i in range(3)]
+        for p in points:
+            sock.sendall(client_frame(0x2, p.tobytes()))
+        for p in points:
+            opcode, payload = server_frame(sock)
+            assert opcode == 0x2
+            samples = decode_inverse(payload)[0]
+            np.testing.assert_array_equal(samples, mapper.inverse_transform(p.astype(float)))
+        # A bad request is answered with a text message; the connection stays usable.
+        sock.sendall(client_frame(0x2, b"\x00" * 12))
+        opcode, payload = server_frame(sock)
+        assert opcode == 0x1 and payload.startswith(b"400 ") and b"multiple of 8" in payload
+        sock.sendall(client_frame(0x9, b"are you there"))
+        assert server_frame(sock) == (0xA, b"are you there")
+        sock.sendall(client_frame(0x2, points[0].tobytes()))
+        assert server_frame(sock)[0] == 0x2
+        sock.sendall(client_frame(0x8, (1000).to_bytes(2, "big")))
+        assert server_frame(sock) == (0x8, (1000).to_bytes(2, "big"))
+
+
+@pytest.mark.parametrize("frame, code", [
+    (client_frame(0x2, b"\x00" * 8, masked=False), 1002),
+    (client_frame(0x2, b"\x00" * 8, fin=False), 1003),
+    (client_frame(0x1, b"hello"), 1003),
+    (client_frame(0x2, b"", length=10**9)[:10], 1009),
+])
+def test_websocket_protocol_errors_close_the_connection(explorer, frame, code):
+    sock, head = ws_connect(explorer.port)
+    with sock:
+        assert head.startswith(b"HTTP/1.1 101")
+        sock.sendall(frame)
+        opcode, payload = server_frame(sock)
+        assert opcode == 0x8 and int.from_bytes(payload[:2], "big") == code
+        assert sock.recv(10) == b""  # and the server hangs up
+    assert request(explorer, "GET", "/api/meta")[0] == 200
+
+
+def test_websocket_handshake_checks(explorer, model):
+    sock, head = ws_connect(explorer.port, origin="http://evil.example")
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 403")
+    sock, head = ws_connect(explorer.port, key=None)
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 400")
+    mapper, _ = model
+    with explore(mapper, token=True, open_browser=False) as running:
+        sock, head = ws_connect(running.port)
+        sock.close()
+        assert head.startswith(b"HTTP/1.1 403")
+        sock, head = ws_connect(running.port, path=f"/api/ws?token={running.token}")
+        sock.close()
+        assert head.startswith(b"HTTP/1.1 101")
+
+
+def test_stop_closes_open_websockets(model):
+    mapper, _ = model
+    running = explore(mapper, open_browser=False)
+    sock, head = ws_connect(running.port)
+    with sock:
+        assert head.startswith(b"HTTP/1.1 101")
+        running.stop()
+        assert sock.recv(10) == b""

@@ -11,11 +11,14 @@ session):
 ``GET /api/labels``         uint16 category codes or float32 values (empty without labels)
 ``GET /api/support``        float32 confidence raster (row-major, bottom row first)
 ``POST /api/inverse``       body: float32 (x, y) pairs -> see :func:`.session.encode_inverse`
+``GET /api/ws``             WebSocket: each binary message is an inverse request body, each
+                            answer a binary message as above (errors: a text message), in order
 ==========================  ===============================================================
 
 Safety: binds 127.0.0.1 by default. Bound to any other address, a random token is required
-(``?token=`` in the page's URL; the page sends it back in the ``X-Umapx-Token`` header). Without
-a token, API requests must name a loopback host (defeats DNS rebinding). Request bodies and
+(``?token=`` in the page's URL; the page sends it back in the ``X-Umapx-Token`` header, or as
+``?token=`` on the WebSocket). Without a token, API requests must name a loopback host (defeats
+DNS rebinding); a WebSocket must come from the page's own origin. Request bodies and
 batches are bounded, static paths cannot leave their folder, every bad request gets a 4xx with a
 message, and an unexpected error in a request is a 500 for that request only.
 """
@@ -31,10 +34,12 @@ import secrets
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 import webbrowser
 from pathlib import Path
 
+from . import websocket
 from .session import MAX_BATCH, decode_points, encode_inverse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -42,6 +47,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = MAX_BATCH * 8 + 1024
 #: Seconds a connection may stay silent before the server drops it (slow clients).
 IDLE_TIMEOUT = 60
+#: The same for a WebSocket (an open page that nobody uses); the page reconnects on demand.
+WEBSOCKET_IDLE_TIMEOUT = 600
 TOKEN_HEADER = "X-Umapx-Token"
 _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                   ".css": "text/css; charset=utf-8", ".png": "image/png",
@@ -85,7 +92,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # small answers go out at once, no 40 ms delayed-ACK stall
 
     def do_GET(self):
-        self._answer(self._route_get)
+        if urllib.parse.urlsplit(self.path).path == "/api/ws":
+            self._websocket()
+        else:
+            self._answer(self._route_get)
 
     def do_HEAD(self):
         self._answer(self._route_get, head=True)
@@ -162,12 +172,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(404 if not path.startswith("/api/") else 405,
                                f"POST is only accepted at /api/inverse, not {path}")
         self._check_access(query)
-        body = self._read_body()
+        return 200, "application/octet-stream", self._inverse_answer(self._read_body())
+
+    def _inverse_answer(self, body):
+        """The binary answer to an inverse request body (RequestError when it is bad)."""
         try:
             points = decode_points(body)
         except ValueError as error:
             raise RequestError(413 if "at most" in str(error) else 400, str(error)) from error
-        return 200, "application/octet-stream", encode_inverse(*self.server.session.inverse(points))
+        began = time.perf_counter()
+        samples, confidence, neighbours = self.server.session.inverse(points)
+        return encode_inverse(samples, confidence, neighbours,
+                              compute_ms=1000 * (time.perf_counter() - began))
 
     def _read_body(self):
         length = self.headers.get("Content-Length")
@@ -185,6 +201,62 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if len(body) != length:
             raise RequestError(400, "the request body ended early")
         return body
+
+    # ---------------------------------------------------------------------------------------
+    # WebSocket: inverse requests as binary messages, answered in order
+
+    def _websocket(self):
+        try:
+            _, query = self._split_target()
+            self._check_access(query)
+            self._check_same_origin()
+            problem = websocket.handshake_error(self.headers)
+            if problem:
+                raise RequestError(400, problem)
+        except RequestError as error:
+            self._send(error.status, "text/plain; charset=utf-8", f"{error}\n".encode())
+            return
+        self.close_connection = True  # after the WebSocket, this connection is done
+        self.wfile.write(websocket.accept_response(self.headers["Sec-WebSocket-Key"]))
+        self.log_request(101)
+        self.connection.settimeout(WEBSOCKET_IDLE_TIMEOUT)  # the page reconnects when needed
+        try:
+            self._websocket_messages()
+        except websocket.ProtocolError as error:
+            try:
+                self.wfile.write(websocket.close_frame(error.code, str(error)))
+            except OSError:
+                pass
+        except (EOFError, OSError):
+            pass  # the page went away, the connection idled out, or the server stopped
+
+    def _websocket_messages(self):
+        while True:
+            opcode, payload = websocket.read_message(self.rfile, MAX_BODY)
+            if opcode == websocket.BINARY:
+                try:
+                    answer = websocket.frame(websocket.BINARY, self._inverse_answer(payload))
+                except RequestError as error:
+                    answer = websocket.frame(websocket.TEXT, f"{error.status} {error}".encode())
+                except Exception as error:  # one request's problem, as over HTTP
+                    _log.exception("explorer: internal error on a WebSocket request")
+                    answer = websocket.frame(
+                        websocket.TEXT, f"500 internal error: {type(error).__name__}".encode())
+                self.wfile.write(answer)
+            elif opcode == websocket.PING:
+                self.wfile.write(websocket.frame(websocket.PONG, payload))
+            elif opcode == websocket.CLOSE:
+                self.wfile.write(websocket.close_frame(websocket.NORMAL))
+                return
+            elif opcode != websocket.PONG:
+                raise websocket.ProtocolError(websocket.UNACCEPTABLE,
+                                              "only binary messages are accepted")
+
+    def _check_same_origin(self):
+        """Browsers send Origin on WebSocket requests: only the page's own origin may connect."""
+        origin = self.headers.get("Origin")
+        if origin is not None and urllib.parse.urlsplit(origin).netloc != self.headers.get("Host"):
+            raise RequestError(403, f"WebSocket from another origin ({origin}) refused")
 
     def _check_access(self, query):
         token = self.server.token

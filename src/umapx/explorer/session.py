@@ -315,16 +315,17 @@ class ExplorerSession:
         return self.support.tobytes()
 
 
-def encode_inverse(samples, confidence, neighbours):
+def encode_inverse(samples, confidence, neighbours, compute_ms=0.0):
     """The binary answer to an inverse request, all little-endian.
 
-    ``uint32[3]`` header (n points, n features, k neighbours), then ``float32[n * n_features]``
-    samples, ``float32[n]`` confidence and ``int32[n * k]`` indices of the nearest training
-    points.
+    ``uint32[3]`` header (n points, n features, k neighbours) and ``float32`` milliseconds the
+    server spent computing, then ``float32[n * n_features]`` samples, ``float32[n]`` confidence
+    and ``int32[n * k]`` indices of the nearest training points.
     """
     n, d = samples.shape
-    header = np.array([n, d, neighbours.shape[1]], dtype="<u4")
-    return b"".join([header.tobytes(), samples.astype("<f4").tobytes(),
+    header = np.array([n, d, neighbours.shape[1]], dtype="<u4").tobytes()
+    return b"".join([header, np.float32(compute_ms).astype("<f4").tobytes(),
+                     samples.astype("<f4").tobytes(),
                      confidence.astype("<f4").tobytes(), neighbours.astype("<i4").tobytes()])
 
 
