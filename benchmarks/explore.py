@@ -244,7 +244,7 @@ def command_screenshot(args):
 
         for name in ("Trouser", "Bag", "Sneaker"):
             page.mouse.click(*at(centre(name)))
-        page.wait_for_function("umapxExplorer.pins.length === 3")
+        page.wait_for_function("() => umapxExplorer.pins.length === 3")
         page.click("button[data-mode=path]")
         start, end = at(centre("Sandal")), at(centre("Ankle boot"))
         page.mouse.move(*start)

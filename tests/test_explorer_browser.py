@@ -158,6 +158,9 @@ def test_hover_draws_the_inverse_transform_at_the_cursor(page, digits_explorer):
     assert np.abs(shown[0] - shown[1]).max() > 0.25 * (high - low)  # the drawn sample changed
     assert page.evaluate("umapxExplorer.latencies.length") >= 2
     assert page.evaluate("umapxExplorer.errors") == []
+    # The requests went over the WebSocket (the fast path), not the fetch fallback.
+    assert page.evaluate("umapxExplorer.source.socketFailed") is False
+    assert page.evaluate("umapxExplorer.source.socket !== null")
 
 
 def test_hover_off_the_data_reports_low_confidence(page, digits_explorer):
@@ -273,7 +276,7 @@ def test_exports_of_grid_and_pins(page, digits_explorer, tmp_path):
     assert width == height >= 10 * 8
     x, y = screen_of(page, mapper.embedding_[5])
     page.mouse.click(x, y)
-    page.wait_for_function("umapxExplorer.pins.length === 1")
+    page.wait_for_function("() => umapxExplorer.pins.length === 1")
     with page.expect_download() as download:
         page.click("button[data-export=pins][data-format=npy]")
     pins = np.load(io.BytesIO(open(download.value.path(), "rb").read()))
@@ -329,7 +332,7 @@ def test_token_protected_page(browser, digits_explorer):
         page.close()
         page = browser.new_page()
         page.goto(running.url.split("?")[0])  # without the token
-        page.wait_for_function("umapxExplorer.errors.length > 0")
+        page.wait_for_function("() => umapxExplorer.errors.length > 0")
         assert "403" in page.locator("#status").inner_text()
         page.close()
 
@@ -347,18 +350,18 @@ def test_static_export_works_offline(browser, digits_explorer, tmp_path):
 
     page.route("http*://**/*", refuse_network)
     page.goto(path.as_uri())
-    page.wait_for_function("umapxExplorer.ready && umapxExplorer.last.grid !== null")
+    page.wait_for_function("() => umapxExplorer.ready && umapxExplorer.last.grid !== null")
     assert "static file" in page.locator("#status").inner_text()
     x, y = screen_of(page, mapper.embedding_[7])
     page.mouse.move(x, y)
-    page.wait_for_function("umapxExplorer.last.hover !== null")
+    page.wait_for_function("() => umapxExplorer.last.hover !== null")
     hover = page.evaluate("({cell: Array.from(umapxExplorer.last.hover.cells), "
                           "sample: Array.from(umapxExplorer.last.hover.samples)})")
     expected = mapper.inverse_transform(np.array([hover["cell"]], np.float64))[0]
     # Quantised to 1/255 of each feature's range over the grid (digits scaled to [0, 1]).
     np.testing.assert_allclose(hover["sample"], expected, atol=0.5 / 255 + 1e-5)
     page.mouse.click(x, y)
-    page.wait_for_function("umapxExplorer.pins.length === 1")
+    page.wait_for_function("() => umapxExplorer.pins.length === 1")
     assert requested == [] and page.evaluate("umapxExplorer.errors") == []
     page.close()
 

@@ -293,6 +293,8 @@ def test_read_labels(tmp_path):
     assert read_labels(tmp_path / "names.txt").tolist() == ["cat", "dog", "cat"]
     (tmp_path / "numbers.csv").write_text("1\n2\n3\n")
     assert read_labels(tmp_path / "numbers.csv").tolist() == [1.0, 2.0, 3.0]
+    (tmp_path / "header.csv").write_text("class,weight\n4,0.5\n5,0.1\n")
+    assert read_labels(tmp_path / "header.csv").tolist() == [4.0, 5.0]
     np.save(tmp_path / "labels.npy", np.array(["x", "y"]))
     assert read_labels(tmp_path / "labels.npy").tolist() == ["x", "y"]
 

@@ -54,6 +54,10 @@ _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; 
                   ".css": "text/css; charset=utf-8", ".png": "image/png",
                   ".svg": "image/svg+xml"}
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+#: The page loads and talks to this server only (no inline script; it may be framed, e.g. by
+#: Jupyter).
+_PAGE_POLICY = ("Content-Security-Policy: default-src 'self'; img-src 'self' data: blob:; "
+                "connect-src 'self'; object-src 'none'; base-uri 'none'")
 _log = logging.getLogger("umapx.explorer")
 
 
@@ -131,6 +135,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                    f"Content-Type: {content_type}", f"Content-Length: {len(body)}",
                    "Cache-Control: no-store", "X-Content-Type-Options: nosniff",
                    "Referrer-Policy: no-referrer"]
+        if content_type.startswith("text/html"):
+            headers.append(_PAGE_POLICY)
         if self.close_connection:
             headers.append("Connection: close")
         payload = ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1")

@@ -101,7 +101,8 @@ def encode_labels(labels, n_points):
 def read_labels(path):
     """One label per training sample from ``.npy``/``.npz`` (numbers or strings) or text.
 
-    Text files hold one label per line (a CSV's first column); numeric text becomes numbers.
+    Text files hold one label per line (a CSV's first column); numeric text becomes numbers,
+    and a first line above numbers is taken for a header.
     """
     from pathlib import Path
 
@@ -124,10 +125,12 @@ def read_labels(path):
         lines = [line.rstrip("\r\n").split(",")[0].strip() for line in handle]
     while lines and not lines[-1]:
         lines.pop()
-    try:
-        return np.array([float(v) for v in lines])
-    except ValueError:
-        return np.array(lines)
+    for skip in (0, 1):  # numbers, or numbers under a header line
+        try:
+            return np.array([float(v) for v in lines[skip:]])
+        except ValueError:
+            pass
+    return np.array(lines)
 
 
 def check_image_shape(image_shape, n_features):
