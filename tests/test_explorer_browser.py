@@ -372,13 +372,17 @@ def test_charts_for_non_image_data_with_feature_names(browser, blobs):
     data, labels = blobs
     mapper = umapx.UMAP(random_state=0, n_epochs=50).fit(data)
     names = [f"gene {i}" for i in range(data.shape[1])]
-    with explore(mapper, labels=labels.astype(float) * 0.37, feature_names=names,
-                 open_browser=False) as running:
+    values = data[:, 0]  # continuous: coloured by a colour ramp
+    with explore(mapper, labels=values, feature_names=names, open_browser=False) as running:
         page = open_explorer(browser, running.url)
+        assert page.locator("#legend .ramp").count() == 1
         x, y = screen_of(page, mapper.embedding_[0])
         page.mouse.move(x, y)
         hover = wait_for_hover_at(page, x, y)
         assert_matches_inverse(mapper, hover)
+        shown_mean = page.locator("#cursor-neighbours").inner_text().split("mean ")[1].split()[0]
+        assert float(shown_mean) == pytest.approx(values[hover["neighbours"][0]].mean(),
+                                                  rel=2e-3, abs=1e-3)
         chart = page.locator("#cursor-sample").bounding_box()
         page.mouse.move(chart["x"] + chart["width"] * 0.35, chart["y"] + chart["height"] / 2)
         feature = int(0.35 * data.shape[1])

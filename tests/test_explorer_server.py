@@ -159,6 +159,8 @@ def test_oversize_body_is_refused_unread(explorer):
 
 @pytest.mark.parametrize("raw, status", [
     (b"POST /api/inverse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"411"),
+    (b"POST /api/inverse HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"8\r\n\x00\x00\x00\x00\x00\x00\x00\x00\r\n0\r\n\r\n", b"411"),
     (b"POST /api/inverse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ten\r\n\r\n", b"400"),
     (b"POST /api/inverse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", b"413"),
     (b"GARBAGE\r\n\r\n", b"400"),

@@ -249,7 +249,7 @@ def command_explore(args):
         _say(f"wrote {args.export}")
         return
     try:
-        explorer = Explorer(session, host=args.host, port=args.port)
+        explorer = Explorer(session, host=args.host, port=args.port, verbose=args.verbose)
     except OSError as error:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") \
             from error

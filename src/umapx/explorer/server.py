@@ -126,7 +126,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             _log.exception("explorer: internal error on %s %s", self.command, self.path)
             status, content_type = 500, "text/plain; charset=utf-8"
             body = f"internal error: {type(error).__name__}: {error}\n".encode()
-        if self.headers.get("Content-Length") and not self._body_read:
+        has_body = self.headers.get("Content-Length") or self.headers.get("Transfer-Encoding")
+        if has_body and not self._body_read:
             self.close_connection = True  # an unread body would be taken for the next request
         self._send(status, content_type, body, head)
 

@@ -626,8 +626,8 @@
       const [xmin, xmax, ymin, ymax] = this.meta.bounds;
       this.view.cx = (xmin + xmax) / 2;
       this.view.cy = (ymin + ymax) / 2;
-      this.view.scale = 0.92 * Math.min(this.width / Math.max(xmax - xmin, 1e-9),
-                                        this.height / Math.max(ymax - ymin, 1e-9));
+      this.view.scale = 0.92 * Math.min(Math.max(this.width, 1) / Math.max(xmax - xmin, 1e-9),
+                                        Math.max(this.height, 1) / Math.max(ymax - ymin, 1e-9));
       this.homeScale = this.view.scale;
       this.requestRender();
     }
