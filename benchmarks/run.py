@@ -5,6 +5,7 @@
     python benchmarks/run.py inverse  [--datasets mnist10k,fashion] [--queries 200]
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
+    python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -188,15 +189,24 @@ def suite_start(args, libs):
     return rows
 
 
+def suite_explore(args, libs):
+    """The explorer in a browser (benchmarks/explore.py, in a fresh process): no anchor has one."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "explore.py"), "latency",
+               "--repeats", str(args.repeats)]
+    subprocess.run(command, cwd=ROOT, check=True)
+    return []
+
+
 def _brief(result, key):
     if "error" in result:
         return "error: " + result["error"]
     return f"{result.get(key, float('nan')):.3f} s"
 
 
-SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start}
+SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
+          "explore": suite_explore}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": ""}
+                    "inverse": "mnist10k,fashion", "start": "", "explore": ""}
 
 
 def main(argv=None):

@@ -395,8 +395,9 @@ def test_first_calls_from_many_threads_on_a_loaded_model(saved_digits, digits):
         model = umapx.load(saved_digits)
         points = inside_points(model, count=10)
         with ThreadPoolExecutor(8) as pool:
-            inverses = list(pool.map(lambda _: model.inverse_transform(points), range(16)))
-            placed = list(pool.map(lambda _: model.transform(held_out), range(8)))
+            inverses = list(pool.map(lambda _, m=model, p=points: m.inverse_transform(p),
+                                     range(16)))
+            placed = list(pool.map(lambda _, m=model: m.transform(held_out), range(8)))
         for result in inverses[1:]:
             np.testing.assert_array_equal(result, inverses[0])
         for result in placed[1:]:
@@ -411,6 +412,6 @@ def test_first_queries_from_many_threads_on_an_nndescent_index(digits):
         model = umapx.UMAP(knn_method="nndescent", n_epochs=0, init="random",
                            random_state=seed).fit(data[:600])
         with ThreadPoolExecutor(8) as pool:
-            placed = list(pool.map(lambda _: model.transform(data[1500:1530]), range(8)))
+            placed = list(pool.map(lambda _, m=model: m.transform(data[1500:1530]), range(8)))
         for result in placed[1:]:
             np.testing.assert_array_equal(result, placed[0])

@@ -1,4 +1,4 @@
-"""The ``umapx`` command: fit, transform, inverse, plot and the tutorial demo without Python.
+"""The ``umapx`` command: fit, transform, inverse, plot, explore and the tutorial demo.
 
 Exit codes: 0 success; 2 bad usage (unknown option, missing argument); 3 a problem with the
 input (missing or unreadable file, invalid data or parameters, corrupt model, dataset not
@@ -233,6 +233,36 @@ def command_plot(args):
     _save_figure(ax.figure, args.output)
 
 
+def command_explore(args):
+    """Serve the live explorer until Ctrl-C, or write it as one offline HTML file."""
+    from .explorer import Explorer, ExplorerSession, export_html
+    from .explorer.session import read_labels
+
+    mapper = _load_model(args.model)
+    labels = read_labels(args.labels) if args.labels else None
+    _say("preparing the explorer")
+    session = ExplorerSession(mapper, labels=labels, image_shape=_image_shape(args.image_shape))
+    if args.export:
+        export_html(mapper, args.export, session=session, grid=args.export_grid)
+        _say(f"wrote {args.export}")
+        return
+    try:
+        explorer = Explorer(session, host=args.host, port=args.port, verbose=args.verbose)
+    except OSError as error:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") \
+            from error
+    try:
+        print(explorer.url, flush=True)
+        _say("serving the explorer at the URL above; press Ctrl-C to stop")
+        if not args.no_browser and not explorer.open_browser():
+            _say("no graphical browser to open here: open the URL above in one")
+        explorer.wait()
+    except KeyboardInterrupt:
+        _say("stopped")
+    finally:
+        explorer.stop()
+
+
 def load_demo_data(dataset, path=None):
     """``(data, labels, image_shape)`` of a demo dataset (``digits`` needs no download)."""
     from . import datasets
@@ -357,6 +387,25 @@ def build_parser():
                                "diagnostic-neighborhood_jaccard"])
     plot.add_argument("--theme")
     plot.set_defaults(run=command_plot)
+
+    explore = commands.add_parser(
+        "explore", parents=[common],
+        help="the live explorer: hover the embedding, see generated samples (browser)")
+    explore.add_argument("model")
+    explore.add_argument("--labels", help="one label per training sample (.npy, .npz or text, "
+                                          "one per line)")
+    explore.add_argument("--image-shape", help="draw samples as images, e.g. 28x28 or 32x32x3")
+    explore.add_argument("--host", default="127.0.0.1",
+                         help="address to bind (default: this machine only; any other "
+                              "address requires the random token in the printed URL)")
+    explore.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true",
+                         help="only print the URL; do not open a browser")
+    explore.add_argument("--export", metavar="PAGE.html",
+                         help="write one self-contained offline HTML file instead of serving")
+    explore.add_argument("--export-grid", type=int, default=48,
+                         help="with --export: samples precomputed on an N x N grid (default 48)")
+    explore.set_defaults(run=command_explore)
 
     demo = commands.add_parser(
         "demo", parents=[common],

@@ -404,7 +404,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         if n_neighbors is None:
             n_neighbors = state.n_neighbors
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
-        with numba_threads(self.n_jobs):
+        with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
             samples, out_of_support = state.inverse.generate(points, n_neighbors)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
@@ -429,6 +429,19 @@ class UMAP(TransformerMixin, BaseEstimator):
             Destination, replaced atomically if it exists.
         """
         persistence.save(path, self.get_params(deep=False), self.fitted_state)
+
+    def explore(self, labels=None, image_shape=None, feature_names=None, **options):
+        """Open the live explorer on this model; see :func:`umapx.explore` for the parameters.
+
+        Returns
+        -------
+        umapx.explorer.Explorer
+            The running server's handle (``.url``, ``.stop()``).
+        """
+        from .explorer import explore
+
+        return explore(self, labels=labels, image_shape=image_shape,
+                       feature_names=feature_names, **options)
 
 
 def load(path):
