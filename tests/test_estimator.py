@@ -144,17 +144,19 @@ def test_silent_by_default(capsys, blobs):
 
 
 def test_supervised_labels_separate_classes(digits):
+    from sklearn.neighbors import NearestNeighbors
+
     data, labels = digits
     data, labels = data[:700], labels[:700]
     unsupervised = umapx.UMAP(random_state=0).fit_transform(data)
     supervised = umapx.UMAP(random_state=0).fit_transform(data, labels)
 
-    def separation(embedding):  # mean distance to other classes over mean within-class spread
-        centres = np.array([embedding[labels == c].mean(0) for c in range(10)])
-        within = np.mean([embedding[labels == c].std(0).mean() for c in range(10)])
-        return np.mean(np.linalg.norm(centres[:, None] - centres[None], axis=-1)) / within
+    def mixing(embedding):  # fraction of each point's 15 embedding neighbours of another class
+        neighbours = NearestNeighbors(n_neighbors=16).fit(embedding).kneighbors(embedding)[1]
+        return np.mean(labels[neighbours[:, 1:]] != labels[:, None])
 
-    assert separation(supervised) > 1.5 * separation(unsupervised)
+    # Measured over seeds 0-5: the supervised fraction is 0.14-0.39 times the unsupervised one.
+    assert mixing(supervised) < 0.6 * mixing(unsupervised)
 
 
 def test_semi_supervised_and_string_labels(blobs):
