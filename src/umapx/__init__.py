@@ -8,7 +8,7 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
-Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use.
+Submodules ``plot``, ``datasets``, ``evaluation`` and ``dask`` are imported on first use.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .estimator import UMAP
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask")
 
 
 def __getattr__(name):
