@@ -6,6 +6,8 @@
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
+    python benchmarks/run.py dask     [--rows 2000000,10000000] [--what transform,inverse]
+                                      [--workers 2] [--sample-sizes 10000] [--skip-sample]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -195,6 +197,43 @@ def suite_explore(args, libs):
                "--repeats", str(args.repeats)]
     subprocess.run(command, cwd=ROOT, check=True)
     return []
+def suite_dask(args, libs):
+    """umapx on a LocalCluster: throughput against in-process, worker memory, sample fits."""
+    rows = []
+    for what in args.what.split(","):
+        for n_rows in (int(n) for n in args.rows.split(",")):
+            result = worker("dask-throughput", "umapx", "fashion-pca50", "--what", what,
+                            "--rows", n_rows, "--workers", args.workers,
+                            "--in-process-rows", args.in_process_rows,
+                            "--chunk-rows", args.chunk_rows)
+            if "error" not in result:
+                result["ratio"] = ratio(1 / result["in_process_rows_per_s"],
+                                        1 / result["dask_rows_per_s"])
+                result["worker_rss"] = " / ".join(f"{v:.0f}"
+                                                  for v in result["worker_peak_rss_mb"])
+            print(f"  {what} {n_rows} rows: {_brief(result, 'dask_s')}", file=sys.stderr)
+            rows.append({"what": what, "rows": n_rows, **result})
+    print(f"\n{args.what} of generated Fashion-MNIST PCA-50 rows on a LocalCluster of "
+          f"{args.workers} workers x 1 thread, against in-process (n_jobs=-1) on the first "
+          f"{args.in_process_rows} rows; ratio = dask rows/s / in-process rows/s")
+    table(rows, [("what", "method", None), ("rows", "rows", "{:,}"),
+                 ("dask_s", "dask s", "{:.1f}"), ("dask_rows_per_s", "dask rows/s", "{:,.0f}"),
+                 ("in_process_rows_per_s", "in-process rows/s", "{:,.0f}"),
+                 ("ratio", "ratio", None), ("worker_rss", "worker peak RSS MB", None),
+                 ("first_tasks_s", "first tasks s", "{:.1f}"),
+                 ("identical_first_block", "identical", None), ("error", "error", None)])
+    if args.skip_sample:
+        return rows
+    result = worker("dask-sample", "umapx", "fashion", "--sample-sizes", args.sample_sizes,
+                    "--workers", args.workers)
+    samples = result.get("rows", [{"error": result.get("error")}])
+    print(f"\nFashion-MNIST ({result.get('n_rows', '?')} x 784): fit on all rows vs "
+          "umapx.dask.fit_sample on a seeded sample, all rows judged")
+    table(samples, [("fit", "fit", None), ("sample_size", "rows fitted", "{:,}"),
+                    ("fit_s", "fit s", "{:.1f}"), ("embed_all_s", "embed all s", "{:.1f}"),
+                    ("trustworthiness", "trust@15", "{:.4f}"),
+                    ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    return rows + samples
 
 
 def _brief(result, key):
@@ -204,9 +243,11 @@ def _brief(result, key):
 
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
-          "explore": suite_explore}
+          "explore": suite_explore,
+          "dask": suite_dask}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": "", "explore": ""}
+                    "inverse": "mnist10k,fashion", "start": "", "explore": "",
+                    "dask": ""}
 
 
 def main(argv=None):
@@ -220,6 +261,14 @@ def main(argv=None):
     parser.add_argument("--skip-dims", action="store_true", help="inverse: skip 3-d and 8-d")
     parser.add_argument("--anchor-timeout", type=int, default=600,
                         help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
+    parser.add_argument("--rows", default="2000000,10000000", help="dask: rows per measurement")
+    parser.add_argument("--what", default="transform,inverse", help="dask: methods measured")
+    parser.add_argument("--workers", type=int, default=2, help="dask: LocalCluster workers")
+    parser.add_argument("--in-process-rows", type=int, default=1_000_000,
+                        help="dask: rows of the in-process reference")
+    parser.add_argument("--chunk-rows", type=int, default=100_000, help="dask: rows per block")
+    parser.add_argument("--sample-sizes", default="10000", help="dask: sample fits measured")
+    parser.add_argument("--skip-sample", action="store_true", help="dask: no sample fits")
     args = parser.parse_args(argv)
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]

@@ -3,9 +3,10 @@
     python -m benchmarks.worker TASK LIBRARY DATASET [options]
 
 TASK is ``fit`` (fit / transform speed and forward quality), ``inverse`` (inverse_transform
-speed and quality), ``memory`` (peak RSS of one fit) or ``start`` (import + first fit on digits,
-timed from process start). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
-this; it is a separate process so that every library starts equally cold or equally warm.
+speed and quality), ``memory`` (peak RSS of one fit), ``start`` (import + first fit on digits,
+timed from process start), or ``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``).
+LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives this; it is a separate
+process so that every library starts equally cold or equally warm.
 """
 
 from __future__ import annotations
@@ -150,7 +151,23 @@ def task_start(args, module, library):
     return {"process_to_first_fit_s": time.perf_counter() - START}
 
 
-TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start}
+def task_dask_throughput(args, module, library):
+    from benchmarks.dask_bench import throughput
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*outside the support")
+        return throughput(args.what, args.rows, args.workers, args.in_process_rows,
+                          args.chunk_rows)
+
+
+def task_dask_sample(args, module, library):
+    from benchmarks.dask_bench import sample_fit
+
+    return sample_fit([int(s) for s in args.sample_sizes.split(",")], args.workers)
+
+
+TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start,
+         "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample}
 
 
 def main(argv=None):
@@ -164,6 +181,12 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--what", choices=["transform", "inverse"], default="transform")
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows on dask")
+    parser.add_argument("--workers", type=int, default=2, help="dask workers (1 thread each)")
+    parser.add_argument("--in-process-rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--sample-sizes", default="10000")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

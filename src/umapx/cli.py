@@ -1,14 +1,19 @@
 """The ``umapx`` command: fit, transform, inverse, plot, explore and the tutorial demo.
 
-Exit codes: 0 success; 2 bad usage (unknown option, missing argument); 3 a problem with the
-input (missing or unreadable file, invalid data or parameters, corrupt model, dataset not
-available); 1 an unexpected internal error. Progress and messages go to stderr; stdout stays
-free for data (``-o -`` writes text to it).
+Exit codes: 0 success; 2 bad usage (unknown option, missing argument, options that do not go
+together); 3 a problem with the input (missing or unreadable file, invalid data or parameters,
+corrupt model, dataset not available, dask scheduler unreachable); 1 an unexpected internal
+error. Progress and messages go to stderr; stdout stays free for data (``-o -`` writes text to
+it).
+
+With ``--dask ADDRESS`` (``umapx[dask]``), ``fit``, ``transform`` and ``inverse`` read and write
+chunked storage (zarr stores, parquet datasets) on a dask cluster, block by block.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -24,6 +29,10 @@ DEMO_DATASETS = ("digits", "mnist", "fashion-mnist")
 
 class InputError(Exception):
     """A problem with what the user gave us (reported without a traceback, exit code 3)."""
+
+
+class UsageError(Exception):
+    """Options that do not go together (reported like argparse's errors, exit code 2)."""
 
 
 def _say(message):
@@ -159,6 +168,10 @@ def _estimator_params(args):
 def command_fit(args):
     from .estimator import UMAP
 
+    if args.dask:
+        return _fit_dask(args)
+    if args.sample_size is not None or args.sample_fraction is not None:
+        raise UsageError("--sample-size and --sample-fraction go with --dask")
     data = read_array(args.input, args.key, args.delimiter)
     _say(f"fitting {data.shape[0]} x {data.shape[1]} from {args.input}")
     began = time.perf_counter()
@@ -171,6 +184,8 @@ def command_fit(args):
 
 
 def command_transform(args):
+    if args.dask:
+        return _transform_dask(args)
     mapper = _load_model(args.model)
     data = read_array(args.input, args.key, args.delimiter)
     write_array(mapper.transform(data), args.output)
@@ -179,6 +194,8 @@ def command_transform(args):
 def command_inverse(args):
     import warnings
 
+    if args.dask:
+        return _inverse_dask(args)
     mapper = _load_model(args.model)
     if args.points:
         points = read_array(args.points)
@@ -311,6 +328,161 @@ def command_demo(args):
 
 
 # ------------------------------------------------------------------------------------------------
+# On a dask cluster, with chunked storage
+# ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dask_client(address):
+    """A distributed client for ``address``, or a LocalCluster of single-threaded workers for
+    ``local`` / ``local:N``; closed on exit."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise InputError("--dask needs dask: pip install 'umapx[dask]'") from error
+    cluster = None
+    try:
+        if address == "local" or address.startswith("local:"):
+            count = address.partition(":")[2]
+            if count and not (count.isdigit() and int(count) > 0):
+                raise UsageError(f"--dask {address}: say local or local:N (N workers)")
+            cluster = LocalCluster(n_workers=int(count) if count else None, threads_per_worker=1,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as error:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"cannot reach the dask scheduler at {address} ({error})") from error
+    try:
+        with client:
+            yield client
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _chunked_path(path, option, must_exist):
+    """Check a --dask path names zarr or parquet storage (and exists, for local input)."""
+    from .dask import storage_format
+
+    if path is None or str(path) == "-":
+        raise UsageError(f"with --dask, {option} must name a .zarr or .parquet path")
+    try:
+        kind = storage_format(path)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from error
+    if must_exist and "://" not in str(path) and not Path(path).exists():
+        raise InputError(f"{path}: no such file or directory")
+    return kind
+
+
+def _read_chunked(path, columns, kind):
+    from .dask import read_chunked
+
+    names = [c for c in columns.split(",") if c] if columns else None
+    try:
+        data = read_chunked(path, columns=names, kind=kind)
+    except Exception as error:  # zarr, pyarrow and fsspec raise many types: all mean "input"
+        raise InputError(f"{path}: cannot read it ({type(error).__name__}: {error})") from error
+    if data.ndim != 2:
+        raise InputError(f"{path}: expected a 2-d array (rows x columns), got shape "
+                         f"{data.shape}")
+    return data
+
+
+def _run_on_cluster(function):
+    """Run a computation; failures of the cluster itself are reported, not raised."""
+    try:
+        return function()
+    except (InputError, UsageError, ValueError, FileNotFoundError):
+        raise
+    except Exception as error:
+        if type(error).__module__.split(".")[0] != "distributed":
+            raise
+        raise InputError(f"the dask cluster failed ({type(error).__name__}: {error})") \
+            from error
+
+
+def _input_kind_for(output_kind):
+    return "array" if output_kind == "zarr" else None
+
+
+def _transform_dask(args):
+    from .dask import write_chunked
+
+    _chunked_path(args.input, "INPUT", must_exist=True)
+    out_kind = _chunked_path(args.output, "-o", must_exist=False)
+    mapper = _load_model(args.model)
+    with dask_client(args.dask):
+        data = _read_chunked(args.input, args.columns, _input_kind_for(out_kind))
+        began = time.perf_counter()
+        embedding = mapper.transform(data)
+        names = [f"umap{i}" for i in range(mapper.n_components)]
+        _run_on_cluster(lambda: write_chunked(embedding, args.output, columns=names))
+    _say(f"wrote {args.output} in {time.perf_counter() - began:.1f} s")
+
+
+def _inverse_dask(args):
+    import warnings
+
+    import dask
+
+    from .dask import write_chunked
+
+    if args.corners or args.png:
+        raise UsageError("with --dask, give --points (and -o / --confidence), not --corners or "
+                         "--png")
+    _chunked_path(args.points, "--points", must_exist=True)
+    out_kind = _chunked_path(args.output, "-o", must_exist=False)
+    if args.confidence:
+        _chunked_path(args.confidence, "--confidence", must_exist=False)
+    mapper = _load_model(args.model)
+    with dask_client(args.dask):
+        points = _read_chunked(args.points, None, _input_kind_for(out_kind))
+        began = time.perf_counter()
+        result = mapper.inverse_transform(points, return_confidence=bool(args.confidence))
+        samples, confidence = result if args.confidence else (result, None)
+        names = (list(mapper.feature_names_in_) if hasattr(mapper, "feature_names_in_")
+                 else None)
+        writes = [write_chunked(samples, args.output, columns=names, compute=False)]
+        if confidence is not None:
+            writes.append(write_chunked(confidence, args.confidence, columns=["confidence"],
+                                        compute=False))
+        with warnings.catch_warnings():  # zarr (graph) and parquet (expression) writes together
+            warnings.filterwarnings("ignore", message="Computing mixed collections")
+            _run_on_cluster(lambda: dask.compute(*writes))
+    _say(f"wrote {' and '.join(p for p in (args.output, args.confidence) if p)} in "
+         f"{time.perf_counter() - began:.1f} s")
+
+
+def _fit_dask(args):
+    from .dask import fit_sample, write_chunked
+    from .estimator import UMAP
+
+    if (args.sample_size is None) == (args.sample_fraction is None):
+        raise UsageError("with --dask, give --sample-size or --sample-fraction")
+    _chunked_path(args.input, "INPUT", must_exist=True)
+    out_kind = _chunked_path(args.embedding, "--embedding", must_exist=False) \
+        if args.embedding else None
+    with dask_client(args.dask):
+        data = _read_chunked(args.input, args.columns, _input_kind_for(out_kind))
+        began = time.perf_counter()
+        mapper, embedding = _run_on_cluster(lambda: fit_sample(
+            UMAP(**_estimator_params(args)), data, sample_size=args.sample_size,
+            sample_fraction=args.sample_fraction, random_state=args.sample_seed))
+        _say(f"fitted on {mapper.embedding_.shape[0]} sampled rows in "
+             f"{time.perf_counter() - began:.1f} s")
+        mapper.save(args.output)
+        _say(f"wrote {args.output}")
+        if args.embedding:
+            names = [f"umap{i}" for i in range(mapper.n_components)]
+            _run_on_cluster(lambda: write_chunked(embedding, args.embedding, columns=names))
+            _say(f"wrote {args.embedding}")
+
+
+# ------------------------------------------------------------------------------------------------
 # Argument parsing
 # ------------------------------------------------------------------------------------------------
 
@@ -330,6 +502,18 @@ def _add_umap_options(parser):
 def _add_input_options(parser):
     parser.add_argument("--key", help="array name inside an .npz input")
     parser.add_argument("--delimiter", help="field separator of text input (default , or tab)")
+
+
+def _add_dask_options(parser, columns=True):
+    group = parser.add_argument_group(
+        "on a dask cluster (pip install 'umapx[dask]'): inputs and outputs are zarr stores "
+        "(.zarr) or parquet datasets (.parquet), read and written block by block")
+    group.add_argument("--dask", metavar="ADDRESS",
+                       help="scheduler address (tcp://host:8786), or local[:N] for N "
+                            "single-threaded workers on this machine")
+    if columns:
+        group.add_argument("--columns", help="comma-separated parquet columns to use")
+    return group
 
 
 def build_parser():
@@ -352,6 +536,11 @@ def build_parser():
     fit.add_argument("--embedding", help="also write the embedding (.npy or .csv)")
     _add_input_options(fit)
     _add_umap_options(fit)
+    group = _add_dask_options(fit)
+    group.add_argument("--sample-size", type=int, help="fit on this many rows drawn at random")
+    group.add_argument("--sample-fraction", type=float, help="or on this fraction of the rows")
+    group.add_argument("--sample-seed", type=int, default=0,
+                       help="seed of the sample (default 0)")
     fit.set_defaults(run=command_fit)
 
     transform = commands.add_parser("transform", parents=[common],
@@ -360,6 +549,7 @@ def build_parser():
     transform.add_argument("input")
     transform.add_argument("-o", "--output", default="-", help=".npy/.csv file, or - for stdout")
     _add_input_options(transform)
+    _add_dask_options(transform)
     transform.set_defaults(run=command_transform)
 
     inverse = commands.add_parser(
@@ -375,6 +565,7 @@ def build_parser():
     inverse.add_argument("--confidence", help="per-point confidence (.npy or .csv)")
     inverse.add_argument("--png", help="the samples drawn as an image grid")
     inverse.add_argument("--image-shape", help="e.g. 28x28 (default: square)")
+    _add_dask_options(inverse, columns=False)
     inverse.set_defaults(run=command_inverse)
 
     plot = commands.add_parser("plot", parents=[common],
@@ -439,6 +630,10 @@ def main(argv=None):
 
     try:
         args.run(args)
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        _say(f"error: {error}")
+        return EXIT_USAGE
     except (InputError, ModelFormatError, FileNotFoundError, ValueError) as error:
         _say(f"error: {error}")
         return EXIT_INPUT

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -342,15 +343,23 @@ class UMAP(TransformerMixin, BaseEstimator):
         point's embedding. A row's result depends only on that row and the model: not on the
         other rows of the call, the batch size or ``n_jobs``.
 
+        A dask array or dataframe gives a lazy dask collection of the same kind, computed
+        block by block on the workers with the same row-by-row results (see
+        :mod:`umapx.dask`; dask is imported only then).
+
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features)
+        X : array-like of shape (n_new, n_features), or a dask array or dataframe
 
         Returns
         -------
-        ndarray of shape (n_new, n_components), float32
+        ndarray of shape (n_new, n_components), float32 (or a lazy dask collection)
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import transform
+
+            return transform(self, X)
         X = _validation.check_new_data(self, X)
         n_epochs = self._transform_epochs()
         k = state.n_neighbors
@@ -383,9 +392,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         stay finite and inside the range of the training data, and a warning says how many
         points lie far outside.
 
+        A dask array or dataframe gives lazy dask collections (see :mod:`umapx.dask`).
+
         Parameters
         ----------
-        X : array-like of shape (n_points, n_components)
+        X : array-like of shape (n_points, n_components), or a dask array or dataframe
             Points of the embedding space.
         n_neighbors : int or None
             Training samples blended per point (default: the model's ``n_neighbors``).
@@ -400,6 +411,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import inverse_transform
+
+            return inverse_transform(self, X, n_neighbors=n_neighbors,
+                                     return_confidence=return_confidence)
         points = _validation.check_embedding_points(self, X)
         if n_neighbors is None:
             n_neighbors = state.n_neighbors
