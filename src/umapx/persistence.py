@@ -685,6 +685,8 @@ def _restore_params(reader, metadata, n):
     if unknown:
         raise reader.error(f"it names parameters this umapx does not know: {sorted(unknown)}")
     params = dict(params)
+    if not isinstance(params.get("init", ""), str):  # an array init is an entry of its own
+        raise reader.error(f"the init parameter must be a method name, got {params['init']!r}")
     if "param_init.npy" in reader.archive.namelist():
         params["init"] = reader.array("param_init", "float64", 2)
         if params["init"].shape[0] != n or not np.all(np.isfinite(params["init"])):
