@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 from model_files import V1_MODEL, npy_bytes, rewrite, seal
 
@@ -69,12 +70,20 @@ def outcome(call):
             return call()
     except CLEAR_ERRORS as error:
         assert str(error).strip(), f"{type(error).__name__} without a message"
-        event(f"refused: {type(error).__name__}")
+        note(f"refused: {type(error).__name__}")
         return None
 
 
+def note(text):
+    """Count ``text`` in hypothesis's statistics (``--hypothesis-show-statistics``)."""
+    try:
+        event(text)
+    except InvalidArgument:  # not inside a property-based test
+        pass
+
+
 def assert_sound(array, shape):
-    event("a result (checked sound)")
+    note("a result (checked sound)")
     assert array.shape == shape
     assert np.all(np.isfinite(array)), "a silent NaN / infinity in an output"
 
