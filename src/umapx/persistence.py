@@ -251,21 +251,23 @@ def _write_atomically(path, metadata, arrays):
     remove_stale_temporaries(directory, name)
     temporary = os.path.join(directory, f".{name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
-        with _removed_on_termination(temporary), open(temporary, "x+b") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                archive.comment = _CHECKSUM_PREFIX + b"0" * 64  # filled in below
-                archive.writestr(_entry_info(_METADATA), metadata)
-                for entry, array in arrays.items():
-                    with archive.open(_entry_info(entry + ".npy"), "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, np.ascontiguousarray(array),
-                                                  allow_pickle=False)
-            file.flush()
-            size = file.seek(0, os.SEEK_END)
-            digest = _sha256(file, size - _CHECKSUM_LENGTH)
-            file.seek(size - 64)
-            file.write(digest.encode("ascii"))
-            file.flush()
-            os.fsync(file.fileno())
+        with _removed_on_termination(temporary):
+            with open(temporary, "x+b") as file:
+                with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                    archive.comment = _CHECKSUM_PREFIX + b"0" * 64  # filled in below
+                    archive.writestr(_entry_info(_METADATA), metadata)
+                    for entry, array in arrays.items():
+                        with archive.open(_entry_info(entry + ".npy"), "w",
+                                          force_zip64=True) as out:
+                            np.lib.format.write_array(out, np.ascontiguousarray(array),
+                                                      allow_pickle=False)
+                file.flush()
+                size = file.seek(0, os.SEEK_END)
+                digest = _sha256(file, size - _CHECKSUM_LENGTH)
+                file.seek(size - 64)
+                file.write(digest.encode("ascii"))
+                file.flush()
+                os.fsync(file.fileno())
             os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
