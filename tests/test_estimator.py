@@ -45,7 +45,13 @@ def test_fitted_attributes(fitted_digits):
 
 
 def test_digits_quality(fitted_digits):
-    """Structure is kept: figures close to umap-learn's on the same split (0.987 / 0.99)."""
+    """Structure is kept: figures close to umap-learn's on the same split (0.987 / 0.99).
+
+    Over 24 fits (``python benchmarks/test_margins.py --seeds 8``: seeds 0-7 on the host CPU
+    and emulating a Haswell and a baseline x86-64 CPU): trustworthiness 0.9846-0.9881, 10-NN
+    accuracy 0.9900-0.9933, transform accuracy 0.9259-0.9394; the thresholds sit 0.015, 0.04
+    and 0.045 below the minima.
+    """
     mapper, data, labels = fitted_digits
     assert evaluation.trustworthiness(data[:1500], mapper.embedding_) > 0.97
     assert evaluation.knn_accuracy(mapper.embedding_, labels[:1500]) > 0.95
@@ -335,7 +341,12 @@ def test_data_too_small_for_float32_is_refused(digits):
 
 def test_the_data_scale_does_not_matter(digits):
     """0-255 and 0-1 pixel data (a power of two apart here) give the same neighbours, the same
-    graph up to rounding, and embeddings of the same quality."""
+    graph up to rounding, and embeddings of the same quality.
+
+    Over 24 pairs of fits (``benchmarks/test_margins.py``, 8 seeds x 3 CPU targets): the
+    smaller trustworthiness 0.9667-0.9836, the gap between the two 0 every time (the
+    embeddings were identical); thresholds 0.95 and 0.02.
+    """
     data = digits[0][:600]  # values k / 16
     small, large = (umapx.UMAP(random_state=0, n_epochs=100).fit(data * scale)
                     for scale in (1.0, 256.0))
