@@ -23,6 +23,9 @@ from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
 from .state import FittedState
 
+_DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
+             "spread) closer to the defaults")
+
 
 class _Fitted:
     """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state."""
@@ -298,6 +301,8 @@ class UMAP(TransformerMixin, BaseEstimator):
                         negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
                         progress=report.progress(n_epochs, "epochs"),
                     )
+                _validation.check_layout(embedding, settings.a, settings.b, "the layout",
+                                         hint=_DIVERGED)
 
         return self._adopt(FittedState(
             training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
@@ -376,6 +381,8 @@ class UMAP(TransformerMixin, BaseEstimator):
                     negative_sample_rate=self.negative_sample_rate,
                     row_keys=row_keys(self.transform_seed, indices),
                 )
+        _validation.check_layout(embedding, state.a, state.b, "the transformed points",
+                                 hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows).
         maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
         copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
