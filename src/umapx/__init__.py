@@ -9,9 +9,10 @@
     same_mapper = umap.load("mapper.umapx")
 
 ``umapx.AlignedUMAP`` (and ``umapx.aligned_umap``) aligns the embeddings of related datasets.
-Submodules ``plot``, ``datasets``, ``evaluation`` and the names code written for umap-learn
-imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the compatibility
-surface) are imported on first use.
+Submodules ``plot``, ``datasets``, ``evaluation``, ``dask`` and the names code written for
+umap-learn imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the
+compatibility surface) are imported on first use, and so is ``explore`` (the live explorer in
+the browser: ``umapx.explore(mapper, labels=...)``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from ._version import __version__
 from .estimator import UMAP
 from .loading import load
 
-_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "umap_", "distances", "spectral",
-                    "utils", "validation", "aligned_umap")
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask", "umap_", "distances",
+                    "spectral", "utils", "validation", "aligned_umap")
 
 
 def __getattr__(name):
@@ -31,7 +32,9 @@ def __getattr__(name):
         return importlib.import_module(".aligned_umap", __name__).AlignedUMAP
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "explore":  # the live explorer: umapx.explorer is imported on first use
+        return importlib.import_module(".explorer", __name__).explore
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
-__all__ = ["UMAP", "AlignedUMAP", "load", "__version__"]
+__all__ = ["UMAP", "AlignedUMAP", "load", "explore", "__version__"]
