@@ -39,6 +39,9 @@ from ._jit import kernel, respecialize
 EUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI = 0, 1, 2, 3
 COSINE, CORRELATION, CANBERRA, BRAYCURTIS = 4, 5, 6, 7
 HAMMING, JACCARD = 8, 9
+# Codes of the metrics that have a sparse kernel only (umapx.sparse), so far.
+HELLINGER, LL_DIRICHLET, DICE, MATCHING, KULSINSKI = 10, 11, 12, 13, 14
+ROGERSTANIMOTO, RUSSELLRAO, SOKALMICHENER, SOKALSNEATH = 15, 16, 17, 18
 SQEUCLIDEAN, DOT_DISTANCE = 100, 101
 USER = -1
 
@@ -344,6 +347,10 @@ class MetricSpec:
         One of :data:`CENTRE_KINDS`: how the inverse transform blends samples under it.
     kwds : mapping of str to callable
         The ``metric_kwds`` it takes, each with a function that checks and converts a value.
+    sparse : bool
+        Whether :func:`umapx.sparse.sparse_distance` handles it (sparse input).
+    dense : bool
+        Whether :func:`distance` handles it (dense input).
     """
 
     name: str
@@ -353,6 +360,8 @@ class MetricSpec:
     gradient: bool = False
     centre: str | None = None
     kwds: Mapping[str, Callable] = field(default_factory=dict, hash=False)
+    sparse: bool = False
+    dense: bool = True
 
     @property
     def search_code(self):
@@ -366,20 +375,31 @@ class MetricSpec:
 #: Every built-in metric.
 METRICS = (
     MetricSpec("euclidean", EUCLIDEAN, ("l2",), search="squared", gradient=True,
-               centre="mean"),
+               centre="mean", sparse=True),
     MetricSpec("manhattan", MANHATTAN, ("l1", "cityblock", "taxicab"), gradient=True,
-               centre="median"),
+               centre="median", sparse=True),
     MetricSpec("chebyshev", CHEBYSHEV, ("linf", "linfinity", "infinity"), gradient=True,
-               centre="descent"),
+               centre="descent", sparse=True),
     MetricSpec("minkowski", MINKOWSKI, gradient=True, centre="descent",
-               kwds={"p": _minkowski_p}),
-    MetricSpec("cosine", COSINE, search="unit_rows", gradient=True, centre="direction"),
+               kwds={"p": _minkowski_p}, sparse=True),
+    MetricSpec("cosine", COSINE, search="unit_rows", gradient=True, centre="direction",
+               sparse=True),
     MetricSpec("correlation", CORRELATION, search="centred_unit_rows", gradient=True,
-               centre="centred_direction"),
-    MetricSpec("canberra", CANBERRA, gradient=True, centre="descent"),
-    MetricSpec("braycurtis", BRAYCURTIS, gradient=True, centre="descent"),
-    MetricSpec("hamming", HAMMING),
-    MetricSpec("jaccard", JACCARD),
+               centre="centred_direction", sparse=True),
+    MetricSpec("canberra", CANBERRA, gradient=True, centre="descent", sparse=True),
+    MetricSpec("braycurtis", BRAYCURTIS, gradient=True, centre="descent", sparse=True),
+    MetricSpec("hamming", HAMMING, sparse=True),
+    MetricSpec("jaccard", JACCARD, sparse=True),
+    # Sparse kernels only, so far (umapx.sparse).
+    MetricSpec("hellinger", HELLINGER, sparse=True, dense=False),
+    MetricSpec("ll_dirichlet", LL_DIRICHLET, sparse=True, dense=False),
+    MetricSpec("dice", DICE, sparse=True, dense=False),
+    MetricSpec("matching", MATCHING, sparse=True, dense=False),
+    MetricSpec("kulsinski", KULSINSKI, sparse=True, dense=False),
+    MetricSpec("rogerstanimoto", ROGERSTANIMOTO, sparse=True, dense=False),
+    MetricSpec("russellrao", RUSSELLRAO, sparse=True, dense=False),
+    MetricSpec("sokalmichener", SOKALMICHENER, sparse=True, dense=False),
+    MetricSpec("sokalsneath", SOKALSNEATH, sparse=True, dense=False),
 )
 
 _BY_NAME = {name: spec for spec in METRICS for name in (spec.name, *spec.aliases)}

@@ -3,7 +3,8 @@
 For squared euclidean and the dot distance (cosine and correlation on unit rows), candidate
 distances come from blocked BLAS products; a few more candidates than needed are kept and their
 distances recomputed exactly, so the result does not inherit the rounding of the
-``|x|^2 - 2<x, y> + |y|^2`` expansion. Other metrics run a parallel numba scan.
+``|x|^2 - 2<x, y> + |y|^2`` expansion. Sparse rows get their products from
+:mod:`umapx.knn.sparse` instead of BLAS. Other metrics run a parallel numba scan.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import numpy as np
 
 from .. import metrics as _metrics
 from .._jit import kernel
-from ..metrics import distance
+from ..sparse import is_sparse_rows
 from ._heap import heap_push, sort_heap
+from ._rows import row_block, row_count, row_distance, search_args, specialize
+from .sparse import CandidateDistances, block_rows
 
 # Extra candidates taken from the BLAS distances before exact re-ranking.
 _RERANK_MARGIN = 8
@@ -44,13 +47,14 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
 @kernel(parallel=True)
 def _rerank(metric, queries, data, candidates, k):
     """Exact distances to the candidate indices; keep the ``k`` best of each row, sorted."""
-    n_rows = queries.shape[0]
+    n_rows = row_count(queries)
     out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
     for row in numba.prange(n_rows):
         for c in range(candidates.shape[1]):
             j = candidates[row, c]
             if j >= 0:
-                heap_push(out_d[row], out_i[row], distance(metric, queries[row], data[j]), j)
+                heap_push(out_d[row], out_i[row], row_distance(metric, queries, row, data, j),
+                          j)
         sort_heap(out_d[row], out_i[row])
     return out_i, out_d
 
@@ -58,15 +62,15 @@ def _rerank(metric, queries, data, candidates, k):
 @kernel(parallel=True)
 def _scan(metric, queries, data, k, row_offset, exclude_self):
     """Brute-force scan of ``data`` for each query, keeping the ``k`` best, sorted."""
-    n_rows = queries.shape[0]
+    n_rows = row_count(queries)
     out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
     for row in numba.prange(n_rows):
         heap_d = out_d[row]
         heap_i = out_i[row]
-        for j in range(data.shape[0]):
+        for j in range(row_count(data)):
             if exclude_self and j == row + row_offset:
                 continue
-            d = distance(metric, queries[row], data[j])
+            d = row_distance(metric, queries, row, data, j)
             if d < heap_d[0]:
                 heap_push(heap_d, heap_i, d, j)
         sort_heap(heap_d, heap_i)
@@ -85,18 +89,21 @@ def _blas_candidate_distances(metric, queries, data, data_sq_norms):
     return products
 
 
-def exact_neighbors(metric, data, k, queries=None):
+def exact_neighbors(metric, data, k, queries=None, low_memory=False):
     """The ``k`` nearest rows of ``data`` for each query, by exhaustive search.
 
     Parameters
     ----------
     metric : Metric
-        Resolved metric; ``data`` and ``queries`` must already be ``metric.prepare``-d.
-    data : ndarray of shape (n, d), float32
+        Resolved metric; ``data`` and ``queries`` must already be prepared for search.
+    data : ndarray of shape (n, d), float32, or SparseRows
     k : int
         Neighbours per query.
-    queries : ndarray of shape (m, d), float32, or None
+    queries : ndarray of shape (m, d), float32, or SparseRows, or None
         ``None`` searches ``data`` against itself, excluding each row from its own list.
+    low_memory : bool
+        On sparse rows, smaller blocks of queries (see :func:`umapx.knn.sparse.block_rows`);
+        the result is the same.
 
     Returns
     -------
@@ -107,28 +114,34 @@ def exact_neighbors(metric, data, k, queries=None):
     exclude_self = queries is None
     if queries is None:
         queries = data
-    args = metric.search_args
+    args = search_args(metric, data)
+    n_data, n_queries = row_count(data), row_count(queries)
+    indices = np.empty((n_queries, k), np.int32)
+    distances = np.empty((n_queries, k), np.float32)
     if metric.user_function is None and args.code in (_metrics.SQEUCLIDEAN,
                                                       _metrics.DOT_DISTANCE):
-        n_select = min(k + _RERANK_MARGIN, data.shape[0] - int(exclude_self))
-        data_sq_norms = np.einsum("ij,ij->i", data, data)
-        indices = np.empty((queries.shape[0], k), np.int32)
-        distances = np.empty((queries.shape[0], k), np.float32)
-        for start in range(0, queries.shape[0], _BLOCK_ROWS):
-            block = queries[start : start + _BLOCK_ROWS]
-            approx = _blas_candidate_distances(metric, block, data, data_sq_norms)
-            candidates = _select_smallest(approx, n_select, start, exclude_self)
-            block_i, block_d = _rerank(args, block, data, candidates, k)
-            indices[start : start + len(block)] = block_i
-            distances[start : start + len(block)] = block_d
-        return indices, distances
-    scan = metric.specialize(_scan)
-    indices = np.empty((queries.shape[0], k), np.int32)
-    distances = np.empty((queries.shape[0], k), np.float32)
-    for start in range(0, queries.shape[0], _BLOCK_ROWS):
-        block = queries[start : start + _BLOCK_ROWS]
-        block_i, block_d = scan(args, block, data, k, start, exclude_self)
-        indices[start : start + len(block)] = block_i
-        distances[start : start + len(block)] = block_d
-    return indices, distances
+        n_select = min(k + _RERANK_MARGIN, n_data - int(exclude_self))
+        if is_sparse_rows(data):
+            approximate = CandidateDistances(args, data)
+            step = block_rows(n_data, low_memory, _BLOCK_ROWS)
+        else:
+            data_sq_norms = np.einsum("ij,ij->i", data, data)
 
+            def approximate(block):
+                return _blas_candidate_distances(metric, block, data, data_sq_norms)
+
+            step = _BLOCK_ROWS
+        for start in range(0, n_queries, step):
+            block = row_block(queries, start, start + step)
+            candidates = _select_smallest(approximate(block), n_select, start, exclude_self)
+            block_i, block_d = _rerank(args, block, data, candidates, k)
+            indices[start : start + len(block_i)] = block_i
+            distances[start : start + len(block_i)] = block_d
+        return indices, distances
+    scan = specialize(metric, _scan)
+    for start in range(0, n_queries, _BLOCK_ROWS):
+        block = row_block(queries, start, start + _BLOCK_ROWS)
+        block_i, block_d = scan(args, block, data, k, start, exclude_self)
+        indices[start : start + len(block_i)] = block_i
+        distances[start : start + len(block_i)] = block_d
+    return indices, distances
