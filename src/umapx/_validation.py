@@ -18,7 +18,8 @@ from sklearn.utils.validation import validate_data
 from .curve import find_ab_params
 from .init import INIT_METHODS
 from .knn import KNN_METHODS
-from .metrics import Metric, resolve_metric
+from .metrics import Metric, metric_names, resolve_metric
+from .sparse import NON_NEGATIVE_CODES, canonical_csr
 
 
 @dataclass(frozen=True)
@@ -152,15 +153,17 @@ def validate_parameters(params):
 
 
 def check_fit_data(estimator, X):
-    """Validate training data: a finite, numeric, dense 2-d array with enough samples."""
+    """Validate training data: a finite, numeric 2-d array (dense, or scipy.sparse as canonical
+    CSR, see :func:`umapx.sparse.canonical_csr`) with enough samples."""
     if scipy.sparse.issparse(X):
-        raise TypeError(
-            "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
-            "fits in memory"
-        )
-    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
-                      reset=True)
-    _check_magnitude(X)
+        X = _check_sparse(estimator, X, reset=True)
+        if X.shape[0] < 2:
+            raise ValueError(f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while "
+                             "a minimum of 2 is required.")
+    else:
+        X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
+                          reset=True)
+        _check_magnitude(X)
     n_samples = X.shape[0]
     if n_samples <= estimator.n_neighbors:
         raise ValueError(
@@ -188,23 +191,70 @@ def check_target(y, n_samples):
     return codes
 
 
-def check_new_data(estimator, X):
-    """Validate data passed to transform: same checks, and the training number of features."""
+def check_new_data(estimator, X, sparse=False):
+    """Validate data passed to transform: same checks, and the training number of features.
+
+    With ``sparse`` (a model fitted on sparse data) the result is canonical CSR whatever ``X``
+    is; otherwise sparse ``X`` is densified (the model's own data is dense).
+    """
+    if scipy.sparse.issparse(X) and sparse:
+        X = _check_sparse(estimator, X, reset=False)
+        if X.shape[0] < 1:
+            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                             "of 1 is required.")
+        return X
     if scipy.sparse.issparse(X):
-        raise TypeError("umapx does not accept sparse input yet; pass a dense array")
+        X = X.toarray()
     X = validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
                       ensure_min_samples=1)
     _check_magnitude(X)
+    if sparse:
+        return canonical_csr(scipy.sparse.csr_matrix(X))
     return X
+
+
+def _check_sparse(estimator, X, reset):
+    """Canonical CSR of sparse ``X`` (never modified), with the estimator's feature count."""
+    X = canonical_csr(X)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if X.shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+                         "is required.")
+    _check_magnitude(X.data, n_features=X.shape[1])
+    return X
+
+
+def check_metric_for_data(metric, X):
+    """Raise a ValueError if ``metric`` cannot measure ``X`` (dense or sparse data)."""
+    if scipy.sparse.issparse(X):
+        if not metric.spec.sparse:
+            names = ", ".join(metric_names(lambda spec: spec.sparse))
+            kind = "a user metric function" if metric.user_function is not None else \
+                f"metric={metric.name!r}"
+            raise ValueError(
+                f"{kind} has no sparse kernel; with sparse input use one of {names} "
+                "(or densify the data)"
+            )
+        if metric.code in NON_NEGATIVE_CODES and X.nnz and X.data.min() < 0:
+            raise ValueError(f"metric={metric.name!r} needs non-negative data (counts or "
+                             "frequencies); X has negative values")
+    elif not metric.spec.dense:
+        raise ValueError(
+            f"metric={metric.name!r} is only implemented for sparse input so far; pass a "
+            "scipy.sparse matrix, or use one of "
+            + ", ".join(metric_names(lambda spec: spec.dense))
+        )
 
 
 # Largest |value| for which sums of squared differences stay finite in float32.
 _LARGEST_SAFE = 1e17
 
 
-def _check_magnitude(X):
+def _check_magnitude(X, n_features=None):
+    """``X``: the data, or the stored values of a sparse matrix of ``n_features`` columns."""
+    n_features = X.shape[1] if n_features is None else n_features
     largest = float(np.abs(X).max()) if X.size else 0.0
-    if largest * np.sqrt(X.shape[1]) > _LARGEST_SAFE:
+    if largest * np.sqrt(n_features) > _LARGEST_SAFE:
         raise ValueError(
             f"X has values as large as {largest:.3g}: distances between such rows overflow "
             "float32. Rescale the data (for example divide it by its largest absolute value)"

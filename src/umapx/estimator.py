@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from . import sparse as _sparse
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -80,7 +81,10 @@ class UMAP(TransformerMixin, BaseEstimator):
     spread : float, default=1.0
         Scale of the embedded points; with ``min_dist`` it sets ``a`` and ``b``.
     low_memory : bool, default=True
-        Accepted for compatibility; memory use is already bounded by blocked computation.
+        Bound the memory of the nearest-neighbour search: NN-descent builds its
+        random-projection trees a few at a time and the search graph for new points on the
+        first :meth:`transform`; exact search on sparse data works in smaller blocks. False
+        builds everything at once (the first ``transform`` is faster). Never changes results.
     set_op_mix_ratio : float in [0, 1], default=1.0
         1 symmetrises the graph by fuzzy union, 0 by fuzzy intersection.
     local_connectivity : float, default=1.0
@@ -222,6 +226,7 @@ class UMAP(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
+        tags.input_tags.sparse = True
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -252,8 +257,10 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Finite numeric data, more samples than ``n_neighbors``.
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            Finite numeric data, more samples than ``n_neighbors``. Sparse data (any
+            scipy.sparse format) is never densified; the metric must have a sparse kernel
+            (see :mod:`umapx.sparse`).
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
@@ -264,6 +271,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         """
         settings = _validation.validate_parameters(self.get_params(deep=False))
         X = _validation.check_fit_data(self, X)
+        _validation.check_metric_for_data(settings.metric, X)
         labels = _validation.check_target(y, X.shape[0])
         init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
         random_state = check_random_state(self.random_state)
@@ -277,6 +285,7 @@ class UMAP(TransformerMixin, BaseEstimator):
                 index, knn_indices, knn_dists = NeighborIndex.build(
                     X, self.n_neighbors, settings.metric, method=settings.knn_method,
                     seed=knn_seed, progress=self._knn_progress(report),
+                    low_memory=self.low_memory,
                 )
             with report.stage("graph"):
                 graph, sigmas, rhos = fuzzy_simplicial_set(
@@ -344,14 +353,15 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features)
+        X : array-like or scipy.sparse matrix of shape (n_new, n_features)
 
         Returns
         -------
         ndarray of shape (n_new, n_components), float32
         """
         state = self.fitted_state
-        X = _validation.check_new_data(self, X)
+        X = _validation.check_new_data(self, X, sparse=state.sparse)
+        _validation.check_metric_for_data(state.metric, X)
         n_epochs = self._transform_epochs()
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
@@ -369,7 +379,10 @@ class UMAP(TransformerMixin, BaseEstimator):
                 )
         # Exact copies of training samples take their embedding (checked on near-zero rows).
         maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
-        copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
+        if state.sparse:
+            copies = maybe[_sparse.rows_equal(X, maybe, state.training_data, indices[maybe, 0])]
+        else:
+            copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
         embedding[copies] = state.embedding[indices[copies, 0]]
         return embedding
 
@@ -397,6 +410,9 @@ class UMAP(TransformerMixin, BaseEstimator):
         Returns
         -------
         samples : ndarray of shape (n_points, n_features), float32
+            For a model fitted on sparse data, a scipy.sparse CSR matrix (``csr_array`` if
+            the training data was a sparse array) whose rows hold the centre on the union of
+            the blended samples' non-zero columns (see :mod:`umapx.inverse_sparse`).
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state

@@ -23,6 +23,7 @@ All measures take plain arrays, so they apply to any embedding library's output.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -37,26 +38,33 @@ def _sample(n, size, random_state):
     return np.sort(np.random.RandomState(random_state).choice(n, size, replace=False))
 
 
-def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state=0):
+def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state=0,
+                    metric="euclidean"):
     """Trustworthiness of ``embedding`` for ``X`` (sklearn's definition) on a random sample.
 
     Parameters
     ----------
-    X : ndarray (n, d)
+    X : ndarray (n, d) or scipy.sparse matrix
     embedding : ndarray (n, dim)
     n_neighbors : int
     sample_size : int or None
         Points drawn (without replacement) to compute it on; None uses all (O(n^2) memory).
     random_state : int
+    metric : str
+        Metric of the input space (any of scikit-learn's ``pairwise_distances``).
 
     Returns
     -------
     float in [0, 1]
     """
-    rows = _sample(len(X), sample_size, random_state)
-    return float(_sk_trustworthiness(np.asarray(np.asarray(X)[rows], np.float32),
+    rows = _sample(X.shape[0], sample_size, random_state)
+    if scipy.sparse.issparse(X):
+        sample = scipy.sparse.csr_matrix(X)[rows].astype(np.float32)
+    else:
+        sample = np.asarray(np.asarray(X)[rows], np.float32)
+    return float(_sk_trustworthiness(sample,
                                      np.asarray(np.asarray(embedding)[rows], np.float32),
-                                     n_neighbors=n_neighbors))
+                                     n_neighbors=n_neighbors, metric=metric))
 
 
 def knn_accuracy(embedding, labels, n_neighbors=10, test_size=0.2, random_state=0):

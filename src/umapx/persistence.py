@@ -10,13 +10,15 @@ This module turns constructor parameters and a :class:`~umapx.state.FittedState`
 and back (:func:`save`, :func:`read`); it never imports the estimator, whose ``load`` builds
 the model from what :func:`read` returns.
 
-Format (version 1)
-------------------
+Format (versions 1 and 2)
+-------------------------
 A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can open it:
 
 ``metadata.json`` (the first entry), UTF-8 JSON:
 
-* ``format``: ``"umapx-model"``; ``format_version``: ``1``; ``umapx_version``: the writer;
+* ``format``: ``"umapx-model"``; ``format_version``: ``1``, or ``2`` for a model fitted on
+  sparse data (version 2 adds sparse training data; other models are still written as version
+  1, which older readers load); ``umapx_version``: the writer;
 * ``params``: the constructor parameters (``get_params``), except the two stored otherwise:
   an array ``init`` (entry ``param_init``) and a ``numpy.random.RandomState`` given as
   ``random_state``, whose exact state is kept, as pickling keeps it (entry
@@ -25,14 +27,19 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
 * ``fitted``: ``a_``, ``b_``, ``n_features_in_``, ``feature_names_in_`` (a list of strings or
   null) and ``timings_``;
 * ``metric``: ``{"name", "p"}``, the resolved metric (a check on ``params``);
-* ``knn_index``: ``{"method": "exact" | "nndescent", "epsilon"}``.
+* ``knn_index``: ``{"method": "exact" | "nndescent", "epsilon"}``;
+* ``sparse_training_data`` (version 2, sparse models only): ``{"container": "csr_matrix" |
+  "csr_array"}``, the container family that ``inverse_transform`` returns.
 
 ``<name>.npy``, one NumPy array per entry (``numpy.lib.format``; never an object dtype):
 
 =================================  =======  ===========================================
 entry                              dtype    shape
 =================================  =======  ===========================================
-training_data                      float32  (n, n_features)
+training_data                      float32  (n, n_features); dense models only
+training_data_data,                float32, canonical CSR of sparse training data (sorted,
+training_data_indices,             int32,   unique column indices in each row); sparse
+training_data_indptr               int64    models only, shape (n, n_features_in_)
 embedding                          float32  (n, n_components)
 knn_indices                        int32    (n, n_neighbors)
 knn_dists                          float32  (n, n_neighbors)
@@ -57,7 +64,8 @@ the format name and version (a newer version asks to upgrade umapx), that each e
 present, uncompressed (so memory use is bounded by the file size), of the expected dtype and of
 a shape consistent with the others, that its bytes match the zip checksum, and that every
 stored index points inside the arrays it indexes (a crafted file cannot make the compiled
-kernels read out of bounds or loop forever). Any failure raises :class:`ModelFormatError`
+kernels read out of bounds or loop forever); sparse training data must be canonical CSR with
+finite values. Any failure raises :class:`ModelFormatError`
 saying what is wrong.
 
 Models with a user metric function cannot be saved: compiled code is not data, and storing it
@@ -87,10 +95,13 @@ from ._version import __version__
 from .knn import NeighborIndex
 from .knn.nndescent import RPTree
 from .metrics import resolve_metric
+from .sparse import canonical_csr_arrays_status
 from .state import ARRAYS, FittedState
 
 FORMAT_NAME = "umapx-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The version written for models fitted on dense data (readable by umapx that reads only 1).
+_DENSE_FORMAT_VERSION = 1
 
 _METADATA = "metadata.json"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -113,6 +124,13 @@ _NNDESCENT_ARRAYS = {
     "tree_offset": ("float32", 1),
 }
 _INDEX_PREFIX = "index_"
+# Sparse training data (format version 2), in place of ``training_data``.
+_SPARSE_DATA_ARRAYS = {
+    "training_data_data": ("float32", 1),
+    "training_data_indices": ("int32", 1),
+    "training_data_indptr": ("int64", 1),
+}
+_SPARSE_CONTAINERS = {"csr_matrix": scipy.sparse.csr_matrix, "csr_array": scipy.sparse.csr_array}
 
 
 class ModelFormatError(ValueError):
@@ -155,7 +173,8 @@ def _encode(model_params, state):
             "file. Use a built-in metric, or pickle the estimator (and only unpickle files you "
             "trust)"
         )
-    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+    metadata = {"format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION if state.sparse else _DENSE_FORMAT_VERSION,
                 "umapx_version": __version__}
     arrays = {}
     params = {}
@@ -184,6 +203,13 @@ def _encode(model_params, state):
 
     graph = state.graph.tocsr()
     arrays.update({name: getattr(state, name) for name in ARRAYS})
+    if state.sparse:
+        data = arrays.pop("training_data")
+        container = "csr_array" if isinstance(data, scipy.sparse.csr_array) else "csr_matrix"
+        metadata["sparse_training_data"] = {"container": container}
+        arrays.update({"training_data_data": data.data,
+                       "training_data_indices": data.indices.astype(np.int32, copy=False),
+                       "training_data_indptr": data.indptr.astype(np.int64, copy=False)})
     arrays.update({"graph_data": graph.data, "graph_indices": graph.indices,
                    "graph_indptr": graph.indptr})
     for name, array in index.state_arrays().items():
@@ -400,7 +426,12 @@ class _ArchiveReader:
 def _restore(reader):
     """The :class:`SavedModel` of a checked archive."""
     metadata = reader.metadata()
-    arrays = reader.arrays(_FITTED_ARRAYS)
+    if "sparse_training_data" in metadata:
+        arrays = reader.arrays({name: spec for name, spec in _FITTED_ARRAYS.items()
+                                if name != "training_data"})
+        arrays["training_data"] = _restore_sparse_data(reader, metadata)
+    else:
+        arrays = reader.arrays(_FITTED_ARRAYS)
     n = _check_fitted_arrays(reader, arrays)
     params = _restore_params(reader, metadata, n)
 
@@ -438,6 +469,28 @@ def _restore(reader):
         n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
     )
     return SavedModel(params, state)
+
+
+def _restore_sparse_data(reader, metadata):
+    """The sparse training data of a version-2 file, checked to be canonical CSR."""
+    container = _SPARSE_CONTAINERS.get(_section(reader, metadata, "sparse_training_data")
+                                       .get("container"))
+    if container is None:
+        raise reader.error("sparse_training_data names an unknown container")
+    n_features = _section(reader, metadata, "fitted").get("n_features_in_")
+    if not _is_int(n_features) or not 0 < n_features < 2**31:
+        raise reader.error(f"n_features_in_ must be a positive integer, got {n_features!r}")
+    arrays = reader.arrays(_SPARSE_DATA_ARRAYS)
+    data, indices, indptr = (arrays["training_data_" + part]
+                             for part in ("data", "indices", "indptr"))
+    if indices.shape != data.shape or indptr.shape[0] < 1:
+        raise reader.error("the sparse training data arrays differ in length")
+    problem = canonical_csr_arrays_status(indptr, indices, n_features)
+    if problem:
+        raise reader.error(f"the sparse training data is not canonical CSR: {problem}")
+    if not np.all(np.isfinite(data)):
+        raise reader.error("the sparse training data has non-finite values")
+    return container((data, indices, indptr), shape=(indptr.shape[0] - 1, n_features))
 
 
 def _restore_params(reader, metadata, n):

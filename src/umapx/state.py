@@ -23,11 +23,13 @@ import scipy.sparse
 
 from ._lazy import lazy_property
 from .inverse import InverseModel
+from .inverse_sparse import SparseInverseModel
 from .knn import NeighborIndex
 from .metrics import Metric
 
 #: The array fields of the state: name -> (dtypes allowed, number of dimensions). The graph is
-#: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``).
+#: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``), and so
+#: is sparse training data (see :mod:`umapx.persistence`).
 ARRAYS = {
     "training_data": (("float32",), 2),
     "embedding": (("float32",), 2),
@@ -44,8 +46,9 @@ class FittedState:
 
     Attributes
     ----------
-    training_data : ndarray (n, n_features), float32
-        The data as fitted (after validation).
+    training_data : ndarray (n, n_features), float32, or scipy.sparse CSR
+        The data as fitted (after validation): dense, or canonical CSR
+        (:func:`umapx.sparse.canonical_csr`) when the model was fitted on sparse data.
     embedding : ndarray (n, n_components), float32
     graph : scipy.sparse.csr_matrix (n, n), float32
         The symmetric fuzzy graph.
@@ -67,7 +70,7 @@ class FittedState:
         Seconds spent in each stage of the fit.
     """
 
-    training_data: np.ndarray
+    training_data: np.ndarray | scipy.sparse.csr_matrix
     embedding: np.ndarray
     graph: scipy.sparse.csr_matrix
     knn_indices: np.ndarray
@@ -95,11 +98,17 @@ class FittedState:
     def n_components(self):
         return self.embedding.shape[1]
 
+    @property
+    def sparse(self):
+        """Whether the model was fitted on sparse data."""
+        return scipy.sparse.issparse(self.training_data)
+
     @lazy_property
     def inverse(self):
         """The :class:`~umapx.inverse.InverseModel`, built on first use (a ValueError names a
         metric without an inverse)."""
-        return InverseModel(self.training_data, self.embedding, self.metric, self.a, self.b,
+        model = SparseInverseModel if self.sparse else InverseModel
+        return model(self.training_data, self.embedding, self.metric, self.a, self.b,
                             self.n_neighbors)
 
     def replace(self, **changes):
