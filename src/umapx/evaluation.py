@@ -93,7 +93,7 @@ def local_dimension(data, neighbors, variance_threshold=0.8):
 
     Parameters
     ----------
-    data : ndarray of shape (n_samples, n_features)
+    data : ndarray of shape (n_samples, n_features), or a scipy.sparse matrix
     neighbors : int ndarray of shape (n_samples, k)
         Row ``i``: indices of the neighbourhood of point ``i`` (itself included).
     variance_threshold : float in (0, 1]
@@ -104,19 +104,39 @@ def local_dimension(data, neighbors, variance_threshold=0.8):
         The number of principal components of each neighbourhood needed to explain
         ``variance_threshold`` of its variance (0 for a neighbourhood of identical points).
     """
-    data = np.asarray(data, dtype=np.float32)
+    sparse = scipy.sparse.issparse(data)
+    data = scipy.sparse.csr_matrix(data) if sparse else np.asarray(data, dtype=np.float32)
     dimensions = np.empty(len(neighbors), dtype=np.int64)
-    for start in range(0, len(neighbors), _BLOCK_ROWS):
-        block = data[neighbors[start:start + _BLOCK_ROWS]]  # (batch, k, n_features)
-        block -= block.mean(axis=1, keepdims=True)
-        # The k x k Gram matrix has the same non-zero spectrum as the covariance, and is small.
-        gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
+    # Sparse blocks form a (batch k)^2 product of which the diagonal k x k blocks are kept.
+    step = _SPARSE_BLOCK_ROWS if sparse else _BLOCK_ROWS
+    for start in range(0, len(neighbors), step):
+        # The k x k Gram matrix of the centred neighbourhood has the same non-zero spectrum as
+        # its covariance, and is small.
+        if sparse:
+            gram = _centred_sparse_grams(data, neighbors[start:start + step])
+        else:
+            block = data[neighbors[start:start + step]]  # (batch, k, n_features)
+            block -= block.mean(axis=1, keepdims=True)
+            gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
         spectrum = np.clip(np.linalg.eigvalsh(gram)[:, ::-1], 0.0, None)
         explained = np.cumsum(spectrum, axis=1)
         total = explained[:, -1:]
         needed = np.sum(explained < variance_threshold * total * (1 - 1e-9), axis=1) + 1
-        dimensions[start:start + _BLOCK_ROWS] = np.where(total[:, 0] > 0, needed, 0)
+        dimensions[start:start + step] = np.where(total[:, 0] > 0, needed, 0)
     return dimensions
+
+
+_SPARSE_BLOCK_ROWS = 64
+
+
+def _centred_sparse_grams(data, neighbors):
+    """Gram matrices (batch, k, k) of the centred neighbourhoods of sparse rows."""
+    batch, k = neighbors.shape
+    rows = data[neighbors.ravel()]
+    products = (rows @ rows.T).toarray().astype(np.float64).reshape(batch, k, batch, k)
+    grams = products[np.arange(batch), :, np.arange(batch), :]
+    centring = np.eye(k) - 1.0 / k
+    return centring @ grams @ centring
 
 
 def neighborhood_jaccard(neighbors, embedding):

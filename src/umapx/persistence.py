@@ -490,6 +490,9 @@ def _restore_sparse_data(reader, metadata):
         raise reader.error(f"the sparse training data is not canonical CSR: {problem}")
     if not np.all(np.isfinite(data)):
         raise reader.error("the sparse training data has non-finite values")
+    # One index dtype for both arrays, as canonical_csr makes them (scipy would copy otherwise).
+    indptr = indptr.astype(np.int32 if indices.shape[0] < 2**31 else np.int64)
+    indices = indices.astype(indptr.dtype, copy=False)
     return container((data, indices, indptr), shape=(indptr.shape[0] - 1, n_features))
 
 

@@ -765,5 +765,9 @@ def sparse_metric_names():
 __all__ = [
     "SparseRows", "canonical_csr", "prepare_rows", "search_args", "sparse_distance",
     "pairwise_distances", "sparse_metric_names", "sparse_named_distances",
-    "sparse_need_n_features", *sorted(set(f.__name__ for f in sparse_named_distances.values())),
+    "sparse_need_n_features", "sparse_euclidean", "sparse_manhattan", "sparse_chebyshev",
+    "sparse_minkowski", "sparse_canberra", "sparse_bray_curtis", "sparse_cosine",
+    "sparse_correlation", "sparse_hellinger", "sparse_ll_dirichlet", "sparse_hamming",
+    "sparse_jaccard", "sparse_dice", "sparse_matching", "sparse_kulsinski",
+    "sparse_rogers_tanimoto", "sparse_russellrao", "sparse_sokal_michener", "sparse_sokal_sneath",
 ]

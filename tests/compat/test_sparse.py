@@ -236,6 +236,7 @@ def test_save_load_round_trip(corpus, tmp_path, method):
     model.save(path)
     loaded = umapx.load(path)
     assert isinstance(loaded._raw_data, scipy.sparse.csr_array)
+    assert loaded._raw_data.indices.dtype == loaded._raw_data.indptr.dtype == np.int32
     assert (loaded._raw_data != model._raw_data).nnz == 0
     new = corpus[0][500:]
     np.testing.assert_array_equal(loaded.transform(new), model.transform(new))
@@ -374,3 +375,24 @@ def test_tfidf_corpus_embedding_separates_topics(seed):
     assert accuracy > 0.9 and chance < 0.4, (accuracy, chance)
     trust = evaluation.trustworthiness(tfidf, model.embedding_, metric="cosine")
     assert trust > 0.75
+
+
+# ----------------------------------------------------------------------------------------------
+# Diagnostics of a sparse model
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["pca", "ica", "local_dim", "neighborhood"])
+def test_diagnostic_plots_of_a_sparse_model(cosine_model, kind):
+    import matplotlib.pyplot as plt
+
+    ax = umapx.plot.diagnostic(cosine_model, diagnostic_type=kind)
+    assert ax is not None
+    plt.close("all")
+
+
+def test_local_dimension_of_sparse_rows_equals_dense():
+    tfidf, _, _ = _tfidf(200, seed=9)
+    neighbours = np.argsort(np.random.RandomState(0).rand(200, 200), axis=1)[:, :12]
+    np.testing.assert_array_equal(evaluation.local_dimension(tfidf, neighbours),
+                                  evaluation.local_dimension(tfidf.toarray(), neighbours))
