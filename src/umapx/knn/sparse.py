@@ -110,3 +110,13 @@ class CandidateDistances:
         products += _squared_norms(block.indptr, block.data)[:, None]
         products += self.data_sq_norms[None, :]
         return products
+
+
+def row_norms(rows):
+    """Euclidean norms (float64) of dense rows or :class:`~umapx.sparse.SparseRows`."""
+    if isinstance(rows, SparseRows):
+        counts = np.diff(rows.indptr)
+        owners = np.repeat(np.arange(counts.shape[0]), counts)
+        values = rows.data[rows.indptr[0]:rows.indptr[-1]].astype(np.float64)
+        return np.sqrt(np.bincount(owners, weights=values * values, minlength=counts.shape[0]))
+    return np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
