@@ -151,20 +151,49 @@ def check_distances(knn_indices, knn_dists, between):
 
     Built-in metrics give finite distances on the finite data validation lets through (or
     refuse the data); a user metric, or a metric parameter that overflows (minkowski with a
-    huge ``p``), may not, and weights computed from such distances are meaningless.
+    huge ``p``), may not, and weights computed from such distances are meaningless. Absent
+    neighbours (index ``-1``, infinite distance: removed by ``disconnection_distance``, or
+    missing from a sparse precomputed matrix) are not checked.
     """
-    finite = np.isfinite(knn_dists)
-    if finite.all():
+    bad = ~np.isfinite(knn_dists) & (knn_indices >= 0)
+    if not bad.any():
         return
-    row, column = np.argwhere(~finite)[0]
+    row, column = np.argwhere(bad)[0]
     neighbour = knn_indices[row, column]
-    example = (f"{knn_dists[row, column]} between row {row} and training sample {neighbour}"
-               if neighbour >= 0 else f"row {row} has no neighbour at a finite distance")
+    example = f"{knn_dists[row, column]} between row {row} and training sample {neighbour}"
     raise ValueError(
-        f"the metric gave {np.count_nonzero(~finite)} NaN or infinite distances between "
+        f"the metric gave {np.count_nonzero(bad)} NaN or infinite distances between "
         f"{between} (e.g. {example}): a metric must return a finite number for every pair of "
         "finite rows (for minkowski: a smaller p, or rescaled data)"
     )
+
+
+def disconnect(knn_indices, knn_dists, disconnection_distance, training=True):
+    """Remove the k-NN edges at or beyond ``disconnection_distance`` (umap-learn's option).
+
+    Removed neighbours become index ``-1`` at infinite distance, which the graph leaves out.
+    For the ``training`` k-NN the first column (each point itself) is kept. Returns
+    ``(indices, distances, n_removed)``; the arrays are new only when something was removed.
+    """
+    if not np.isfinite(disconnection_distance):
+        return knn_indices, knn_dists, 0
+    far = knn_dists >= disconnection_distance
+    if training:
+        far[:, 0] = False
+    far &= knn_indices >= 0
+    removed = int(np.count_nonzero(far))
+    if removed == 0:
+        return knn_indices, knn_dists, 0
+    knn_indices, knn_dists = knn_indices.copy(), knn_dists.copy()
+    knn_indices[far] = -1
+    knn_dists[far] = np.inf
+    return knn_indices, knn_dists, removed
+
+
+def isolated_vertices(graph):
+    """Boolean mask of the vertices without any edge in ``graph``."""
+    graph = graph.tocsr()
+    return (np.diff(graph.indptr) == 0) | (np.asarray(abs(graph).sum(axis=1)).ravel() == 0)
 
 
 def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
@@ -178,12 +207,20 @@ def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
     sigmas, rhos : ndarray (n,), float32
     """
     check_distances(knn_indices, knn_dists, "samples")
+    directed, sigmas, rhos = directed_graph(knn_indices, knn_dists, n_neighbors,
+                                            local_connectivity)
+    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+
+
+def directed_graph(knn_indices, knn_dists, n_neighbors, local_connectivity):
+    """The directed memberships of training points to their k-NN (self in column 0), before
+    symmetrisation: ``(csr_matrix (n, n), sigmas, rhos)``."""
     n = knn_indices.shape[0]
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), float(local_connectivity))
     rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, True)
     directed = scipy.sparse.csr_matrix((weights, (rows, cols)), shape=(n, n))
     directed.eliminate_zeros()
-    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+    return directed, sigmas, rhos
 
 
 def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_train):

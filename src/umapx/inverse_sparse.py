@@ -130,8 +130,8 @@ class SparseInverseModel(InverseModel):
     """:class:`~umapx.inverse.InverseModel` of a model fitted on sparse data (canonical CSR):
     :meth:`generate` returns sparse rows in the training data's container family."""
 
-    def __init__(self, data, embedding, metric, a, b, n_neighbors):
-        super().__init__(data, embedding, metric, a, b, n_neighbors)
+    def __init__(self, data, embedding, metric, a, b, n_neighbors, output_metric=None):
+        super().__init__(data, embedding, metric, a, b, n_neighbors, output_metric)
         if metric.centre not in _KINDS:
             supported = ", ".join(sorted(_KINDS))
             raise ValueError(

@@ -69,8 +69,6 @@ from .metrics import (
     SQEUCLIDEAN,
 )
 
-#: Metrics defined only for non-negative data (counts, frequencies).
-NON_NEGATIVE_CODES = (HELLINGER, LL_DIRICHLET)
 #: ll_dirichlet's distance between an empty and a non-empty row (umap-learn's value).
 EMPTY_ROW_DIRICHLET = 1e8
 #: A row whose norm is within this of 1 counts as a unit row (no normalised copy is made).

@@ -73,17 +73,35 @@ def test_fit_never_changes_the_users_matrix():
         np.testing.assert_array_equal(before, after)
 
 
-def test_sparse_and_dense_fits_find_the_same_neighbours(corpus):
-    tfidf = corpus[0][:400]
-    for metric in ("euclidean", "cosine", "manhattan", "correlation"):
-        sparse_model = umapx.UMAP(metric=metric, random_state=1, n_epochs=0, init="random")
-        dense_model = umapx.UMAP(metric=metric, random_state=1, n_epochs=0, init="random")
-        found = sparse_model.fit(tfidf).knn_indices_
-        expected = dense_model.fit(tfidf.toarray()).knn_indices_
-        recall = np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(found, expected)])
-        assert recall > 0.995, metric
-        np.testing.assert_allclose(sparse_model.knn_dists_, dense_model.knn_dists_, rtol=1e-4,
-                                   atol=2e-6)
+SPARSE_METRICS = ["euclidean", "manhattan", "chebyshev", "minkowski", "cosine", "correlation",
+                  "canberra", "braycurtis", "hellinger", "ll_dirichlet", "jaccard", "dice",
+                  "hamming", "matching", "kulsinski", "rogerstanimoto", "russellrao",
+                  "sokalmichener", "sokalsneath"]
+
+
+def test_the_sparse_metrics_are_umap_learns():
+    from umapx.metrics import metric_names
+
+    assert sorted(metric_names(lambda spec: spec.sparse)) == sorted(SPARSE_METRICS)
+
+
+@pytest.mark.parametrize("metric", SPARSE_METRICS)
+def test_sparse_and_dense_fits_find_the_same_neighbours(metric):
+    """Every sparse metric against the dense metric of the same name on the densified rows:
+    the same neighbour distances (rows compared sorted, so ties may order either way) and,
+    where distances are distinct, the same neighbours."""
+    tfidf, _, counts = _tfidf(250, seed=11, n_words=600)
+    data = counts if metric == "ll_dirichlet" else tfidf
+    models = [umapx.UMAP(metric=metric, random_state=1, n_epochs=0, init="random",
+                         n_neighbors=10).fit(x) for x in (data, data.toarray())]
+    sparse_d, dense_d = (m.fitted_state.knn_dists for m in models)
+    # ll_dirichlet: the sparse kernel takes exact log-gamma values, the dense one umap-learn's
+    # approximation (below 1% apart).
+    rtol = 1e-2 if metric == "ll_dirichlet" else 1e-4
+    np.testing.assert_allclose(sparse_d, dense_d, rtol=rtol, atol=2e-6)
+    sparse_i, dense_i = (m.fitted_state.knn_indices for m in models)
+    distinct = np.all(np.diff(dense_d, axis=1) > 1e-4 * (1 + dense_d[:, 1:]), axis=1)
+    np.testing.assert_array_equal(sparse_i[distinct, :2], dense_i[distinct, :2])
 
 
 def test_approximate_search_on_sparse_rows_has_high_recall():
@@ -299,8 +317,11 @@ def test_bad_sparse_input_gets_clear_errors(corpus, cosine_model):
         cosine_model.transform(tfidf[:, :200])
     with pytest.raises(TypeError, match="complex"):
         umapx.UMAP().fit(tfidf.astype(np.complex128))
-    with pytest.raises(ValueError, match="n_samples=10 must be greater than n_neighbors=15"):
-        umapx.UMAP().fit(tfidf[:10])
+    with pytest.warns(UserWarning, match="using n_neighbors=9 instead"):
+        few = umapx.UMAP(n_epochs=10).fit(tfidf[:10])
+    assert few.fitted_state.n_neighbors == 9
+    with pytest.raises(ValueError, match="all 20 samples of X are identical"):
+        umapx.UMAP().fit(scipy.sparse.csr_matrix(np.ones((20, 5))))
 
 
 def test_metrics_without_a_sparse_kernel_are_named(corpus):
@@ -314,8 +335,11 @@ def test_metrics_without_a_sparse_kernel_are_named(corpus):
         umapx.UMAP(metric=user_metric).fit(corpus[0][:100])
     with pytest.raises(ValueError, match="hellinger.*non-negative"):
         umapx.UMAP(metric="hellinger").fit(corpus[0][:100] - corpus[0][100:200])
-    with pytest.raises(ValueError, match="only implemented for sparse input"):
-        umapx.UMAP(metric="hellinger").fit(corpus[0][:100].toarray())
+    with pytest.raises(ValueError, match="metric='yule' has no sparse kernel"):
+        umapx.UMAP(metric="yule").fit(corpus[0][:100])
+    with pytest.raises(ValueError, match="ll_dirichlet.*positive total"):
+        umapx.UMAP(metric="ll_dirichlet").fit(corpus[0][:100].multiply(
+            (np.arange(100) > 0)[:, None]).tocsr())
 
 
 def test_empty_rows_are_allowed():
@@ -394,3 +418,25 @@ def test_local_dimension_of_sparse_rows_equals_dense():
     neighbours = np.argsort(np.random.RandomState(0).rand(200, 200), axis=1)[:, :12]
     np.testing.assert_array_equal(evaluation.local_dimension(tfidf, neighbours),
                                   evaluation.local_dimension(tfidf.toarray(), neighbours))
+
+
+# ----------------------------------------------------------------------------------------------
+# umap-learn's entry points on sparse data
+# ----------------------------------------------------------------------------------------------
+
+
+def test_nearest_neighbors_and_precomputed_knn_on_sparse_data(corpus):
+    from umapx.umap_ import nearest_neighbors
+
+    tfidf = corpus[0][:300]
+    indices, dists, index = nearest_neighbors(tfidf, 10, "cosine", None, False, 0)
+    model = umapx.UMAP(metric="cosine", n_neighbors=10, random_state=0, n_epochs=20).fit(tfidf)
+    np.testing.assert_array_equal(indices, model.fitted_state.knn_indices)
+    np.testing.assert_array_equal(dists, model.fitted_state.knn_dists)
+    given = umapx.UMAP(metric="cosine", n_neighbors=10, random_state=0, n_epochs=20,
+                       precomputed_knn=(indices, dists, index)).fit(tfidf)
+    np.testing.assert_array_equal(given.embedding_, model.embedding_)
+    new = corpus[0][300:320]
+    np.testing.assert_array_equal(given.transform(new), model.transform(new))
+    with pytest.raises(ValueError, match="no sparse kernel"):
+        nearest_neighbors(tfidf, 10, "yule", None, False, 0)

@@ -343,7 +343,7 @@ def specialize(metric, dispatcher):
     """
     if metric.user_function is None:
         return dispatcher
-    key = (dispatcher, metric.user_function)
+    key = (dispatcher, metric.user_function, metric.user_key)
     if key not in _SPECIALIZED:
         _SPECIALIZED[key] = respecialize(
             dispatcher, row_distance=metric.specialize(_dense_row_distance),
