@@ -91,6 +91,7 @@ MAX_NEGATIVE_SAMPLE_RATE = 1_000
 A_RANGE = (1e-30, 1e30)
 MAX_B = 10.0
 
+
 @dataclass(frozen=True)
 class _OptionalDict:
     def check(self, name, value):
@@ -100,18 +101,18 @@ class _OptionalDict:
 
 @dataclass(frozen=True)
 class _Epochs:
-    """An int >= 0, None, or (umap-learn) a list of them: the layout runs the largest and keeps
-    the embeddings after each listed number of epochs."""
+    """An int in [0, MAX_EPOCHS], None, or (umap-learn) a list of them: the layout runs the
+    largest and keeps the embeddings after each listed number of epochs."""
 
     def check(self, name, value):
+        single = _Number(low=0, high=MAX_EPOCHS, integral=True)
         if isinstance(value, (list, tuple, np.ndarray)):
             values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) \
                 else list(value)
             if not values:
                 raise ValueError(f"{name} must not be an empty list")
             for item in values:
-                _Number(low=0, high=MAX_EPOCHS, integral=True).check(f"every entry of {name}",
-                                                                     item)
+                single.check(f"every entry of {name}", item)
             return
         _Number(low=0, high=MAX_EPOCHS, integral=True, optional=True).check(name, value)
 
@@ -159,10 +160,10 @@ PARAMETERS = {
     "local_connectivity": _Number(low=0, low_inclusive=False),
     "repulsion_strength": _Number(low=0),
     "negative_sample_rate": _Number(low=0, high=MAX_NEGATIVE_SAMPLE_RATE, integral=True),
-    "transform_queue_size": _Number(low=0, low_inclusive=False),
     "a": _Number(low=A_RANGE[0], high=A_RANGE[1], optional=True),
     "b": _Number(low=0, low_inclusive=False, high=MAX_B, optional=True),
     "random_state": _Anything(),  # checked by sklearn's check_random_state
+    "transform_queue_size": _Number(low=0, low_inclusive=False),
     "angular_rp_forest": _Boolean(),
     "target_n_neighbors": _TargetNeighbors(),
     "target_metric": _TargetMetric(),
@@ -279,7 +280,8 @@ def check_implemented(params, y):
 
 def check_fit_data(estimator, X, metric, ensure_all_finite=True):
     """Validate training data: a finite, numeric 2-d array (dense, or scipy.sparse as canonical
-    CSR, see :func:`umapx.sparse.canonical_csr`) with at least 1 sample, not all identical.
+    CSR, see :func:`umapx.sparse.canonical_csr`) with at least 1 sample, whose squared
+    distances neither overflow nor underflow float32 (see also :func:`check_varied`).
 
     For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
     ``ensure_all_finite`` (umap-learn's argument of ``fit``) lets NaN (``"allow-nan"``) or any
@@ -290,14 +292,20 @@ def check_fit_data(estimator, X, metric, ensure_all_finite=True):
     if scipy.sparse.issparse(X):
         X = _check_sparse(estimator, X, reset=True)
         check_magnitude(X, allow_tiny=False)
-    else:
-        X = _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
+        return X
+    return _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
+
+
+def check_varied(X, metric):
+    """Refuse training rows that are all identical (there is nothing to embed). Called after
+    the metric has checked the rows' domain and widths, whose errors say more."""
     n_samples = X.shape[0]
-    if n_samples > 1 and _rows_identical(X):
+    if metric.is_precomputed or n_samples < 2:
+        return
+    if _rows_identical(X):
         raise ValueError(
             f"all {n_samples} samples of X are identical: there is no structure to embed"
         )
-    return X
 
 
 def _rows_identical(X):
@@ -315,7 +323,8 @@ def _rows_identical(X):
 
 
 def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
-    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity."""
+    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity;
+    training rows (``reset``) must not be so small that squared distances underflow."""
     if ensure_all_finite not in (True, False, "allow-nan"):
         raise ValueError(f"ensure_all_finite must be True, False or 'allow-nan', got "
                          f"{ensure_all_finite!r}")

@@ -23,6 +23,7 @@ from ._report import Report
 from ._rng import row_keys, seed_from
 from .graph import (
     categorical_intersection,
+    check_knn_distances,
     disconnect,
     fuzzy_simplicial_set,
     isolated_vertices,
@@ -442,6 +443,7 @@ n_components)
             return self._adopt(self._single_sample_state(X, settings))
         n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
         metric = settings.metric.bind(X)
+        _validation.check_varied(X, metric)
         given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
                                                       n_neighbors, metric)
         labels = _validation.check_target(y, n_samples)
@@ -456,6 +458,8 @@ n_components)
             with report.stage("knn"):
                 index, knn_indices, knn_dists = self._neighbours(
                     X, n_neighbors, metric, settings, given_knn, knn_seed, report)
+                if given_knn is None and not metric.is_precomputed:
+                    check_knn_distances(knn_indices, knn_dists, "samples", absent_allowed=False)
                 knn_indices, knn_dists, removed = disconnect(
                     knn_indices, knn_dists, settings.disconnection_distance)
             with report.stage("graph"):
@@ -619,6 +623,9 @@ n_components)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
             indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)
+            if not state.metric.is_precomputed:
+                check_knn_distances(indices, dists, "new points and the training samples",
+                                    absent_allowed=False)
             indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
                                            training=False)
             graph = transform_graph(indices, dists, k, self.local_connectivity, state.n_samples)

@@ -777,11 +777,11 @@ def _restore(reader):
         n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
         output_metric=output_metric, disconnection_distance=distance,
     )
-    reader.check_all_used()
     if isinstance(params.get("precomputed_knn"), tuple) and params["precomputed_knn"][2] == \
             "fitted":
         indices, dists, _ = params["precomputed_knn"]
         params["precomputed_knn"] = (indices, dists, state.index)
+    reader.check_all_used()
     return SavedModel(params, state)
 
 
@@ -917,18 +917,21 @@ def _check_fitted_arrays(reader, arrays):
 
 
 def _check_fitted_values(reader, arrays):
-    """Values a fit can produce: finite data, embedding, distances, scales and weights."""
-    for name in ("training_data", "embedding", "sigmas", "rhos", "graph_data"):
-        values = arrays[name]
-        if values is None:  # no training data (precomputed) or embedding (graph mode)
-            continue
+    """Values a fit can produce: finite data, embedding, distances (infinite only for the
+    neighbours ``disconnection_distance`` removed, index -1), scales and weights."""
+    for name in ("training_data", "embedding", "embedding_list", "graph_data"):
+        values = arrays.get(name)
         if scipy.sparse.issparse(values):  # sparse training data: its stored values
             values = values.data
-        if not _all_finite(values):
+        if values is not None and not _all_finite(values):
             raise reader.error(f"{name} holds NaN or infinite values")
-    # Absent neighbours (index -1) are at infinite distance.
-    if not np.all(np.isfinite(arrays["knn_dists"]) | (arrays["knn_indices"] < 0)):
-        raise reader.error("knn_dists holds NaN or infinite values")
+    for name in ("sigmas", "rhos"):  # infinite for a sample all of whose edges were removed
+        if np.isnan(arrays[name]).any():
+            raise reader.error(f"{name} holds NaN values")
+    absent = arrays["knn_indices"] < 0
+    if not (np.isfinite(arrays["knn_dists"][~absent]).all()
+            and np.isposinf(arrays["knn_dists"][absent]).all()):
+        raise reader.error("knn_dists holds NaN or infinite values for present neighbours")
     for name in ("knn_dists", "sigmas", "rhos", "graph_data"):
         if arrays[name].size and arrays[name].min() < 0:
             raise reader.error(f"{name} holds negative values")
@@ -937,10 +940,11 @@ def _check_fitted_values(reader, arrays):
     n = arrays["knn_indices"].shape[0]
     if arrays["knn_indices"].shape[1] and np.any(arrays["knn_indices"][:, 0] != np.arange(n)):
         raise reader.error("knn_indices does not list each sample first among its neighbours")
+    if arrays["training_data"] is None:
+        return
     try:
-        if arrays["training_data"] is not None:
-            _validation.check_magnitude(arrays["training_data"], "the training data",
-                                        allow_tiny=False)
+        _validation.check_magnitude(arrays["training_data"], "the training data",
+                                    allow_tiny=False)
     except ValueError as error:
         raise reader.error(str(error)) from error
 

@@ -21,13 +21,13 @@ from . import graph as _graph
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import seed_from
+from ._validation import check_metric_for_data
 from .curve import find_ab_params
 from .estimator import UMAP
 from .init import INIT_METHODS, initial_layout
 from .knn import NeighborIndex
 from .layout import epochs_per_sample as _epochs_per_sample
 from .layout import normalise_layout, optimize_layout, prune_weak_edges
-from ._validation import check_metric_for_data
 from .metrics import resolve_metric
 from .sparse import canonical_csr
 
