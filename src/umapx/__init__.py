@@ -10,9 +10,9 @@
 
 ``umapx.AlignedUMAP`` (and ``umapx.aligned_umap``) aligns the embeddings of related datasets.
 Submodules ``plot``, ``datasets``, ``evaluation``, ``dask`` and the names code written for
-umap-learn imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the
-compatibility surface) are imported on first use, and so is ``explore`` (the live explorer in
-the browser: ``umapx.explore(mapper, labels=...)``).
+umap-learn imports (``umap_``, ``distances``, ``sparse``, ``spectral``, ``utils``,
+``validation``: the compatibility surface) are imported on first use, and so is ``explore``
+(the live explorer in the browser: ``umapx.explore(mapper, labels=...)``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .estimator import UMAP
 from .loading import load
 
 _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask", "umap_", "distances",
-                    "spectral", "utils", "validation", "aligned_umap")
+                    "sparse", "spectral", "utils", "validation", "aligned_umap")
 
 
 def __getattr__(name):
