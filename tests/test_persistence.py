@@ -335,7 +335,7 @@ def test_looping_search_tree(nndescent_model, tmp_path):
 
 
 def test_load_is_exported():
-    from umapx.estimator import load
+    from umapx.loading import load
 
     assert umapx.load is load
     assert "load" in umapx.__all__

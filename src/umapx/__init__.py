@@ -8,6 +8,7 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
+``umapx.AlignedUMAP`` (and ``umapx.aligned_umap``) aligns the embeddings of related datasets.
 Submodules ``plot``, ``datasets``, ``evaluation``, ``dask`` and the names code written for
 umap-learn imports (``umap_``, ``distances``, ``sparse``, ``spectral``, ``utils``,
 ``validation``: the compatibility surface) are imported on first use, and so is ``explore``
@@ -19,13 +20,16 @@ from __future__ import annotations
 import importlib
 
 from ._version import __version__
-from .estimator import UMAP, load
+from .estimator import UMAP
+from .loading import load
 
 _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask", "umap_", "distances",
-                    "sparse", "spectral", "utils", "validation")
+                    "sparse", "spectral", "utils", "validation", "aligned_umap")
 
 
 def __getattr__(name):
+    if name == "AlignedUMAP":
+        return importlib.import_module(".aligned_umap", __name__).AlignedUMAP
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name == "explore":  # the live explorer: umapx.explorer is imported on first use
@@ -33,4 +37,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
-__all__ = ["UMAP", "load", "explore", "__version__"]
+__all__ = ["UMAP", "AlignedUMAP", "load", "explore", "__version__"]

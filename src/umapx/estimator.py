@@ -6,6 +6,7 @@ The estimator holds its constructor parameters and, once fitted, one
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -21,6 +22,7 @@ from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
+from .algebra import combine_graphs, reset_local_connectivity
 from .graph import (
     categorical_intersection,
     check_knn_distances,
@@ -576,6 +578,156 @@ n_components)
         )
 
     # ------------------------------------------------------------------------------------------
+    # Model algebra and update
+    # ------------------------------------------------------------------------------------------
+
+    def __add__(self, other):
+        """The model of the fuzzy **union** of both graphs (umap-learn's ``+``): an edge of
+        either model. See :meth:`__sub__` for what the result keeps."""
+        return self._combine(other, "union")
+
+    def __mul__(self, other):
+        """The model of the fuzzy **intersection** of both graphs (umap-learn's ``*``): an edge
+        of both models. See :meth:`__sub__` for what the result keeps."""
+        return self._combine(other, "intersection")
+
+    def __sub__(self, other):
+        """The model of the **contrast** of both graphs (umap-learn's ``-``): this model's graph
+        intersected with the complement of ``other``'s, what this model sees and ``other`` not.
+
+        Both models must be fitted on the same rows (same number of samples; the rows are
+        taken to be the same, as umap-learn does). The combined graph (see
+        :mod:`umapx.algebra`) gets a new layout, started from its spectral layout as in
+        umap-learn, with this model's parameters (epochs, learning rate, curve ``a, b``,
+        ``random_state``; 42 when None, umap-learn's seed).
+
+        The result is a fitted :class:`UMAP` with this model's parameters: ``graph_`` is the
+        combined graph and ``embedding_`` its layout, while the data, metric, k-NN and
+        neighbour index stay this (the left) model's. So ``transform`` connects new points to
+        their neighbours under this model's metric and places them in the combined layout,
+        ``inverse_transform`` blends this model's training rows by their combined-layout
+        positions, and the result saves and loads like any model.
+        """
+        return self._combine(other, "contrast")
+
+    def _combine(self, other, operation):
+        if not isinstance(other, UMAP):
+            return NotImplemented
+        left, right = self.fitted_state, other.fitted_state
+        if left.n_samples != right.n_samples:
+            raise ValueError(f"only models fitted on the same rows can be combined: this model "
+                             f"has {left.n_samples} samples, the other {right.n_samples}")
+        params = self.get_params(deep=False)
+        settings = _validation.validate_parameters(params)
+        random_state = check_random_state(
+            42 if self.random_state is None else copy.deepcopy(self.random_state))
+        layout_seed = seed_from(random_state)
+        report = self._report()
+        with numba_threads(self.n_jobs):
+            with report.stage("graph"):
+                graph = reset_local_connectivity(
+                    combine_graphs(left.graph, right.graph, operation),
+                    rescale_memberships=operation != "contrast")
+            embedding = embedding_list = None
+            if self.transform_mode == "embedding":
+                with report.stage("init"):
+                    start = initial_layout("spectral", graph, self.n_components, random_state,
+                                           data=left.training_data)
+                with report.stage("layout"):
+                    embedding, embedding_list = self._layout(
+                        start, graph, self._fit_epochs(left.n_samples, settings), settings,
+                        layout_seed, report)
+        return from_state(params, left.replace(
+            graph=graph, embedding=embedding, embedding_list=embedding_list,
+            timings=dict(report.timings)))
+
+    def update(self, X, ensure_all_finite=True, *, n_epochs=None):
+        """Add new rows to the model and continue training on all rows.
+
+        The k-NN graph and the fuzzy graph are rebuilt over the old and the new rows; the new
+        rows start where :meth:`transform` places them, the old ones where they are, and the
+        layout optimisation then continues on the whole graph for ``n_epochs`` epochs. Old
+        points move only as far as the new neighbourhoods pull them (umap-learn's ``update``
+        runs no epochs by default and leaves the new points at their start). Afterwards the
+        model is the model of all rows: ``transform``, ``inverse_transform`` and ``save`` use
+        them. Not available for ``metric="precomputed"`` (the distances between the new rows
+        are not known). A supervised model's labels are not kept, so the updated graph is the
+        unsupervised graph of all rows. An ``init`` array gains the new rows' starting
+        positions and a ``precomputed_knn`` (of the old rows) is reset, so that the parameters
+        still describe the model (and it saves).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_new, n_features)
+            The new rows.
+        ensure_all_finite : {True, False, "allow-nan"}
+            As for :meth:`fit`.
+        n_epochs : int or None
+            Epochs of continued training (default: a fifth of the fit's epochs, at least 20;
+            0 keeps the old embedding and the transform of the new rows).
+
+        Returns
+        -------
+        self
+        """
+        state = self.fitted_state
+        if state.training_data is None:
+            raise ValueError("update is not available for a model fitted with "
+                             "metric='precomputed': the distances between the new rows and to "
+                             "the old ones are not known; fit the model again on all distances")
+        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite)
+        if n_epochs is not None:
+            _validation.PARAMETERS["n_epochs"].check("n_epochs", n_epochs)
+            if not isinstance(n_epochs, (int, np.integer)):
+                raise ValueError(f"update's n_epochs must be an int, got {n_epochs!r}")
+        data = np.concatenate([state.training_data, X]).astype(np.float32, copy=False)
+        if state.n_samples == 1:  # nothing to continue from: fit all rows
+            return self.fit(data)
+        params = self.get_params(deep=False)
+        settings = _validation.validate_parameters(params)
+        n_samples = data.shape[0]
+        n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
+        random_state = check_random_state(copy.deepcopy(self.random_state))
+        knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
+        if n_epochs is None:
+            n_epochs = max(20, self._fit_epochs(n_samples, settings) // 5)
+        report = self._report()
+        with numba_threads(self.n_jobs):
+            with report.stage("knn"):
+                index, knn_indices, knn_dists = NeighborIndex.build(
+                    data, n_neighbors, state.metric, method=settings.knn_method, seed=knn_seed)
+                knn_indices, knn_dists, _ = disconnect(knn_indices, knn_dists,
+                                                       state.disconnection_distance)
+            with report.stage("graph"):
+                graph, sigmas, rhos = fuzzy_simplicial_set(
+                    knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
+                    self.local_connectivity)
+            embedding = None
+            if state.embedding is not None:
+                with report.stage("init"):
+                    start = np.concatenate([state.embedding, self.transform(X)])
+                embedding = start
+                if n_epochs > 0 and graph.nnz:
+                    with report.stage("layout"):
+                        embedding = optimize_layout(
+                            start, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs,
+                            a=state.a, b=state.b, repulsion_strength=self.repulsion_strength,
+                            learning_rate=self.learning_rate * _UPDATE_LEARNING_RATE,
+                            negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
+                            output_metric=state.output_metric)
+        # Parameters that describe the fitted rows follow them: an init array gains the new
+        # rows' starting positions, and a given k-NN (of the old rows only) is dropped.
+        if isinstance(self.init, np.ndarray) and embedding is not None:
+            self.init = np.concatenate([np.asarray(self.init, dtype=np.float64),
+                                        start[state.n_samples:]])
+        if any(part is not None for part in self.precomputed_knn):
+            self.precomputed_knn = (None, None, None)
+        return self._adopt(state.replace(
+            training_data=data, embedding=embedding, graph=graph, knn_indices=knn_indices,
+            knn_dists=knn_dists, sigmas=sigmas, rhos=rhos, index=index,
+            timings=dict(report.timings), embedding_list=None))
+
+    # ------------------------------------------------------------------------------------------
     # Transforming new points
     # ------------------------------------------------------------------------------------------
 
@@ -749,39 +901,33 @@ n_components)
 
 
 def load(path):
-    """Load a model written by :meth:`UMAP.save`.
-
-    Nothing is unpickled and nothing expensive is recomputed; every entry of the file is
-    validated first (see :mod:`umapx.persistence`).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    UMAP
-        The fitted model: ``transform`` and ``inverse_transform`` give bit-identical results
-        to the saved model's.
-
-    Raises
-    ------
-    umapx.persistence.ModelFormatError
-        If the file is not a umapx model, is truncated or corrupt, is inconsistent, or was
-        written in a newer format version than this umapx reads.
-    OSError
-        If the file cannot be opened.
-    """
+    """Load a :class:`UMAP` written by :meth:`UMAP.save` (:func:`umapx.load`, in
+    :mod:`umapx.loading`, reads every kind of model file and documents what loading checks);
+    a :class:`~umapx.persistence.ModelFormatError` for anything else."""
     saved = persistence.read(path)
     try:
-        model = UMAP(**saved.params)
-        params = model.get_params(deep=False)
-        saved.state.check_consistent(_validation.validate_parameters(params), params)
+        return from_state(saved.params, saved.state)
     except ValueError as error:
         raise persistence.ModelFormatError(
             f"{path} is not a valid umapx model file: its parameters are invalid or do not fit "
             f"its content ({error})") from error
-    return model._adopt(saved.state)
+
+
+def from_state(params, state):
+    """A fitted :class:`UMAP` of constructor parameters and a fitted state (used by
+    :func:`load`, the model algebra and :class:`~umapx.aligned_umap.AlignedUMAP`).
+
+    Raises a ValueError if the state cannot belong to a model of these parameters.
+    """
+    model = UMAP(**params)
+    params = model.get_params(deep=False)
+    state.check_consistent(_validation.validate_parameters(params), params)
+    return model._adopt(state)
+
+
+#: Learning rate of :meth:`UMAP.update`'s continued training, relative to the fit's: the old
+#: points start at a converged layout, and a full rate would shake them out of place.
+_UPDATE_LEARNING_RATE = 0.25
 
 
 def _warn_if_disconnected(graph, removed, disconnection_distance):

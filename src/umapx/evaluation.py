@@ -6,7 +6,9 @@ Forward (how well an embedding keeps the data's structure):
 * :func:`knn_accuracy` -- accuracy of a k-NN classifier on a train/test split of the embedded
   points;
 * :func:`transform_accuracy` -- accuracy on held-out points placed by ``transform``, with the
-  classifier fitted on the training embedding.
+  classifier fitted on the training embedding;
+* :func:`alignment_error` -- how far apart related points of consecutive aligned embeddings
+  (AlignedUMAP's slices) lie.
 
 Per point (what the diagnostic plots of :mod:`umapx.plot` colour by):
 
@@ -152,6 +154,30 @@ def transform_accuracy(train_embedding, train_labels, test_embedding, test_label
 # ------------------------------------------------------------------------------------------------
 # Per-point measures
 # ------------------------------------------------------------------------------------------------
+
+
+def alignment_error(embeddings, relations):
+    """Mean distance between related points of consecutive embeddings, over the extent of the
+    first of each pair (0: perfectly aligned), one value per pair of slices.
+
+    Parameters
+    ----------
+    embeddings : list of ndarray (n_i, dim)
+    relations : list of dict
+        ``relations[i][k] = j``: point ``k`` of embedding ``i`` is point ``j`` of ``i + 1``.
+
+    Returns
+    -------
+    ndarray (len(relations),)
+    """
+    errors = []
+    for i, relation in enumerate(relations):
+        keys = np.fromiter(relation.keys(), dtype=np.int64, count=len(relation))
+        values = np.fromiter(relation.values(), dtype=np.int64, count=len(relation))
+        first, second = np.asarray(embeddings[i]), np.asarray(embeddings[i + 1])
+        gap = np.linalg.norm(first[keys] - second[values], axis=1)
+        errors.append(gap.mean() / np.ptp(first, axis=0).max())
+    return np.array(errors)
 
 
 def local_dimension(data, neighbors, variance_threshold=0.8):

@@ -475,3 +475,106 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
                          indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
                          output_metric.distance_args)
     return head
+
+
+@kernel(parallel=True)
+def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, indices, schedule,
+                   forces, alpha, epoch, seed, pulls):
+    """One epoch of :func:`optimize_aligned_layout` over all slices' vertices (stacked).
+
+    Vertex ``i`` of slice ``s`` moves along its edges (column indices local to the slice) and
+    repels from random vertices of its own slice, exactly as in :func:`_fit_epoch`; it is then
+    pulled towards its related vertices of the neighbouring slices (``pulls``, an
+    :class:`AlignmentPulls`), all read from ``current``.
+    """
+    alpha = np.float32(alpha)
+    dim = current.shape[1]
+    for i in numba.prange(current.shape[0]):
+        s = slice_of[i]
+        low = slice_starts[s]
+        others = current[low:slice_starts[s + 1]]
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i - low)
+        if dim == 2:
+            updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
+                current[i, 0], current[i, 1], vertex, others, indices, schedule, forces, alpha,
+                epoch)
+        else:
+            updated[i] = current[i]
+            _vertex_epoch(updated[i], scratch[i], vertex, others, indices, schedule, forces,
+                          alpha, epoch)
+        first, last = pulls.indptr[i], pulls.indptr[i + 1]
+        total = np.float32(0.0)
+        for e in range(first, last):
+            total += pulls.weights[e]
+        if total > 0:
+            # alpha * rate pulls per epoch, at most all the way to the weighted centre
+            factor = min(alpha * pulls.rate[i], _ONE / total)
+            for d in range(dim):
+                step = np.float32(0.0)
+                for e in range(first, last):
+                    step += pulls.weights[e] * (current[pulls.indices[e], d] - current[i, d])
+                updated[i, d] += _clip(factor * step)
+
+
+class AlignmentPulls(NamedTuple):
+    """The alignment term of :func:`optimize_aligned_layout` in CSR form over the stacked
+    vertices: vertex ``i`` is pulled towards ``indices[indptr[i]:indptr[i + 1]]`` with those
+    ``weights`` (float32), ``rate[i]`` times per epoch at the full learning rate."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    rate: np.ndarray
+
+
+def optimize_aligned_layout(embeddings, graphs, pulls, *, n_epochs, a, b, repulsion_strength,
+                            learning_rate, negative_sample_rate, seed, progress=None):
+    """Optimise the embeddings of several graphs together, aligned by a pull between related
+    vertices (AlignedUMAP's layout; euclidean output).
+
+    Each slice's graph is sampled as in :func:`optimize_layout` (edges relative to the slice's
+    strongest edge, negative samples drawn within the slice). After its edges, every vertex
+    moves towards its related vertices of other slices: by ``alpha * rate[i] * sum_j w_ij
+    (y_j - y_i)`` (``alpha`` the decaying learning rate), at most to their weighted centre.
+    Deterministic whatever the thread count (double buffering, keyed random streams).
+
+    Parameters
+    ----------
+    embeddings : list of ndarray (n_s, dim), float32
+        Starting positions of each slice (not modified).
+    graphs : list of scipy.sparse.csr_matrix (n_s, n_s)
+        Each slice's fuzzy graph, weak edges already pruned.
+    pulls : AlignmentPulls
+        Over the stacked vertices (slice order).
+    n_epochs, a, b, repulsion_strength, learning_rate, negative_sample_rate, seed
+        As for :func:`optimize_layout`.
+    progress : callable or None
+        Called with the epoch number after every epoch.
+
+    Returns
+    -------
+    list of ndarray (n_s, dim), float32
+    """
+    sizes = np.array([graph.shape[0] for graph in graphs], dtype=np.int64)
+    slice_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    slice_of = np.repeat(np.arange(len(graphs), dtype=np.int64), sizes)
+    graphs = [graph.tocsr() for graph in graphs]
+    offsets = np.cumsum([0] + [graph.nnz for graph in graphs])
+    indptr = np.concatenate([[0]] + [graph.indptr[1:].astype(np.int64) + offset
+                                     for graph, offset in zip(graphs, offsets)]).astype(np.int64)
+    indices = np.concatenate([graph.indices for graph in graphs]).astype(np.int32)
+    parts = [_schedule(graph, n_epochs, negative_sample_rate) if graph.nnz
+             else Schedule(*[np.empty(0)] * 4) for graph in graphs]
+    schedule = Schedule(*(np.concatenate([part[f] for part in parts]) for f in range(4)))
+    forces = make_forces(a, b, repulsion_strength, attraction=2.0)
+    current = np.ascontiguousarray(np.concatenate(embeddings), dtype=np.float32)
+    updated = np.empty_like(current)
+    scratch = np.empty_like(current)
+    for epoch in range(n_epochs):
+        alpha = learning_rate * (1.0 - epoch / n_epochs)
+        _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, indices,
+                       schedule, forces, alpha, epoch, seed, pulls)
+        current, updated = updated, current
+        if progress is not None:
+            progress(epoch + 1)
+    return [current[slice_starts[s]:slice_starts[s + 1]].copy() for s in range(len(graphs))]

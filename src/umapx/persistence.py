@@ -107,6 +107,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import math
 import numbers
@@ -132,6 +133,7 @@ from .sparse import canonical_csr_arrays_status
 from .state import ARRAYS, EUCLIDEAN_OUTPUT, FittedState
 
 FORMAT_NAME = "umapx-model"
+ALIGNED_FORMAT_NAME = "umapx-aligned-model"
 FORMAT_VERSION = 2
 
 #: Largest model file :func:`read` opens (64 GiB); raise it for larger models.
@@ -323,7 +325,7 @@ def _json_value(name, value):
     )
 
 
-def _write_atomically(path, metadata, arrays):
+def _write_atomically(path, metadata, arrays, raw=None):
     """Write the archive to a temporary file beside ``path``, then rename it over ``path``."""
     path = os.path.abspath(path)
     _check_target(path)
@@ -333,19 +335,7 @@ def _write_atomically(path, metadata, arrays):
     try:
         with _removed_on_termination(temporary):
             with open(temporary, "x+b") as file:
-                with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                    archive.comment = _CHECKSUM_PREFIX + b"0" * 64  # filled in below
-                    archive.writestr(_entry_info(_METADATA), metadata)
-                    for entry, array in arrays.items():
-                        with archive.open(_entry_info(entry + ".npy"), "w",
-                                          force_zip64=True) as out:
-                            np.lib.format.write_array(out, np.ascontiguousarray(array),
-                                                      allow_pickle=False)
-                file.flush()
-                size = file.seek(0, os.SEEK_END)
-                digest = _sha256(file, size - _CHECKSUM_LENGTH)
-                file.seek(size - 64)
-                file.write(digest.encode("ascii"))
+                _write_archive(file, metadata, arrays, raw)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, path)
@@ -353,6 +343,25 @@ def _write_atomically(path, metadata, arrays):
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+
+
+def _write_archive(file, metadata, arrays, raw=None):
+    """Write the checksummed ZIP archive of the metadata, the arrays (``.npy`` entries) and
+    ``raw`` (entry name -> bytes) to ``file`` (open for reading and writing, empty)."""
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.comment = _CHECKSUM_PREFIX + b"0" * 64  # filled in below
+        archive.writestr(_entry_info(_METADATA), metadata)
+        for entry, array in arrays.items():
+            with archive.open(_entry_info(entry + ".npy"), "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.ascontiguousarray(array),
+                                          allow_pickle=False)
+        for entry, content in (raw or {}).items():
+            archive.writestr(_entry_info(entry), content)
+    file.flush()
+    size = file.seek(0, os.SEEK_END)
+    digest = _sha256(file, size - _CHECKSUM_LENGTH)
+    file.seek(size - 64)
+    file.write(digest.encode("ascii"))
 
 
 def _check_target(path):
@@ -516,32 +525,57 @@ def read(path):
     """
     path = os.fspath(path)
     with _open_regular_file(path) as file:
-        size = os.fstat(file.fileno()).st_size
-        checksum = _verify_checksum(file, size, path)
-        file.seek(0)
-        head = file.read(len(_ZIP_MAGIC))
-        file.seek(0)
+        return _read_model(file, os.fstat(file.fileno()).st_size, path)
+
+
+def _read_model(file, size, path, expected=FORMAT_NAME):
+    """:func:`read` (or, with ``expected=ALIGNED_FORMAT_NAME``, :func:`read_aligned`) of an
+    open binary file of ``size`` bytes (``path`` names it in messages)."""
+    with _open_archive(file, size, path) as (archive, checksum):
+        reader = _ArchiveReader(archive, path, size, checksum)
         try:
-            archive = zipfile.ZipFile(file)
-        except Exception as error:  # zipfile raises many kinds on foreign or damaged bytes
-            if head == _ZIP_MAGIC:
-                raise ModelFormatError(
-                    f"{path} is a damaged zip archive, not a loadable umapx model: it is "
-                    f"truncated or corrupt ({error})"
-                ) from error
+            return _restore(reader) if expected == FORMAT_NAME else _restore_aligned(reader)
+        except ModelFormatError:
+            raise
+        except _RESTORE_ERRORS as error:
+            raise reader.error(f"its content is inconsistent ({type(error).__name__}: "
+                               f"{error})") from error
+
+
+@contextlib.contextmanager
+def _open_archive(file, size, path):
+    """``(zipfile.ZipFile, checksum)`` of a model file after its checksum is verified, or a
+    ModelFormatError saying why not."""
+    checksum = _verify_checksum(file, size, path)
+    file.seek(0)
+    head = file.read(len(_ZIP_MAGIC))
+    file.seek(0)
+    try:
+        archive = zipfile.ZipFile(file)
+    except Exception as error:  # zipfile raises many kinds on foreign or damaged bytes
+        if head == _ZIP_MAGIC:
             raise ModelFormatError(
-                f"{path} is not a umapx model file (not a zip archive; models are written by "
-                "UMAP.save)"
+                f"{path} is a damaged zip archive, not a loadable umapx model: it is "
+                f"truncated or corrupt ({error})"
             ) from error
-        with archive:
+        raise ModelFormatError(
+            f"{path} is not a umapx model file (not a zip archive; models are written by "
+            "UMAP.save)"
+        ) from error
+    with archive:
+        yield archive, checksum
+
+
+def model_kind(path):
+    """Which kind of model a file holds: ``"umap"`` (:meth:`UMAP.save`) or ``"aligned"``
+    (:meth:`AlignedUMAP.save`); a ModelFormatError for anything else."""
+    path = os.fspath(path)
+    with _open_regular_file(path) as file:
+        size = os.fstat(file.fileno()).st_size
+        with _open_archive(file, size, path) as (archive, checksum):
             reader = _ArchiveReader(archive, path, size, checksum)
-            try:
-                return _restore(reader)
-            except ModelFormatError:
-                raise
-            except _RESTORE_ERRORS as error:
-                raise reader.error(f"its content is inconsistent ({type(error).__name__}: "
-                                   f"{error})") from error
+            found = reader.metadata(formats=(FORMAT_NAME, ALIGNED_FORMAT_NAME))["format"]
+    return "aligned" if found == ALIGNED_FORMAT_NAME else "umap"
 
 
 def _open_regular_file(path):
@@ -638,8 +672,8 @@ class _ArchiveReader:
             raise self.error(f"the entry {entry} is compressed; umapx writes stored entries")
         return info
 
-    def metadata(self):
-        """The checked metadata dict (format name and version)."""
+    def metadata(self, formats=(FORMAT_NAME,)):
+        """The checked metadata dict (format name, one of ``formats``, and version)."""
         if _METADATA not in self.archive.namelist():
             names = self.archive.namelist()
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
@@ -649,11 +683,13 @@ class _ArchiveReader:
             )
         with self._decoding(_METADATA):
             metadata = json.loads(self.archive.read(self._info(_METADATA)).decode("utf-8"))
-        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        if not isinstance(metadata, dict) or metadata.get("format") not in formats:
             found = metadata.get("format") if isinstance(metadata, dict) else None
+            hint = (" (an AlignedUMAP file: load it with umapx.load)"
+                    if found == ALIGNED_FORMAT_NAME else "")
             raise ModelFormatError(
                 f"{self.path} is not a umapx model file: its {_METADATA} declares format "
-                f"{found!r}, expected {FORMAT_NAME!r}"
+                f"{found!r}, expected {' or '.join(map(repr, formats))}{hint}"
             )
         version = metadata.get("format_version")
         if not _is_int(version) or version < 1:
@@ -1007,4 +1043,103 @@ def _is_int(value):
 
 
 
-__all__ = ["save", "read", "SavedModel", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION"]
+# ----------------------------------------------------------------------------------------------
+# AlignedUMAP models
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedAlignedModel:
+    """What an AlignedUMAP file holds: its constructor parameters, the relations between
+    consecutive slices, and each slice's model as ``(params, state)``."""
+
+    params: dict
+    relations: list
+    slices: list
+
+
+def save_aligned(path, params, relations, slices):
+    """Write an AlignedUMAP model to ``path``.
+
+    Format: a ZIP archive (uncompressed entries) whose ``metadata.json`` holds ``format``
+    ``"umapx-aligned-model"``, ``format_version``, ``umapx_version``, ``params`` (the
+    AlignedUMAP's constructor parameters, JSON values), ``relations`` (per pair of consecutive
+    slices, a list of ``[index, related index]`` pairs) and ``n_slices``; entry
+    ``slice_<i>.umapx`` (zero-padded to 4 digits) is slice ``i``'s model, a complete model file
+    in the format above.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    params : dict
+    relations : list of dict
+    slices : list of (dict, FittedState)
+    """
+    metadata = {"format": ALIGNED_FORMAT_NAME, "format_version": FORMAT_VERSION,
+                "umapx_version": __version__,
+                "params": {name: _json_value(name, value) for name, value in params.items()},
+                "relations": [[[int(k), int(v)] for k, v in sorted(r.items())]
+                              for r in relations],
+                "n_slices": len(slices)}
+    raw = {}
+    for i, (slice_params, state) in enumerate(slices):
+        buffer = io.BytesIO()
+        slice_metadata, arrays = _encode(slice_params, state)
+        _write_archive(buffer, json.dumps(slice_metadata, indent=1, allow_nan=False).encode(),
+                       arrays)
+        raw[_slice_entry(i)] = buffer.getvalue()
+    encoded = json.dumps(metadata, indent=1, allow_nan=False).encode("utf-8")
+    _write_atomically(os.fspath(path), encoded, {}, raw)
+
+
+def read_aligned(path):
+    """Read and check an AlignedUMAP file written by :func:`save_aligned`.
+
+    Returns
+    -------
+    SavedAlignedModel
+    """
+    path = os.fspath(path)
+    with _open_regular_file(path) as file:
+        return _read_model(file, os.fstat(file.fileno()).st_size, path,
+                           expected=ALIGNED_FORMAT_NAME)
+
+
+def _slice_entry(i):
+    return f"slice_{i:04d}.umapx"
+
+
+def _restore_aligned(reader):
+    metadata = reader.metadata(formats=(ALIGNED_FORMAT_NAME,))
+    params = _section(reader, metadata, "params")
+    n_slices, relations = metadata.get("n_slices"), metadata.get("relations")
+    if not _is_int(n_slices) or n_slices < 2:
+        raise reader.error(f"n_slices must be an integer >= 2, got {n_slices!r}")
+    if not isinstance(relations, list) or len(relations) != n_slices - 1:
+        raise reader.error("relations must hold one list per pair of consecutive slices")
+    slices = []
+    for i in range(n_slices):
+        entry = _slice_entry(i)
+        with reader._decoding(entry):
+            content = reader.archive.read(reader._info(entry))
+        slices.append(_read_model(io.BytesIO(content), len(content),
+                                  f"{reader.path}[{entry}]"))
+    checked = []
+    for i, pairs in enumerate(relations):
+        if not isinstance(pairs, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(_is_int(v) for v in p)
+                for p in pairs):
+            raise reader.error(f"relations[{i}] must be a list of [index, index] pairs")
+        relation = {k: v for k, v in pairs}
+        sizes = slices[i].state.n_samples, slices[i + 1].state.n_samples
+        for k, v in relation.items():
+            if not (0 <= k < sizes[0] and 0 <= v < sizes[1]):
+                raise reader.error(f"relations[{i}] maps {k} to {v}, outside the slices")
+        checked.append(relation)
+    reader.check_all_used()
+    return SavedAlignedModel(dict(params), checked, [(s.params, s.state) for s in slices])
+
+
+__all__ = ["save", "read", "save_aligned", "read_aligned", "model_kind", "SavedAlignedModel",
+           "SavedModel", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
+           "ALIGNED_FORMAT_NAME"]
