@@ -19,8 +19,8 @@ from . import inverse as _inverse
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
+from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, local_radii
 from .graph import (
-    categorical_intersection,
     disconnect,
     fuzzy_simplicial_set,
     isolated_vertices,
@@ -31,18 +31,23 @@ from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
 from .metrics import EUCLIDEAN
 from .state import FittedState
+from .targets import supervised_graph
+from .unique import expand, first_occurrences, unique_rows
 
 
 class _Fitted:
     """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state.
 
     With ``absent`` the attribute does not exist (AttributeError saying ``absent``) when the
-    field is None, as umap-learn leaves it unset.
+    field is None, as umap-learn leaves it unset. With ``sample_axis`` the field has one entry
+    per fitted row along that axis, shown as one per input sample (``unique=True`` maps the
+    distinct rows back).
     """
 
-    def __init__(self, field, absent=None):
+    def __init__(self, field, absent=None, sample_axis=None):
         self.field = field
         self.absent = absent
+        self.sample_axis = sample_axis
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -58,6 +63,9 @@ class _Fitted:
         if value is None and self.absent is not None:
             raise AttributeError(f"{type(model).__name__!r} object has no attribute "
                                  f"{self.name!r}: {self.absent}")
+        if self.sample_axis is not None and value is not None \
+                and state.unique_inverse is not None:
+            value = np.take(value, state.unique_inverse, axis=self.sample_axis)
         return value
 
     def __set__(self, model, value):
@@ -69,18 +77,21 @@ class _FittedEmbedding(_Fitted):
     """``embedding_``: a view of the state's embedding that may also be replaced, as umap-learn
     users do (``mapper.embedding_ = aligned``): the model then adopts a copy of its state with
     the new embedding (checked: same shape, finite; stored as float32), so ``transform`` and
-    ``inverse_transform`` use it."""
+    ``inverse_transform`` use it. With ``unique=True`` the row of each distinct sample's first
+    occurrence is taken."""
 
     def __set__(self, model, value):
         state = model.__dict__.get("_state")
         if state is None:
             raise AttributeError("embedding_ is set by fit")
-        current = state.require_embedding("setting embedding_")
+        current = expand(state.require_embedding("setting embedding_"), state.unique_inverse)
         embedding = np.asarray(value)
         if embedding.shape != current.shape or not np.issubdtype(embedding.dtype, np.number) \
                 or not np.all(np.isfinite(embedding)):
             raise ValueError(f"embedding_ must be a finite numeric array of shape "
                              f"{current.shape}, got {embedding.dtype} {embedding.shape}")
+        if state.unique_inverse is not None:
+            embedding = embedding[first_occurrences(state.unique_inverse)]
         model._adopt(state.replace(embedding=np.array(embedding, dtype=np.float32, order="C")))
 
 
@@ -337,7 +348,7 @@ n_components)
         self.knn_method = knn_method
 
     # Fitted attributes (umap-learn's private names too), read from the fitted state.
-    embedding_ = _FittedEmbedding("embedding",
+    embedding_ = _FittedEmbedding("embedding", sample_axis=0,
                                   absent="transform_mode='graph' builds no embedding")
     graph_ = _Fitted("graph")
     knn_indices_ = _Fitted("knn_indices")
@@ -357,7 +368,10 @@ n_components)
     _raw_data = _Fitted("training_data")
     _n_neighbors = _Fitted("n_neighbors")
     _disconnection_distance = _Fitted("disconnection_distance")
-    _embedding_snapshots = _Fitted("embedding_list", absent="it is set when n_epochs is a list")
+    rad_orig_ = _Fitted("rad_orig", sample_axis=0, absent="it is set by fit with output_dens=True")
+    rad_emb_ = _Fitted("rad_emb", sample_axis=0, absent="it is set by fit with output_dens=True")
+    _embedding_snapshots = _Fitted("embedding_list", absent="it is set when n_epochs is a list",
+                                   sample_axis=1)
 
     @property
     def embedding_list_(self):
@@ -423,17 +437,26 @@ n_components)
         """
         params = self.get_params(deep=False)
         settings = _validation.validate_parameters(params)
-        _validation.check_implemented(params, y)
+        _validation.check_variants(params)
         X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
+        target, target_metric = _validation.check_target(
+            y, X.shape[0], self.target_metric, self.target_metric_kwds)
+        init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
+        unique_inverse = None
+        if self.unique:
+            _validation.check_unique(settings.metric)
+            kept, unique_inverse = unique_rows(X)
+            X = X[kept]
+            target = None if target is None else target[kept]
+            init = init if isinstance(init, str) else init[kept]
         n_samples = X.shape[0]
         if n_samples == 1:
-            return self._adopt(self._single_sample_state(X, settings))
+            return self._adopt(self._single_sample_state(X, settings).replace(
+                unique_inverse=unique_inverse))
         n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
         metric = settings.metric.bind(X)
         given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
                                                       n_neighbors, metric)
-        labels = _validation.check_target(y, n_samples)
-        init = _validation.resolve_init(self.init, n_samples, self.n_components)
         random_state = check_random_state(self.random_state)
         knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
         n_epochs = self._fit_epochs(n_samples, settings)
@@ -451,10 +474,15 @@ n_components)
                     knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
                     self.local_connectivity,
                 )
-                if labels is not None:
-                    graph = categorical_intersection(graph, labels, self._far_distance())
+                if target is not None:
+                    graph = supervised_graph(
+                        graph, target, target_metric=target_metric,
+                        target_metric_kwds=self.target_metric_kwds,
+                        target_weight=self.target_weight,
+                        target_n_neighbors=n_neighbors if self.target_n_neighbors == -1
+                        else self.target_n_neighbors, seed=knn_seed)
                 _warn_if_disconnected(graph, removed, settings.disconnection_distance)
-            embedding = embedding_list = None
+            embedding = embedding_list = rad_orig = rad_emb = None
             if self.transform_mode == "embedding":
                 with report.stage("init"):
                     # Rows a user metric saw with NaN / infinity cannot place components.
@@ -464,8 +492,14 @@ n_components)
                     start = initial_layout(init, graph, self.n_components, random_state,
                                            data=X if finite else None)
                 with report.stage("layout"):
+                    pruned = prune_weak_edges(graph, n_epochs) if n_epochs > 0 else graph
+                    if self.densmap or self.output_dens:
+                        rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
-                        start, graph, n_epochs, settings, layout_seed, report)
+                        start, pruned, n_epochs, settings, layout_seed, report, rad_orig)
+                if self.output_dens:
+                    with report.stage("densities"):
+                        rad_emb = embedding_radii(embedding, n_neighbors, seed=layout_seed)
 
         return self._adopt(FittedState(
             training_data=None if metric.is_precomputed else X, embedding=embedding,
@@ -475,7 +509,9 @@ n_components)
             feature_names_in=getattr(self, "feature_names_in_", None),
             timings=dict(report.timings), output_metric=settings.output_metric,
             disconnection_distance=settings.disconnection_distance,
-            embedding_list=embedding_list,
+            embedding_list=embedding_list, unique_inverse=unique_inverse,
+            rad_orig=_float32_or_none(rad_orig if self.output_dens else None),
+            rad_emb=_float32_or_none(rad_emb),
         ))
 
     def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
@@ -484,6 +520,8 @@ n_components)
         self.fit(X, y, ensure_all_finite, **fit_params)
         if self.transform_mode == "graph":
             return self.graph_
+        if self.output_dens:
+            return self.embedding_, self.rad_orig_, self.rad_emb_
         return self.embedding_
 
     def _single_sample_state(self, X, settings):
@@ -513,19 +551,25 @@ n_components)
         return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
                                    seed=seed, progress=self._knn_progress(report))
 
-    def _layout(self, start, graph, n_epochs, settings, seed, report):
-        """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None)."""
+    def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None):
+        """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
+
+        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii."""
         embedding = normalise_layout(start)
         snapshots = settings.epoch_snapshots
         if n_epochs == 0 or graph.nnz == 0:
             return embedding, (np.stack([embedding] * len(snapshots)) if snapshots else None)
         disable, description, _ = _validation.check_tqdm_kwds(self.tqdm_kwds)
+        density = DensityObjective(graph, data_radii, strength=self.dens_lambda,
+                                   frac=self.dens_frac, var_shift=self.dens_var_shift) \
+            if self.densmap else None
         result = optimize_layout(
-            embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs, a=settings.a,
+            embedding, graph, n_epochs=n_epochs, a=settings.a,
             b=settings.b, repulsion_strength=self.repulsion_strength,
             learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
             seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
             progress=report.progress(n_epochs, "epochs", description, disable),
+            density=density,
         )
         if snapshots:
             embedding, kept = result
@@ -536,17 +580,10 @@ n_components)
         _, _, stream = _validation.check_tqdm_kwds(self.tqdm_kwds)
         return Report(self.verbose, stream=stream)
 
-    def _far_distance(self):
-        """How far apart different labels are taken to be (supervised UMAP)."""
-        if self.target_weight >= 1.0:
-            return 1e12
-        return 2.5 / (1.0 - self.target_weight)
-
-    @staticmethod
-    def _fit_epochs(n_samples, settings):
+    def _fit_epochs(self, n_samples, settings):
         if settings.n_epochs is not None:
             return settings.n_epochs
-        return 500 if n_samples <= 10_000 else 200
+        return (500 if n_samples <= 10_000 else 200) + (EXTRA_EPOCHS if self.densmap else 0)
 
     @staticmethod
     def _knn_progress(report):
@@ -733,6 +770,10 @@ def _warn_if_disconnected(graph, removed, disconnection_distance):
             f"{reason}{isolated} of {graph.shape[0]} vertices have no edge in the graph: they "
             "keep their initial position in the embedding (umapx.utils.disconnected_vertices "
             "names them)", UserWarning, stacklevel=3)
+
+
+def _float32_or_none(values):
+    return None if values is None else np.asarray(values, dtype=np.float32)
 
 
 def _strongest_neighbour_embedding(graph, embedding):

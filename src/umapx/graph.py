@@ -240,7 +240,17 @@ def categorical_intersection(graph, labels, far_dist):
     weights = coo.data.astype(np.float64)
     weights[differ] *= np.exp(-far_dist)
     weakened = scipy.sparse.csr_matrix((weights, (coo.row, coo.col)), shape=graph.shape)
-    row_max = weakened.max(axis=1).toarray().ravel()
+    return reset_local_connectivity(weakened)
+
+
+def reset_local_connectivity(graph):
+    """Rescale every row so that its strongest edge is 1, then symmetrise by fuzzy union.
+
+    After edges were weakened (supervised UMAP), this restores the local connectivity each
+    point had: full confidence in at least one neighbour. Returns a CSR float32 matrix.
+    """
+    graph = scipy.sparse.csr_matrix(graph)
+    row_max = graph.max(axis=1).toarray().ravel()
     row_max[row_max == 0] = 1.0
-    normalised = scipy.sparse.diags(1.0 / row_max) @ weakened
+    normalised = scipy.sparse.diags(1.0 / row_max) @ graph
     return fuzzy_union(normalised.tocsr(), 1.0)

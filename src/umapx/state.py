@@ -81,6 +81,12 @@ class FittedState:
         k-NN edges at or beyond it were removed (and are removed for new points).
     embedding_list : ndarray (n_snapshots, n, n_components), float32, or None
         The embedding after each number of epochs of a list ``n_epochs``.
+    unique_inverse : ndarray (n_input,), int64, or None
+        With ``unique=True``: the distinct row (of the ``n`` fitted) of every input sample;
+        the fitted arrays above hold the distinct rows only.
+    rad_orig, rad_emb : ndarray (n,), float32, or None
+        With ``output_dens=True``: the log local radii of every fitted point in the data and
+        in the embedding (:mod:`umapx.densmap`).
     """
 
     training_data: np.ndarray
@@ -100,6 +106,9 @@ class FittedState:
     output_metric: Metric = EUCLIDEAN_OUTPUT
     disconnection_distance: float = np.inf
     embedding_list: np.ndarray | None = None
+    unique_inverse: np.ndarray | None = None
+    rad_orig: np.ndarray | None = None
+    rad_emb: np.ndarray | None = None
 
     @property
     def n_samples(self):
