@@ -204,6 +204,68 @@ def task_compat(args, module, library):
     return result
 
 
+def _variant_inputs(mode, train, train_labels):
+    """``(fit data, y, UMAP parameters)`` of a variants mode (see ``run.py variants``)."""
+    if mode == "densmap":
+        return train, None, {"densmap": True}
+    if mode == "regression":  # continuous target: each image's mean intensity
+        return train, train.mean(axis=1), {"target_metric": "l1"}
+    if mode == "ordinal":
+        return train, train_labels, {"target_metric": "ordinal"}
+    if mode == "unique":  # a third of the rows given twice
+        rows = np.r_[np.arange(len(train)), np.arange(0, len(train), 3)]
+        return train[rows], None, {"unique": True}
+    raise SystemExit(f"unknown variants mode {mode!r}")
+
+
+def task_variants(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    data, y, extra = _variant_inputs(args.mode, train, train_labels)
+    params = {**extra, **_params(args)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not args.cold:
+            module.UMAP(**params, n_epochs=5).fit(data[:1000], None if y is None else y[:1000])
+        mapper, fit_s = _timed(module.UMAP(**params).fit, data, y)
+        try:
+            placed, transform_s = _timed(mapper.transform, test)
+        except NotImplementedError as error:  # umap-learn's densMAP cannot transform
+            placed, transform_s, transform_error = None, None, str(error)
+        try:
+            generated = mapper.inverse_transform(mapper.embedding_[:50])
+            inverse_error = None if np.all(np.isfinite(generated)) else "non-finite samples"
+        except (NotImplementedError, ValueError) as error:
+            inverse_error = str(error)
+    embedding = mapper.embedding_
+    labels = train_labels if args.mode != "unique" else train_labels[
+        np.r_[np.arange(len(train)), np.arange(0, len(train), 3)]]
+    result = {
+        "mode": args.mode,
+        "fit_median_s": fit_s,
+        "transform_median_s": transform_s,
+        "trustworthiness": evaluation.trustworthiness(data, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, labels),
+        "inverse": inverse_error or "ok",
+        "n_train": len(data),
+    }
+    if placed is None:
+        result["transform"] = transform_error
+    else:
+        result["transform"] = "ok"
+        result["transform_accuracy"] = evaluation.transform_accuracy(
+            embedding, labels, placed, test_labels)
+    if args.mode == "densmap":
+        result["density_correlation"] = evaluation.density_correlation(data, embedding)
+    if args.mode == "regression":
+        result["target_order"] = evaluation.target_order(embedding, y)
+        result["target_order_new"] = None if placed is None else evaluation.target_order(
+            placed, test.mean(axis=1))
+    return result
+
+
 def task_start(args, module, library):
     from sklearn.datasets import load_digits
 
@@ -213,7 +275,7 @@ def task_start(args, module, library):
 
 
 TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start,
-         "compat": task_compat}
+         "compat": task_compat, "variants": task_variants}
 
 
 def main(argv=None):
@@ -228,7 +290,9 @@ def main(argv=None):
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
     parser.add_argument("--mode", default="precomputed-dense",
-                        choices=["precomputed-dense", "precomputed-sparse"], help="compat mode")
+                        choices=["precomputed-dense", "precomputed-sparse", "densmap",
+                                 "regression", "ordinal", "unique"],
+                        help="compat / variants mode")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

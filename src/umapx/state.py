@@ -40,6 +40,9 @@ ARRAYS = {
     "sigmas": (("float32",), 1),
     "rhos": (("float32",), 1),
     "embedding_list": (("float32",), 3),
+    "unique_inverse": (("int64",), 1),
+    "rad_orig": (("float32",), 1),
+    "rad_emb": (("float32",), 1),
 }
 
 #: The output metric of a model that names none.
@@ -171,6 +174,10 @@ class FittedState:
         if self.embedding is not None and self.n_components != params["n_components"]:
             raise ValueError(f"the embedding has {self.n_components} columns but "
                              f"n_components={params['n_components']}")
+        if (self.unique_inverse is not None) != bool(params["unique"]):
+            raise ValueError(f"unique={params['unique']} but the fitted arrays "
+                             f"{'are' if self.unique_inverse is None else 'are not'} one row "
+                             "per input sample")
         if self.n_neighbors > params["n_neighbors"]:
             raise ValueError(f"the k-NN graph has {self.n_neighbors} columns, more than "
                              f"n_neighbors={params['n_neighbors']}")
