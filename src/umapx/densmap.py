@@ -62,11 +62,19 @@ def local_radii(graph, knn_indices, knn_dists):
     rows = np.repeat(np.arange(n), knn_indices.shape[1])
     cols = knn_indices.ravel()
     found = cols >= 0
-    # Distances are stored as d + 1 so that a zero distance remains an entry.
-    shifted = scipy.sparse.csr_matrix(
-        (knn_dists.ravel()[found].astype(np.float64) + 1.0, (rows[found], cols[found])),
-        shape=(n, n))
+    distances = scipy.sparse.csr_matrix(
+        (knn_dists.ravel()[found].astype(np.float64), (rows[found], cols[found])), shape=(n, n))
+    return radii_from_edge_distances(graph, distances)
+
+
+def radii_from_edge_distances(graph, distances):
+    """:func:`local_radii` with the edge distances given as a sparse matrix (either direction;
+    umap-learn's ``graph_dists``). Stored entries count, zeros included."""
+    # Distances are shifted by 1 so that a zero distance remains an entry.
+    shifted = scipy.sparse.csr_matrix(distances, dtype=np.float64, copy=True)
+    shifted.data += 1.0
     shifted = shifted.maximum(shifted.T).tocsr()
+    n = graph.shape[0]
     weights = scipy.sparse.csr_matrix(graph, dtype=np.float64)
     on_edges = shifted.multiply(weights != 0).tocsr()
     squared = on_edges.copy()
@@ -184,44 +192,52 @@ def _radius_slope(phi, dist_sq, radius, similarity_sum, a, b):
                                    + a * b * dist_sq ** (b - 1.0) * phi)
 
 
+@kernel(inline="always")
+def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, alpha, epoch,
+                          stats):
+    """:func:`umapx.layout._vertex_epoch` with the density term added to each attraction."""
+    a, b, gamma = forces.a, forces.b, forces.gamma
+    a64, b64 = np.float64(a), np.float64(b)
+    epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
+    epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
+    i = vertex.skip
+    for e in range(vertex.first, vertex.last):
+        if next_sample[e] > epoch:
+            continue
+        j = indices[e]
+        other = others[j]
+        dist_sq = np.float32(0.0)
+        for d in range(y.shape[0]):
+            dist_sq += (y[d] - other[d]) * (y[d] - other[d])
+        if dist_sq > 0:
+            phi = 1.0 / (1.0 + a64 * np.float64(dist_sq)**b64)
+            slope = (stats.weights[i] * _radius_slope(
+                phi, np.float64(dist_sq), stats.radii[i], stats.similarity_sums[i], a64, b64)
+                + stats.weights[j] * _radius_slope(
+                phi, np.float64(dist_sq), stats.radii[j], stats.similarity_sums[j], a64, b64))
+            coeff = attractive_coefficient(dist_sq, a, b) + np.float32(
+                stats.edge_scale[e] * slope)
+            step = forces.attraction * alpha
+            for d in range(y.shape[0]):
+                y[d] += step * clip_gradient(coeff * (y[d] - other[d]))
+        next_sample[e] += epochs_per_sample[e]
+        n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+        key = stream_key(stream_key(vertex.seed, e), epoch)
+        add_repulsions(y, others, draws, key, n_negative, i, a, b, gamma, alpha)
+        next_negative[e] += n_negative * epochs_per_negative[e]
+
+
 @kernel(parallel=True)
 def _fit_epoch_density(current, updated, scratch, indptr, indices, schedule, forces, alpha,
                        epoch, seed, stats):
     """One epoch of every vertex with the density term added to each attraction."""
     alpha = np.float32(alpha)
-    a, b, gamma = forces.a, forces.b, forces.gamma
-    a64, b64 = np.float64(a), np.float64(b)
     for i in numba.prange(current.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i)
-        y = updated[i]
-        y[:] = current[i]
-        draws = scratch[i]
-        for e in range(vertex.first, vertex.last):
-            if schedule.next_sample[e] > epoch:
-                continue
-            j = indices[e]
-            other = current[j]
-            dist_sq = np.float32(0.0)
-            for d in range(y.shape[0]):
-                dist_sq += (y[d] - other[d]) * (y[d] - other[d])
-            if dist_sq > 0:
-                phi = 1.0 / (1.0 + a64 * np.float64(dist_sq)**b64)
-                slope = (stats.weights[i] * _radius_slope(
-                    phi, np.float64(dist_sq), stats.radii[i], stats.similarity_sums[i], a64,
-                    b64) + stats.weights[j] * _radius_slope(
-                    phi, np.float64(dist_sq), stats.radii[j], stats.similarity_sums[j], a64,
-                    b64))
-                coeff = attractive_coefficient(dist_sq, a, b) + np.float32(
-                    stats.edge_scale[e] * slope)
-                step = forces.attraction * alpha
-                for d in range(y.shape[0]):
-                    y[d] += step * clip_gradient(coeff * (y[d] - other[d]))
-            schedule.next_sample[e] += schedule.epochs_per_sample[e]
-            n_negative = int((epoch - schedule.next_negative[e])
-                             / schedule.epochs_per_negative[e])
-            key = stream_key(stream_key(vertex.seed, e), epoch)
-            add_repulsions(y, current, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
-            schedule.next_negative[e] += n_negative * schedule.epochs_per_negative[e]
+        updated[i] = current[i]
+        _vertex_epoch_density(updated[i], scratch[i], vertex, current, indices, schedule,
+                              forces, alpha, epoch, stats)
 
 
-__all__ = ["local_radii", "embedding_radii", "DensityObjective", "EXTRA_EPOCHS"]
+__all__ = ["local_radii", "radii_from_edge_distances", "embedding_radii", "DensityObjective",
+           "EXTRA_EPOCHS"]

@@ -178,17 +178,18 @@ n_components)
         its approximate search; umapx's trees for the angular metrics (cosine, correlation)
         already split normalised rows.
     target_n_neighbors : int, default=-1
-        Neighbours of the target graph of non-categorical targets (-1: ``n_neighbors``).
-        Validated; non-categorical targets are not implemented yet.
+        Neighbours of the target graph when ``target_metric`` is a metric (-1:
+        ``n_neighbors``).
     target_metric : str or numba function, default="categorical"
-        How ``y`` given to :meth:`fit` is compared (supervised UMAP). ``"categorical"``
-        (class labels) is implemented; the others umap-learn accepts (a metric name,
-        ``"string"``, ``"ordinal"``, ``"count"``) are validated and raise
-        ``NotImplementedError`` when ``y`` is given.
+        How ``y`` given to :meth:`fit` is compared (supervised UMAP, see
+        :mod:`umapx.targets`): ``"categorical"`` (class labels, -1 unlabelled), ``"ordinal"``
+        (ordered numbers), ``"count"`` (whole numbers >= 0), ``"string"`` (edit distance), or
+        any metric name of the table (``"l1"``, ``"l2"``, ``"cosine"``...) or numba function
+        for continuous targets (``y`` of shape (n_samples,) or (n_samples, n_outputs)).
     target_metric_kwds : dict or None, default=None
-        Arguments of a non-categorical target metric (see ``target_metric``).
+        Arguments of a target metric (the discrete targets take their scale from ``y``).
     target_weight : float in [0, 1], default=0.5
-        How strongly labels shape the embedding: 0 barely, 1 separates classes completely.
+        How strongly targets shape the embedding: 0 barely, 1 separates classes completely.
     transform_seed : int, default=42
         Seed of :meth:`transform`'s random choices.
     transform_mode : {"embedding", "graph"}, default="embedding"
@@ -205,14 +206,22 @@ n_components)
         ``disable``, ``desc`` (its label) and ``file`` (where it is written); other tqdm
         options are accepted and ignored.
     unique : bool, default=False
-        umap-learn's embedding of duplicate rows once; not implemented yet (True raises
-        ``NotImplementedError``).
+        Embed duplicate rows once (:mod:`umapx.unique`): the model is fitted on the distinct
+        rows and ``embedding_`` (and the radii of ``output_dens``) give every input row the
+        embedding of its distinct row; ``graph_`` and the neighbours are over distinct rows.
+        Not with ``metric="precomputed"``.
     densmap : bool, default=False
-        densMAP; not implemented yet (True raises ``NotImplementedError``).
+        densMAP (:mod:`umapx.densmap`): the layout also preserves local density (the
+        correlation of local radii in the data and in the embedding). Default epochs grow by
+        200; ``transform`` and ``inverse_transform`` work as for any model (umap-learn's
+        densMAP has neither). Needs ``output_metric="euclidean"``.
     dens_lambda, dens_frac, dens_var_shift : float, default=2.0, 0.3, 0.1
-        densMAP's settings (validated: >= 0, in [0, 1], >= 0).
+        densMAP's weight of the density term, the final fraction of epochs it runs in, and
+        the variance added to the embedding radii's.
     output_dens : bool, default=False
-        Also return local radii; not implemented yet (True raises ``NotImplementedError``).
+        :meth:`fit_transform` returns ``(embedding, rad_orig, rad_emb)``: the log local radii
+        of every sample in the data and in the embedding (also ``rad_orig_`` /
+        ``rad_emb_``); with or without ``densmap``.
     disconnection_distance : float or None, default=None
         k-NN edges at or beyond this distance are removed from the graph (for training and new
         points). None: the metric's largest value for cosine, correlation (2), hellinger,
@@ -248,6 +257,8 @@ n_components)
         Curve parameters used (``_a``, ``_b`` in umap-learn).
     embedding_list_ : list of ndarray
         With a list ``n_epochs``: the embedding after each listed number of epochs.
+    rad_orig_, rad_emb_ : ndarray of shape (n_samples,), float32
+        With ``output_dens=True``: log local radii in the data and in the embedding.
     n_features_in_ : int
         Number of input features (for ``metric="precomputed"``: of training samples).
     timings_ : dict
@@ -424,9 +435,10 @@ n_components)
             Finite numeric data; for ``metric="precomputed"`` a square matrix of distances
             (dense or scipy sparse: unstored entries are not neighbours). A single sample is
             embedded at the origin (as umap-learn does) and such a model cannot transform.
-        y : array-like of shape (n_samples,), optional
-            Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
-            between points of different classes are weakened according to ``target_weight``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            Targets for supervised UMAP, compared as ``target_metric`` says: class labels by
+            default (-1: unlabelled, for semi-supervised use), whose differences weaken edges
+            according to ``target_weight``.
         ensure_all_finite : {True, False, "allow-nan"}
             umap-learn's argument: False or ``"allow-nan"`` let infinity / NaN through to a user
             metric function (the built-in metrics always refuse them, with a clear error).
@@ -515,8 +527,9 @@ n_components)
         ))
 
     def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
-        """Fit ``X`` and return its embedding (``embedding_``), or with
-        ``transform_mode="graph"`` its fuzzy graph (``graph_``)."""
+        """Fit ``X`` and return its embedding (``embedding_``); with ``output_dens=True`` the
+        tuple ``(embedding_, rad_orig_, rad_emb_)``; with ``transform_mode="graph"`` its fuzzy
+        graph (``graph_``)."""
         self.fit(X, y, ensure_all_finite, **fit_params)
         if self.transform_mode == "graph":
             return self.graph_

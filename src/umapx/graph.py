@@ -20,6 +20,8 @@ from ._jit import kernel
 SMOOTH_K_TOLERANCE = 1e-5
 MIN_K_DIST_SCALE = 1e-3
 _BISECTION_STEPS = 64
+#: How far an unlabelled point (label -1) is taken to be from any label (supervised UMAP).
+UNKNOWN_LABEL_DISTANCE = 1.0
 
 
 @kernel(parallel=True)
@@ -219,7 +221,8 @@ def categorical_intersection(graph, labels, far_dist):
     """Weaken edges between points of different labels (supervised UMAP).
 
     Each edge joining two labelled points of different classes is multiplied by
-    ``exp(-far_dist)``; label -1 means "unknown" and leaves its edges alone (semi-supervised).
+    ``exp(-far_dist)``; label -1 means "unknown" (semi-supervised): its edges are multiplied by
+    ``exp(-UNKNOWN_LABEL_DISTANCE)``, as umap-learn does.
     Every point's strongest edge is then reset to 1 and the graph symmetrised again, so local
     connectivity holds as before the intersection.
 
@@ -239,6 +242,7 @@ def categorical_intersection(graph, labels, far_dist):
     differ = (row_labels != col_labels) & (row_labels >= 0) & (col_labels >= 0)
     weights = coo.data.astype(np.float64)
     weights[differ] *= np.exp(-far_dist)
+    weights[(row_labels < 0) | (col_labels < 0)] *= np.exp(-UNKNOWN_LABEL_DISTANCE)
     weakened = scipy.sparse.csr_matrix((weights, (coo.row, coo.col)), shape=graph.shape)
     return reset_local_connectivity(weakened)
 

@@ -3,7 +3,8 @@
 umap-learn's ``target_metric`` values, and what each does to the graph ``G`` of the data:
 
 * ``"categorical"`` (class labels, ``-1`` unlabelled): edges between different labels are
-  weakened by ``exp(-far)`` (:func:`umapx.graph.categorical_intersection`).
+  weakened by ``exp(-far)``, edges of unlabelled points by ``exp(-1)``
+  (:func:`umapx.graph.categorical_intersection`).
 * ``"ordinal"``, ``"count"``, ``"string"`` (discrete targets): every edge ``(i, j)`` of ``G`` is
   weakened by ``exp(-far * t(y_i, y_j))``, with a target distance ``t`` in about [0, 2] whose
   scale comes from ``y`` itself (:func:`discrete_distances`).
