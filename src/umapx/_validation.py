@@ -81,6 +81,17 @@ class _Anything:
         pass
 
 
+#: Upper bounds on the parameters that set how long fit and transform run: a model (or a saved
+#: file) cannot ask for a practically endless computation. Defaults are 200-500 and 5.
+MAX_EPOCHS = 100_000
+MAX_NEGATIVE_SAMPLE_RATE = 1_000
+#: The curve ``1 / (1 + a d^(2b))`` is evaluated in float32: ``a`` and ``b`` beyond these
+#: ranges overflow or vanish there (the fitted ones span 1e-17..1e22 and 0.79..1.93 for
+#: ``spread`` in [1e-6, 1e4]).
+A_RANGE = (1e-30, 1e30)
+MAX_B = 10.0
+
+
 @dataclass(frozen=True)
 class _OptionalDict:
     def check(self, name, value):
@@ -90,19 +101,20 @@ class _OptionalDict:
 
 @dataclass(frozen=True)
 class _Epochs:
-    """An int >= 0, None, or (umap-learn) a list of them: the layout runs the largest and keeps
-    the embeddings after each listed number of epochs."""
+    """An int in [0, MAX_EPOCHS], None, or (umap-learn) a list of them: the layout runs the
+    largest and keeps the embeddings after each listed number of epochs."""
 
     def check(self, name, value):
+        single = _Number(low=0, high=MAX_EPOCHS, integral=True)
         if isinstance(value, (list, tuple, np.ndarray)):
             values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) \
                 else list(value)
             if not values:
                 raise ValueError(f"{name} must not be an empty list")
             for item in values:
-                _Number(low=0, integral=True).check(f"every entry of {name}", item)
+                single.check(f"every entry of {name}", item)
             return
-        _Number(low=0, integral=True, optional=True).check(name, value)
+        _Number(low=0, high=MAX_EPOCHS, integral=True, optional=True).check(name, value)
 
 
 @dataclass(frozen=True)
@@ -147,17 +159,17 @@ PARAMETERS = {
     "set_op_mix_ratio": _Number(low=0, high=1),
     "local_connectivity": _Number(low=0, low_inclusive=False),
     "repulsion_strength": _Number(low=0),
-    "negative_sample_rate": _Number(low=0, integral=True),
-    "transform_queue_size": _Number(low=0, low_inclusive=False),
-    "a": _Number(low=0, low_inclusive=False, optional=True),
-    "b": _Number(low=0, low_inclusive=False, optional=True),
+    "negative_sample_rate": _Number(low=0, high=MAX_NEGATIVE_SAMPLE_RATE, integral=True),
+    "a": _Number(low=A_RANGE[0], high=A_RANGE[1], optional=True),
+    "b": _Number(low=0, low_inclusive=False, high=MAX_B, optional=True),
     "random_state": _Anything(),  # checked by sklearn's check_random_state
+    "transform_queue_size": _Number(low=0, low_inclusive=False),
     "angular_rp_forest": _Boolean(),
     "target_n_neighbors": _TargetNeighbors(),
     "target_metric": _TargetMetric(),
     "target_metric_kwds": _OptionalDict(),
     "target_weight": _Number(low=0, high=1),
-    "transform_seed": _Number(low=0, integral=True),
+    "transform_seed": _Number(low=0, high=2**32 - 1, integral=True),  # a numpy seed
     "transform_mode": _Choice(("embedding", "graph")),
     "force_approximation_algorithm": _Boolean(),
     "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
@@ -217,6 +229,7 @@ def validate_parameters(params):
                                    role="output_metric").for_output(params["n_components"])
     if params["a"] is None:
         a, b = find_ab_params(params["spread"], params["min_dist"])
+        check_curve(a, b, f"a (fitted to spread={params['spread']!r})", "b (fitted)")
     else:
         a, b = float(params["a"]), float(params["b"])
     knn_method = params["knn_method"]
@@ -232,6 +245,15 @@ def validate_parameters(params):
                                                  else disconnection),
                     n_epochs=None if n_epochs is None else int(n_epochs),
                     epoch_snapshots=snapshots)
+
+
+def check_curve(a, b, name_a="a", name_b="b"):
+    """Raise a ValueError unless ``a`` and ``b`` are numbers in the ranges float32 layout
+    arithmetic holds in (``A_RANGE``, ``(0, MAX_B]``)."""
+    PARAMETERS["a"].check(name_a, a)
+    PARAMETERS["b"].check(name_b, b)
+    if a is None or b is None:
+        raise ValueError(f"{name_a} and {name_b} must be numbers, got {a!r} and {b!r}")
 
 
 def check_variants(params):
@@ -255,7 +277,8 @@ def check_unique(metric):
 
 
 def check_fit_data(estimator, X, metric, ensure_all_finite=True):
-    """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample.
+    """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample, whose
+    squared distances neither overflow nor underflow float32 (see also :func:`check_varied`).
 
     For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
     ``ensure_all_finite`` (umap-learn's argument of ``fit``) lets NaN (``"allow-nan"``) or any
@@ -271,8 +294,21 @@ def check_fit_data(estimator, X, metric, ensure_all_finite=True):
     return _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
 
 
+def check_varied(X, metric):
+    """Refuse training rows that are all identical (there is nothing to embed). Called after
+    the metric has checked the rows' domain and widths, whose errors say more."""
+    n_samples = X.shape[0]
+    if metric.is_precomputed or scipy.sparse.issparse(X) or n_samples < 2:
+        return
+    if np.array_equal(X, np.broadcast_to(X[0], X.shape)):
+        raise ValueError(
+            f"all {n_samples} samples of X are identical: there is no structure to embed"
+        )
+
+
 def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
-    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity."""
+    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity;
+    training rows (``reset``) must not be so small that squared distances underflow."""
     if ensure_all_finite not in (True, False, "allow-nan"):
         raise ValueError(f"ensure_all_finite must be True, False or 'allow-nan', got "
                          f"{ensure_all_finite!r}")
@@ -289,7 +325,7 @@ def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
                          "non-finite values through to a user metric function, and "
                          f"metric={metric.name!r} cannot compare them") from None
     if not lenient:
-        _check_magnitude(X)
+        check_magnitude(X, allow_tiny=not reset)
     return X
 
 
@@ -478,7 +514,14 @@ def _labels(y, n_samples):
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity; use -1 for unlabelled samples")
     unlabelled = (y == -1) if y.dtype.kind in "iuf" else np.zeros(n_samples, bool)
-    _, codes = np.unique(y, return_inverse=True)
+    try:
+        _, codes = np.unique(y, return_inverse=True)
+    except TypeError:  # objects that cannot be ordered: labels of mixed types, None...
+        kinds = sorted({type(label).__name__ for label in y.ravel()})
+        raise ValueError(
+            f"y mixes label types that cannot be compared ({', '.join(kinds)}): give labels "
+            "of one type (all numbers or all strings), and -1 for unlabelled samples"
+        ) from None
     codes = codes.astype(np.int64)
     codes[unlabelled] = -1
     return codes
@@ -499,15 +542,57 @@ def check_new_data(estimator, X, metric=None, ensure_all_finite=True):
 
 # Largest |value| for which sums of squared differences stay finite in float32.
 _LARGEST_SAFE = 1e17
+# Below this largest |value| squared differences fall towards float32's underflow (1e-38):
+# distances lose their precision and then collapse to 0.
+_SMALLEST_SAFE = 1e-15
+#: Largest |coordinate| of an embedding; beyond it squared distances lose float32's range.
+MAX_EMBEDDING_ABS = 1e10
+# a * b * d^(2b) must stay below float32's maximum (3.4e38) for the layout's gradients.
+_CURVE_PRODUCT_LIMIT = 1e36
 
 
-def _check_magnitude(X):
+def check_magnitude(X, what="X", allow_tiny=True):
+    """Refuse values whose squared distances overflow (or, unless ``allow_tiny``, underflow)
+    float32."""
     largest = float(np.abs(X).max()) if X.size else 0.0
     if largest * np.sqrt(X.shape[1]) > _LARGEST_SAFE:
         raise ValueError(
-            f"X has values as large as {largest:.3g}: distances between such rows overflow "
+            f"{what} has values as large as {largest:.3g}: distances between such rows overflow "
             "float32. Rescale the data (for example divide it by its largest absolute value)"
         )
+    if not allow_tiny and 0.0 < largest < _SMALLEST_SAFE:
+        raise ValueError(
+            f"{what} has no value larger than {largest:.3g} in magnitude: squared distances "
+            "between such rows underflow float32 and collapse to 0. Rescale the data (for "
+            "example divide it by its largest absolute value); UMAP's result does not depend "
+            "on the data's scale"
+        )
+
+
+def check_layout(embedding, a, b, what="the embedding", hint=""):
+    """Raise a ValueError unless the layout's arithmetic holds on ``embedding``: finite
+    coordinates of at most ``MAX_EMBEDDING_ABS``, and ``a * b * d^(2b)`` finite in float32 up
+    to twice the largest coordinate (``transform`` places new points among these).
+
+    ``hint`` (what to do about it) ends the message.
+    """
+    if embedding.size == 0:
+        return
+    problem = None
+    largest = float(np.abs(embedding).max())
+    if not np.isfinite(largest):
+        problem = f"{what} holds NaN or infinite coordinates"
+    elif largest > MAX_EMBEDDING_ABS:
+        problem = (f"{what} has coordinates as large as {largest:.3g} (more than "
+                   f"{MAX_EMBEDDING_ABS:g})")
+    else:
+        squared_reach = (2.0 * largest) ** 2 * embedding.shape[1]
+        if squared_reach > 0 and (np.log(a) + np.log(b) + b * np.log(squared_reach)
+                                  > np.log(_CURVE_PRODUCT_LIMIT)):
+            problem = (f"a={a:.3g} and b={b:.3g} overflow float32 at the distances of {what} "
+                       f"(coordinates up to {largest:.3g})")
+    if problem is not None:
+        raise ValueError(problem + (f": {hint}" if hint else ""))
 
 
 def check_embedding_points(estimator, Y):

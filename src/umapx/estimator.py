@@ -16,11 +16,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
 from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, local_radii
 from .graph import (
+    check_knn_distances,
     disconnect,
     fuzzy_simplicial_set,
     isolated_vertices,
@@ -33,6 +35,9 @@ from .metrics import EUCLIDEAN
 from .state import FittedState
 from .targets import supervised_graph
 from .unique import expand, first_occurrences, unique_rows
+
+_DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
+             "spread) closer to the defaults")
 
 
 class _Fitted:
@@ -467,6 +472,7 @@ n_components)
                 unique_inverse=unique_inverse))
         n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
         metric = settings.metric.bind(X)
+        _validation.check_varied(X, metric)
         given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
                                                       n_neighbors, metric)
         random_state = check_random_state(self.random_state)
@@ -479,6 +485,8 @@ n_components)
             with report.stage("knn"):
                 index, knn_indices, knn_dists = self._neighbours(
                     X, n_neighbors, metric, settings, given_knn, knn_seed, report)
+                if given_knn is None and not metric.is_precomputed:
+                    check_knn_distances(knn_indices, knn_dists, "samples", absent_allowed=False)
                 knn_indices, knn_dists, removed = disconnect(
                     knn_indices, knn_dists, settings.disconnection_distance)
             with report.stage("graph"):
@@ -509,6 +517,8 @@ n_components)
                         rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
                         start, pruned, n_epochs, settings, layout_seed, report, rad_orig)
+                    _validation.check_layout(embedding, settings.a, settings.b, "the layout",
+                                             hint=_DIVERGED)
                 if self.output_dens:
                     with report.stage("densities"):
                         rad_emb = embedding_radii(embedding, n_neighbors, seed=layout_seed)
@@ -619,9 +629,13 @@ n_components)
         point's embedding. A row's result depends only on that row and the model: not on the
         other rows of the call, the batch size or ``n_jobs``.
 
+        A dask array or dataframe gives a lazy dask collection of the same kind, computed
+        block by block on the workers with the same row-by-row results (see
+        :mod:`umapx.dask`; dask is imported only then).
+
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features)
+        X : array-like of shape (n_new, n_features), or a dask array or dataframe
             New samples; for ``metric="precomputed"``, their distances to the training
             samples, shape (n_new, n_train), dense or sparse (unstored entries are not
             neighbours).
@@ -630,11 +644,15 @@ n_components)
 
         Returns
         -------
-        ndarray of shape (n_new, n_components), float32
+        ndarray of shape (n_new, n_components), float32 (or a lazy dask collection)
             With ``transform_mode="graph"``: a scipy.sparse.coo_matrix of shape
             (n_new, n_train), the memberships of the new points to the training points.
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import transform
+
+            return transform(self, X)
         if state.n_samples == 1:
             raise ValueError("transform is not available for a model fitted on a single sample "
                              "(there is no neighbourhood to place new points in)")
@@ -642,6 +660,9 @@ n_components)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
             indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)
+            if not state.metric.is_precomputed:
+                check_knn_distances(indices, dists, "new points and the training samples",
+                                    absent_allowed=False)
             indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
                                            training=False)
             graph = transform_graph(indices, dists, k, self.local_connectivity, state.n_samples)
@@ -664,6 +685,8 @@ n_components)
                     row_keys=row_keys(self.transform_seed, indices),
                     output_metric=state.output_metric,
                 )
+        _validation.check_layout(embedding, state.a, state.b, "the transformed points",
+                                 hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows;
         # given distances: at distance 0).
         maybe = np.flatnonzero((dists[:, 0] <= 1e-5) & (indices[:, 0] >= 0))
@@ -687,9 +710,11 @@ n_components)
         ``transform_mode="graph"`` (no embedding), or for metrics without a weighted centre
         (a ValueError names the reason).
 
+        A dask array or dataframe gives lazy dask collections (see :mod:`umapx.dask`).
+
         Parameters
         ----------
-        X : array-like of shape (n_points, n_components)
+        X : array-like of shape (n_points, n_components), or a dask array or dataframe
             Points of the embedding space.
         n_neighbors : int or None
             Training samples blended per point (default: the model's ``n_neighbors``).
@@ -704,12 +729,17 @@ n_components)
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import inverse_transform
+
+            return inverse_transform(self, X, n_neighbors=n_neighbors,
+                                     return_confidence=return_confidence)
         points = _validation.check_embedding_points(self, X)
         inverse = state.inverse  # a ValueError says when the model has no inverse
         if n_neighbors is None:
             n_neighbors = state.n_neighbors
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
-        with numba_threads(self.n_jobs):
+        with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
             samples, out_of_support = inverse.generate(points, n_neighbors)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
@@ -735,6 +765,19 @@ n_components)
             Destination, replaced atomically if it exists.
         """
         persistence.save(path, self.get_params(deep=False), self.fitted_state)
+
+    def explore(self, labels=None, image_shape=None, feature_names=None, **options):
+        """Open the live explorer on this model; see :func:`umapx.explore` for the parameters.
+
+        Returns
+        -------
+        umapx.explorer.Explorer
+            The running server's handle (``.url``, ``.stop()``).
+        """
+        from .explorer import explore
+
+        return explore(self, labels=labels, image_shape=image_shape,
+                       feature_names=feature_names, **options)
 
 
 def load(path):

@@ -49,17 +49,21 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     target = np.log2(k) * bandwidth
     sigmas = np.zeros(n, np.float32)
     rhos = np.zeros(n, np.float32)
+    # Absent neighbours (index -1, removed by ``disconnection_distance``) sit at infinity:
+    # they count neither as positive distances nor in the means.
     mean_all = np.mean(distances)
+    if not np.isfinite(mean_all):
+        mean_all = _finite_mean(distances.ravel())
     for i in numba.prange(n):
         row = distances[i]
         n_positive = 0
         for j in range(n_cols):
-            if row[j] > 0.0:
+            if 0.0 < row[j] < np.inf:
                 n_positive += 1
         positive = np.empty(n_positive, np.float64)
         m = 0
         for j in range(n_cols):
-            if row[j] > 0.0:
+            if 0.0 < row[j] < np.inf:
                 positive[m] = row[j]
                 m += 1
         rho = 0.0
@@ -99,12 +103,27 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
                     mid = (lo + hi) / 2.0
         # Floor sigma for rows of (near) duplicates, relative to the typical distance.
         if rho > 0.0:
-            floor = MIN_K_DIST_SCALE * np.mean(row)
+            row_mean = np.mean(row)
+            if not np.isfinite(row_mean):
+                row_mean = _finite_mean(row)
+            floor = MIN_K_DIST_SCALE * row_mean
         else:
             floor = MIN_K_DIST_SCALE * mean_all
         sigmas[i] = max(mid, floor)
         rhos[i] = rho
     return sigmas, rhos
+
+
+@kernel()
+def _finite_mean(values):
+    """The mean of the finite entries of a 1-d array (0 if there are none)."""
+    total = 0.0
+    count = 0
+    for value in values:
+        if np.isfinite(value):
+            total += value
+            count += 1
+    return total / count if count else 0.0
 
 
 @kernel(parallel=True)
@@ -148,6 +167,32 @@ def fuzzy_union(directed, set_op_mix_ratio=1.0):
     return graph
 
 
+def check_knn_distances(knn_indices, knn_dists, between, absent_allowed=True):
+    """Raise a ValueError naming a pair if any k-NN distance is NaN or infinite.
+
+    Built-in metrics give finite distances on the finite data validation lets through (or
+    refuse the data); a user metric, or a metric parameter that overflows (minkowski with a
+    huge ``p``), may not, and weights computed from such distances are meaningless. With
+    ``absent_allowed``, absent neighbours (index -1 at +infinity: removed by
+    :func:`disconnect`, or unstored in a sparse distance matrix) are not errors; without it
+    (the search's own result) they mean the metric gave no finite distance.
+    """
+    finite = np.isfinite(knn_dists)
+    if absent_allowed:
+        finite |= (knn_indices < 0) & np.isposinf(knn_dists)
+    if finite.all():
+        return
+    row, column = np.argwhere(~finite)[0]
+    neighbour = knn_indices[row, column]
+    example = (f"{knn_dists[row, column]} between row {row} and training sample {neighbour}"
+               if neighbour >= 0 else f"row {row} has no neighbour at a finite distance")
+    raise ValueError(
+        f"the metric gave {np.count_nonzero(~finite)} NaN or infinite distances between "
+        f"{between} (e.g. {example}): a metric must return a finite number for every pair of "
+        "finite rows (for minkowski: a smaller p, or rescaled data)"
+    )
+
+
 def disconnect(knn_indices, knn_dists, disconnection_distance, training=True):
     """Remove the k-NN edges at or beyond ``disconnection_distance`` (umap-learn's option).
 
@@ -176,6 +221,8 @@ def isolated_vertices(graph):
     return (np.diff(graph.indptr) == 0) | (np.asarray(abs(graph).sum(axis=1)).ravel() == 0)
 
 
+
+
 def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
                          local_connectivity):
     """The fuzzy graph of training points from their k-NN (self in column 0).
@@ -186,6 +233,7 @@ def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
         Symmetric membership strengths.
     sigmas, rhos : ndarray (n,), float32
     """
+    check_knn_distances(knn_indices, knn_dists, "samples")
     directed, sigmas, rhos = directed_graph(knn_indices, knn_dists, n_neighbors,
                                             local_connectivity)
     return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
@@ -208,6 +256,7 @@ def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_t
     As in fitting, but a new point is not among its own neighbours, so the connectivity it
     must reach through them is one less.
     """
+    check_knn_distances(knn_indices, knn_dists, "new points and the training samples")
     adjusted = max(0.0, float(local_connectivity) - 1.0)
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), adjusted)
     rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, False)

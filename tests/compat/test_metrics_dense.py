@@ -7,7 +7,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from conftest import BINARY, rows_for
+from metric_rows import BINARY, rows_for
 from scipy.spatial import distance as sd
 from scipy.special import betaln
 
