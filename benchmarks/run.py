@@ -13,6 +13,7 @@
                                       [--targets host,haswell,generic]
     python benchmarks/run.py reproducibility [--datasets fashion] [--repeats 3]
     python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
+    python benchmarks/run.py variants [--datasets digits,mnist10k] [--modes densmap,regression,...]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -397,12 +398,14 @@ def _slowdown(time, reference):
     return f"{time / reference:.2f}x"
 
 
-def suite_compat(args, libs):
-    """umap-learn's modes on the same input for both libraries: quality side by side."""
+def _modes_side_by_side(task, args, libs, differences):
+    """One warm fit per (dataset, mode, library) in worker ``task``; a umapx row also gets the
+    fit-time ratio and, for each key of ``differences``, umapx's value minus umap-learn's
+    (as ``differences[key]``)."""
     rows = []
     for dataset in args.datasets:
         for mode in args.modes:
-            results = {lib: worker("compat", lib, dataset, "--mode", mode,
+            results = {lib: worker(task, lib, dataset, "--mode", mode,
                                    "--seeded" if args.seeded else "--no-seeded")
                        for lib in libs}
             anchor = results.get("umap-learn", {})
@@ -410,11 +413,18 @@ def suite_compat(args, libs):
                 row = {"dataset": dataset, "mode": mode, "library": lib, **result}
                 if lib == "umapx" and "error" not in anchor and "error" not in result:
                     row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
-                    row["trust_difference"] = (result["trustworthiness"]
-                                               - anchor["trustworthiness"])
+                    for key, name in differences.items():
+                        if result.get(key) is not None and anchor.get(key) is not None:
+                            row[name] = result[key] - anchor[key]
                 rows.append(row)
                 print(f"  {dataset} {mode} / {lib}: {_brief(result, 'fit_median_s')}",
                       file=sys.stderr)
+    return rows
+
+
+def suite_compat(args, libs):
+    """umap-learn's modes on the same input for both libraries: quality side by side."""
+    rows = _modes_side_by_side("compat", args, libs, {"trustworthiness": "trust_difference"})
     print("\numap-learn modes on the same input (one warm fit each); trust difference = umapx - "
           "umap-learn")
     table(rows, [("dataset", "dataset", None), ("mode", "mode", None),
@@ -428,6 +438,33 @@ def suite_compat(args, libs):
     return rows
 
 
+VARIANT_MODES = "densmap,regression,ordinal,unique"
+
+
+def suite_variants(args, libs):
+    """densMAP, supervised targets and unique=True on the same input for both libraries."""
+    rows = _modes_side_by_side("variants", args, libs, {
+        key: key + "_diff" for key in ("trustworthiness", "density_correlation", "target_order")})
+    print("\nvariants on the same input (one warm fit each); diff = umapx - umap-learn; "
+          "density corr: data vs embedding local radii (evaluation.density_correlation); "
+          "target order: Spearman of |y_i - y_j| vs embedding distance (training / new points)")
+    table(rows, [("dataset", "dataset", None), ("mode", "mode", None),
+                 ("library", "library", None), ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_ratio", "ratio", None), ("transform_median_s", "transform s", "{:.2f}"),
+                 ("trustworthiness", "trust@15", "{:.4f}"),
+                 ("trustworthiness_diff", "trust diff", "{:+.4f}"),
+                 ("density_correlation", "density corr", "{:.3f}"),
+                 ("density_correlation_diff", "diff", "{:+.3f}"),
+                 ("target_order", "target order", "{:.3f}"),
+                 ("target_order_diff", "diff", "{:+.3f}"),
+                 ("target_order_new", "new pts", "{:.3f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"),
+                 ("transform_accuracy", "transform acc", "{:.4f}"),
+                 ("transform", "transform", None), ("inverse", "inverse", None),
+                 ("error", "error", None)])
+    return rows
+
+
 def _brief(result, key):
     if "error" in result:
         return "error: " + result["error"]
@@ -436,11 +473,14 @@ def _brief(result, key):
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "sparse": suite_sparse, "explore": suite_explore, "dask": suite_dask,
-          "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat}
+          "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat,
+          "variants": suite_variants}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "sparse": "corpus20k",
                     "explore": "", "dask": "", "spread": "mnist10k,fashion",
-                    "reproducibility": "fashion", "compat": "digits,mnist10k"}
+                    "reproducibility": "fashion", "compat": "digits,mnist10k",
+                    "variants": "digits,mnist10k"}
+COMPAT_MODES = "precomputed-dense,precomputed-sparse"
 
 
 def main(argv=None):
@@ -471,10 +511,12 @@ def main(argv=None):
     parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
     parser.add_argument("--targets", default="host,haswell,generic",
                         help="spread: emulated CPUs (benchmarks/targets.py)")
-    parser.add_argument("--modes", default="precomputed-dense,precomputed-sparse",
-                        help="compat: comma-separated modes")
+    parser.add_argument("--modes", default=None,
+                        help=f"compat / variants: comma-separated modes (compat: {COMPAT_MODES}; "
+                             f"variants: {VARIANT_MODES})")
     args = parser.parse_args(argv)
-    args.modes = [m for m in args.modes.split(",") if m]
+    modes = args.modes or (VARIANT_MODES if args.suite == "variants" else COMPAT_MODES)
+    args.modes = [m for m in modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
     args.metrics = [m for m in args.metrics.split(",") if m]

@@ -240,6 +240,68 @@ def task_compat(args, module, library):
     return result
 
 
+def _variant_inputs(mode, train, train_labels):
+    """``(fit data, y, UMAP parameters)`` of a variants mode (see ``run.py variants``)."""
+    if mode == "densmap":
+        return train, None, {"densmap": True}
+    if mode == "regression":  # continuous target: each image's mean intensity
+        return train, train.mean(axis=1), {"target_metric": "l1"}
+    if mode == "ordinal":
+        return train, train_labels, {"target_metric": "ordinal"}
+    if mode == "unique":  # a third of the rows given twice
+        rows = np.r_[np.arange(len(train)), np.arange(0, len(train), 3)]
+        return train[rows], None, {"unique": True}
+    raise SystemExit(f"unknown variants mode {mode!r}")
+
+
+def task_variants(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    data, y, extra = _variant_inputs(args.mode, train, train_labels)
+    params = {**extra, **_params(args)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not args.cold:
+            module.UMAP(**params, n_epochs=5).fit(data[:1000], None if y is None else y[:1000])
+        mapper, fit_s = _timed(module.UMAP(**params).fit, data, y)
+        try:
+            placed, transform_s = _timed(mapper.transform, test)
+        except NotImplementedError as error:  # umap-learn's densMAP cannot transform
+            placed, transform_s, transform_error = None, None, str(error)
+        try:
+            generated = mapper.inverse_transform(mapper.embedding_[:50])
+            inverse_error = None if np.all(np.isfinite(generated)) else "non-finite samples"
+        except (NotImplementedError, ValueError) as error:
+            inverse_error = str(error)
+    embedding = mapper.embedding_
+    labels = train_labels if args.mode != "unique" else train_labels[
+        np.r_[np.arange(len(train)), np.arange(0, len(train), 3)]]
+    result = {
+        "mode": args.mode,
+        "fit_median_s": fit_s,
+        "transform_median_s": transform_s,
+        "trustworthiness": evaluation.trustworthiness(data, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, labels),
+        "inverse": inverse_error or "ok",
+        "n_train": len(data),
+    }
+    if placed is None:
+        result["transform"] = transform_error
+    else:
+        result["transform"] = "ok"
+        result["transform_accuracy"] = evaluation.transform_accuracy(
+            embedding, labels, placed, test_labels)
+    if args.mode == "densmap":
+        result["density_correlation"] = evaluation.density_correlation(data, embedding)
+    if args.mode == "regression":
+        result["target_order"] = evaluation.target_order(embedding, y)
+        result["target_order_new"] = None if placed is None else evaluation.target_order(
+            placed, test.mean(axis=1))
+    return result
+
+
 def task_start(args, module, library):
     from sklearn.datasets import load_digits
 
@@ -317,7 +379,7 @@ TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
          "inverse": task_inverse, "start": task_start,
          "sparse": task_sparse, "sparse-memory": task_sparse_memory,
          "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
-         "compat": task_compat}
+         "compat": task_compat, "variants": task_variants}
 
 
 def main(argv=None):
@@ -342,7 +404,9 @@ def main(argv=None):
     parser.add_argument("--sample-sizes", default="10000")
     parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
     parser.add_argument("--mode", default="precomputed-dense",
-                        choices=["precomputed-dense", "precomputed-sparse"], help="compat mode")
+                        choices=["precomputed-dense", "precomputed-sparse", "densmap",
+                                 "regression", "ordinal", "unique"],
+                        help="compat / variants mode")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

@@ -190,7 +190,7 @@ def test_semi_supervised_and_string_labels(blobs):
 
 
 @pytest.mark.parametrize("y, message", [
-    (np.zeros(10), "one label per sample"),
+    (np.zeros(10), "one entry per sample"),
     (np.zeros((300, 2)), "1-d"),
     (np.full(300, np.nan), "NaN"),
 ])

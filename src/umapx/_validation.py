@@ -21,6 +21,7 @@ from .init import INIT_METHODS
 from .knn import KNN_METHODS, NeighborIndex
 from .metrics import Metric, metric_names, resolve_metric, spec_of
 from .sparse import canonical_csr
+from .targets import LARGEST_COUNT
 
 
 @dataclass(frozen=True)
@@ -256,26 +257,28 @@ def check_curve(a, b, name_a="a", name_b="b"):
         raise ValueError(f"{name_a} and {name_b} must be numbers, got {a!r} and {b!r}")
 
 
-def check_implemented(params, y):
-    """Raise a NotImplementedError naming a parameter that asks for what umapx lacks.
+def check_variants(params):
+    """Raise a ValueError for combinations of the variants (densMAP, ``output_dens``) that
+    cannot work together with the other parameters."""
+    output = params["output_metric"]
+    if params["densmap"] and not (isinstance(output, str) and output in ("euclidean", "l2")):
+        raise ValueError(f"densmap=True needs output_metric='euclidean' (its radii are "
+                         f"euclidean), got output_metric={output!r}")
+    if params["output_dens"] and params["transform_mode"] == "graph":
+        raise ValueError("output_dens=True reports radii in the embedding, and "
+                         "transform_mode='graph' builds none: use transform_mode='embedding'")
 
-    These parameters are accepted (and validated) for compatibility with umap-learn; their
-    defaults work.
-    """
-    missing = {
-        "densmap": "densMAP",
-        "output_dens": "the local radii of output_dens",
-        "unique": "unique=True (embedding duplicate rows once)",
-    }
-    for name, what in missing.items():
-        if params[name]:
-            raise NotImplementedError(f"{name}=True: {what} is not implemented in umapx yet; "
-                                      f"leave {name}=False")
-    if y is not None and params["target_metric"] != "categorical":
-        raise NotImplementedError(
-            f"target_metric={params['target_metric']!r}: supervised UMAP with targets other "
-            "than class labels is not implemented in umapx yet (nor are target_n_neighbors and "
-            "target_metric_kwds, which only they use); use target_metric='categorical'")
+
+def check_unique(metric, X):
+    """``unique=True`` compares rows of dense data: not available for given distances or, yet,
+    for sparse data."""
+    if scipy.sparse.issparse(X):
+        raise ValueError("unique=True is not available for sparse input yet; remove duplicate "
+                         "rows first (umapx.utils.csr_unique finds them) or leave unique=False")
+    if metric.is_precomputed:
+        raise ValueError("unique=True finds duplicate rows of data, and metric='precomputed' "
+                         "gives distances: remove duplicate samples from the distance matrix "
+                         "instead, or leave unique=False")
 
 
 def check_fit_data(estimator, X, metric, ensure_all_finite=True):
@@ -476,15 +479,57 @@ def check_tqdm_kwds(tqdm_kwds):
             tqdm_kwds.get("file"))
 
 
-def check_target(y, n_samples):
-    """Labels for supervised UMAP as int codes (-1: unlabelled), or None without ``y``."""
+def check_target(y, n_samples, target_metric="categorical", target_metric_kwds=None):
+    """Targets for supervised UMAP, checked for ``target_metric``; ``(None, None)`` without y.
+
+    Returns ``(target, how)``: ``how`` is ``"categorical"`` (``target``: int codes, -1 for
+    unlabelled samples), ``"ordinal"`` / ``"count"`` (float64 values), ``"string"`` (an array
+    of str), or the resolved :class:`~umapx.metrics.Metric` bound to the targets (``target``:
+    float32 array of shape (n_samples, n_outputs); a 1-d ``y`` is one column).
+    """
     if y is None:
-        return None
+        return None, None
+    what = f"y (target_metric={target_metric!r})" if isinstance(target_metric, str) else "y"
     y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n_samples:
-        raise ValueError(
-            f"y must be a 1-d array of one label per sample ({n_samples}), got shape {y.shape}"
-        )
+    if y.shape[:1] != (n_samples,) or y.ndim == 0:
+        raise ValueError(f"{what} must have one entry per sample ({n_samples}), got shape "
+                         f"{y.shape}")
+    if isinstance(target_metric, str) and target_metric in TARGET_METRICS:
+        if y.ndim != 1:
+            raise ValueError(f"{what} must be a 1-d array of one value per sample, got shape "
+                             f"{y.shape}")
+        if target_metric == "categorical":
+            return _labels(y, n_samples), target_metric
+        if target_metric == "string":
+            if not all(isinstance(item, str) for item in y.tolist()):
+                raise ValueError(f"{what} must hold strings (str), got dtype {y.dtype}")
+            return y.astype(str), target_metric
+        if y.dtype.kind not in "iuf" or not np.all(np.isfinite(y)):
+            raise ValueError(f"{what} must hold finite numbers, got dtype {y.dtype}")
+        y = y.astype(np.float64)
+        if target_metric == "count":
+            if np.any(y < 0) or np.any(y != np.round(y)) or y.max() > LARGEST_COUNT:
+                raise ValueError(f"{what} must hold counts: whole numbers in [0, "
+                                 f"{LARGEST_COUNT:,}]")
+        return y, target_metric
+    if y.dtype.kind not in "iuf" or y.ndim > 2:
+        raise ValueError(f"{what} must be numbers, 1-d or (n_samples, n_outputs), for the "
+                         f"target metric, got dtype {y.dtype} and shape {y.shape}")
+    target = np.ascontiguousarray(y.reshape(n_samples, -1), dtype=np.float32)
+    if not np.all(np.isfinite(target)):
+        raise ValueError(f"{what} contains NaN or infinity")
+    try:
+        metric = resolve_metric(target_metric, target_metric_kwds).bind(target)
+    except ValueError as error:
+        raise ValueError(f"target_metric={getattr(target_metric, '__name__', target_metric)!r}"
+                         f" / target_metric_kwds: {error}") from error
+    if metric.is_precomputed:
+        raise ValueError("target_metric='precomputed' is not a target metric")
+    return target, metric
+
+
+def _labels(y, n_samples):
+    """Class labels as int codes (-1: unlabelled)."""
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity; use -1 for unlabelled samples")
     unlabelled = (y == -1) if y.dtype.kind in "iuf" else np.zeros(n_samples, bool)

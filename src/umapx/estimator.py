@@ -23,8 +23,8 @@ from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
 from .algebra import combine_graphs, reset_local_connectivity
+from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, local_radii
 from .graph import (
-    categorical_intersection,
     check_knn_distances,
     disconnect,
     fuzzy_simplicial_set,
@@ -36,6 +36,8 @@ from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
 from .metrics import EUCLIDEAN
 from .state import FittedState
+from .targets import supervised_graph
+from .unique import expand, first_occurrences, unique_rows
 
 _DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
              "spread) closer to the defaults")
@@ -45,12 +47,15 @@ class _Fitted:
     """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state.
 
     With ``absent`` the attribute does not exist (AttributeError saying ``absent``) when the
-    field is None, as umap-learn leaves it unset.
+    field is None, as umap-learn leaves it unset. With ``sample_axis`` the field has one entry
+    per fitted row along that axis, shown as one per input sample (``unique=True`` maps the
+    distinct rows back).
     """
 
-    def __init__(self, field, absent=None):
+    def __init__(self, field, absent=None, sample_axis=None):
         self.field = field
         self.absent = absent
+        self.sample_axis = sample_axis
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -66,6 +71,9 @@ class _Fitted:
         if value is None and self.absent is not None:
             raise AttributeError(f"{type(model).__name__!r} object has no attribute "
                                  f"{self.name!r}: {self.absent}")
+        if self.sample_axis is not None and value is not None \
+                and state.unique_inverse is not None:
+            value = np.take(value, state.unique_inverse, axis=self.sample_axis)
         return value
 
     def __set__(self, model, value):
@@ -77,18 +85,21 @@ class _FittedEmbedding(_Fitted):
     """``embedding_``: a view of the state's embedding that may also be replaced, as umap-learn
     users do (``mapper.embedding_ = aligned``): the model then adopts a copy of its state with
     the new embedding (checked: same shape, finite; stored as float32), so ``transform`` and
-    ``inverse_transform`` use it."""
+    ``inverse_transform`` use it. With ``unique=True`` the row of each distinct sample's first
+    occurrence is taken."""
 
     def __set__(self, model, value):
         state = model.__dict__.get("_state")
         if state is None:
             raise AttributeError("embedding_ is set by fit")
-        current = state.require_embedding("setting embedding_")
+        current = expand(state.require_embedding("setting embedding_"), state.unique_inverse)
         embedding = np.asarray(value)
         if embedding.shape != current.shape or not np.issubdtype(embedding.dtype, np.number) \
                 or not np.all(np.isfinite(embedding)):
             raise ValueError(f"embedding_ must be a finite numeric array of shape "
                              f"{current.shape}, got {embedding.dtype} {embedding.shape}")
+        if state.unique_inverse is not None:
+            embedding = embedding[first_occurrences(state.unique_inverse)]
         model._adopt(state.replace(embedding=np.array(embedding, dtype=np.float32, order="C")))
 
 
@@ -178,17 +189,18 @@ n_components)
         its approximate search; umapx's trees for the angular metrics (cosine, correlation)
         already split normalised rows.
     target_n_neighbors : int, default=-1
-        Neighbours of the target graph of non-categorical targets (-1: ``n_neighbors``).
-        Validated; non-categorical targets are not implemented yet.
+        Neighbours of the target graph when ``target_metric`` is a metric (-1:
+        ``n_neighbors``).
     target_metric : str or numba function, default="categorical"
-        How ``y`` given to :meth:`fit` is compared (supervised UMAP). ``"categorical"``
-        (class labels) is implemented; the others umap-learn accepts (a metric name,
-        ``"string"``, ``"ordinal"``, ``"count"``) are validated and raise
-        ``NotImplementedError`` when ``y`` is given.
+        How ``y`` given to :meth:`fit` is compared (supervised UMAP, see
+        :mod:`umapx.targets`): ``"categorical"`` (class labels, -1 unlabelled), ``"ordinal"``
+        (ordered numbers), ``"count"`` (whole numbers >= 0), ``"string"`` (edit distance), or
+        any metric name of the table (``"l1"``, ``"l2"``, ``"cosine"``...) or numba function
+        for continuous targets (``y`` of shape (n_samples,) or (n_samples, n_outputs)).
     target_metric_kwds : dict or None, default=None
-        Arguments of a non-categorical target metric (see ``target_metric``).
+        Arguments of a target metric (the discrete targets take their scale from ``y``).
     target_weight : float in [0, 1], default=0.5
-        How strongly labels shape the embedding: 0 barely, 1 separates classes completely.
+        How strongly targets shape the embedding: 0 barely, 1 separates classes completely.
     transform_seed : int, default=42
         Seed of :meth:`transform`'s random choices.
     transform_mode : {"embedding", "graph"}, default="embedding"
@@ -205,14 +217,22 @@ n_components)
         ``disable``, ``desc`` (its label) and ``file`` (where it is written); other tqdm
         options are accepted and ignored.
     unique : bool, default=False
-        umap-learn's embedding of duplicate rows once; not implemented yet (True raises
-        ``NotImplementedError``).
+        Embed duplicate rows once (:mod:`umapx.unique`): the model is fitted on the distinct
+        rows and ``embedding_`` (and the radii of ``output_dens``) give every input row the
+        embedding of its distinct row; ``graph_`` and the neighbours are over distinct rows.
+        Not with ``metric="precomputed"``.
     densmap : bool, default=False
-        densMAP; not implemented yet (True raises ``NotImplementedError``).
+        densMAP (:mod:`umapx.densmap`): the layout also preserves local density (the
+        correlation of local radii in the data and in the embedding). Default epochs grow by
+        200; ``transform`` and ``inverse_transform`` work as for any model (umap-learn's
+        densMAP has neither). Needs ``output_metric="euclidean"``.
     dens_lambda, dens_frac, dens_var_shift : float, default=2.0, 0.3, 0.1
-        densMAP's settings (validated: >= 0, in [0, 1], >= 0).
+        densMAP's weight of the density term, the final fraction of epochs it runs in, and
+        the variance added to the embedding radii's.
     output_dens : bool, default=False
-        Also return local radii; not implemented yet (True raises ``NotImplementedError``).
+        :meth:`fit_transform` returns ``(embedding, rad_orig, rad_emb)``: the log local radii
+        of every sample in the data and in the embedding (also ``rad_orig_`` /
+        ``rad_emb_``); with or without ``densmap``.
     disconnection_distance : float or None, default=None
         k-NN edges at or beyond this distance are removed from the graph (for training and new
         points). None: the metric's largest value for cosine, correlation (2), hellinger,
@@ -248,6 +268,8 @@ n_components)
         Curve parameters used (``_a``, ``_b`` in umap-learn).
     embedding_list_ : list of ndarray
         With a list ``n_epochs``: the embedding after each listed number of epochs.
+    rad_orig_, rad_emb_ : ndarray of shape (n_samples,), float32
+        With ``output_dens=True``: log local radii in the data and in the embedding.
     n_features_in_ : int
         Number of input features (for ``metric="precomputed"``: of training samples).
     timings_ : dict
@@ -348,7 +370,7 @@ n_components)
         self.knn_method = knn_method
 
     # Fitted attributes (umap-learn's private names too), read from the fitted state.
-    embedding_ = _FittedEmbedding("embedding",
+    embedding_ = _FittedEmbedding("embedding", sample_axis=0,
                                   absent="transform_mode='graph' builds no embedding")
     graph_ = _Fitted("graph")
     knn_indices_ = _Fitted("knn_indices")
@@ -368,7 +390,10 @@ n_components)
     _raw_data = _Fitted("training_data")
     _n_neighbors = _Fitted("n_neighbors")
     _disconnection_distance = _Fitted("disconnection_distance")
-    _embedding_snapshots = _Fitted("embedding_list", absent="it is set when n_epochs is a list")
+    rad_orig_ = _Fitted("rad_orig", sample_axis=0, absent="it is set by fit with output_dens=True")
+    rad_emb_ = _Fitted("rad_emb", sample_axis=0, absent="it is set by fit with output_dens=True")
+    _embedding_snapshots = _Fitted("embedding_list", absent="it is set when n_epochs is a list",
+                                   sample_axis=1)
 
     @property
     def embedding_list_(self):
@@ -424,9 +449,10 @@ n_components)
             ``metric="precomputed"`` a square matrix of distances (dense or scipy sparse:
             unstored entries are not neighbours). A single sample is embedded at the origin (as
             umap-learn does) and such a model cannot transform.
-        y : array-like of shape (n_samples,), optional
-            Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
-            between points of different classes are weakened according to ``target_weight``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            Targets for supervised UMAP, compared as ``target_metric`` says: class labels by
+            default (-1: unlabelled, for semi-supervised use), whose differences weaken edges
+            according to ``target_weight``.
         ensure_all_finite : {True, False, "allow-nan"}
             umap-learn's argument: False or ``"allow-nan"`` let infinity / NaN through to a user
             metric function (the built-in metrics always refuse them, with a clear error).
@@ -437,19 +463,28 @@ n_components)
         """
         params = self.get_params(deep=False)
         settings = _validation.validate_parameters(params)
-        _validation.check_implemented(params, y)
+        _validation.check_variants(params)
         X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
         _validation.check_metric_for_data(settings.metric, X)
+        target, target_metric = _validation.check_target(
+            y, X.shape[0], self.target_metric, self.target_metric_kwds)
+        init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
+        unique_inverse = None
+        if self.unique:
+            _validation.check_unique(settings.metric, X)
+            kept, unique_inverse = unique_rows(X)
+            X = X[kept]
+            target = None if target is None else target[kept]
+            init = init if isinstance(init, str) else init[kept]
         n_samples = X.shape[0]
         if n_samples == 1:
-            return self._adopt(self._single_sample_state(X, settings))
+            return self._adopt(self._single_sample_state(X, settings).replace(
+                unique_inverse=unique_inverse))
         n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
         metric = settings.metric.bind(X)
         _validation.check_varied(X, metric)
         given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
                                                       n_neighbors, metric)
-        labels = _validation.check_target(y, n_samples)
-        init = _validation.resolve_init(self.init, n_samples, self.n_components)
         random_state = check_random_state(self.random_state)
         knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
         n_epochs = self._fit_epochs(n_samples, settings)
@@ -469,10 +504,15 @@ n_components)
                     knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
                     self.local_connectivity,
                 )
-                if labels is not None:
-                    graph = categorical_intersection(graph, labels, self._far_distance())
+                if target is not None:
+                    graph = supervised_graph(
+                        graph, target, target_metric=target_metric,
+                        target_metric_kwds=self.target_metric_kwds,
+                        target_weight=self.target_weight,
+                        target_n_neighbors=n_neighbors if self.target_n_neighbors == -1
+                        else self.target_n_neighbors, seed=knn_seed)
                 _warn_if_disconnected(graph, removed, settings.disconnection_distance)
-            embedding = embedding_list = None
+            embedding = embedding_list = rad_orig = rad_emb = None
             if self.transform_mode == "embedding":
                 with report.stage("init"):
                     # Rows a user metric saw with NaN / infinity cannot place components.
@@ -482,10 +522,16 @@ n_components)
                     start = initial_layout(init, graph, self.n_components, random_state,
                                            data=X if finite else None)
                 with report.stage("layout"):
+                    pruned = prune_weak_edges(graph, n_epochs) if n_epochs > 0 else graph
+                    if self.densmap or self.output_dens:
+                        rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
-                        start, graph, n_epochs, settings, layout_seed, report)
+                        start, pruned, n_epochs, settings, layout_seed, report, rad_orig)
                     _validation.check_layout(embedding, settings.a, settings.b, "the layout",
                                              hint=_DIVERGED)
+                if self.output_dens:
+                    with report.stage("densities"):
+                        rad_emb = embedding_radii(embedding, n_neighbors, seed=layout_seed)
 
         return self._adopt(FittedState(
             training_data=None if metric.is_precomputed else X, embedding=embedding,
@@ -495,15 +541,20 @@ n_components)
             feature_names_in=getattr(self, "feature_names_in_", None),
             timings=dict(report.timings), output_metric=settings.output_metric,
             disconnection_distance=settings.disconnection_distance,
-            embedding_list=embedding_list,
+            embedding_list=embedding_list, unique_inverse=unique_inverse,
+            rad_orig=_float32_or_none(rad_orig if self.output_dens else None),
+            rad_emb=_float32_or_none(rad_emb),
         ))
 
     def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
-        """Fit ``X`` and return its embedding (``embedding_``), or with
-        ``transform_mode="graph"`` its fuzzy graph (``graph_``)."""
+        """Fit ``X`` and return its embedding (``embedding_``); with ``output_dens=True`` the
+        tuple ``(embedding_, rad_orig_, rad_emb_)``; with ``transform_mode="graph"`` its fuzzy
+        graph (``graph_``)."""
         self.fit(X, y, ensure_all_finite, **fit_params)
         if self.transform_mode == "graph":
             return self.graph_
+        if self.output_dens:
+            return self.embedding_, self.rad_orig_, self.rad_emb_
         return self.embedding_
 
     def _single_sample_state(self, X, settings):
@@ -534,19 +585,25 @@ n_components)
                                    seed=seed, progress=self._knn_progress(report),
                                    low_memory=self.low_memory)
 
-    def _layout(self, start, graph, n_epochs, settings, seed, report):
-        """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None)."""
+    def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None):
+        """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
+
+        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii."""
         embedding = normalise_layout(start)
         snapshots = settings.epoch_snapshots
         if n_epochs == 0 or graph.nnz == 0:
             return embedding, (np.stack([embedding] * len(snapshots)) if snapshots else None)
         disable, description, _ = _validation.check_tqdm_kwds(self.tqdm_kwds)
+        density = DensityObjective(graph, data_radii, strength=self.dens_lambda,
+                                   frac=self.dens_frac, var_shift=self.dens_var_shift) \
+            if self.densmap else None
         result = optimize_layout(
-            embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs, a=settings.a,
+            embedding, graph, n_epochs=n_epochs, a=settings.a,
             b=settings.b, repulsion_strength=self.repulsion_strength,
             learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
             seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
             progress=report.progress(n_epochs, "epochs", description, disable),
+            density=density,
         )
         if snapshots:
             embedding, kept = result
@@ -557,17 +614,10 @@ n_components)
         _, _, stream = _validation.check_tqdm_kwds(self.tqdm_kwds)
         return Report(self.verbose, stream=stream)
 
-    def _far_distance(self):
-        """How far apart different labels are taken to be (supervised UMAP)."""
-        if self.target_weight >= 1.0:
-            return 1e12
-        return 2.5 / (1.0 - self.target_weight)
-
-    @staticmethod
-    def _fit_epochs(n_samples, settings):
+    def _fit_epochs(self, n_samples, settings):
         if settings.n_epochs is not None:
             return settings.n_epochs
-        return 500 if n_samples <= 10_000 else 200
+        return (500 if n_samples <= 10_000 else 200) + (EXTRA_EPOCHS if self.densmap else 0)
 
     @staticmethod
     def _knn_progress(report):
@@ -940,6 +990,10 @@ def _warn_if_disconnected(graph, removed, disconnection_distance):
             f"{reason}{isolated} of {graph.shape[0]} vertices have no edge in the graph: they "
             "keep their initial position in the embedding (umapx.utils.disconnected_vertices "
             "names them)", UserWarning, stacklevel=3)
+
+
+def _float32_or_none(values):
+    return None if values is None else np.asarray(values, dtype=np.float32)
 
 
 def _strongest_neighbour_embedding(graph, embedding):

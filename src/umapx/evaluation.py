@@ -8,7 +8,11 @@ Forward (how well an embedding keeps the data's structure):
 * :func:`transform_accuracy` -- accuracy on held-out points placed by ``transform``, with the
   classifier fitted on the training embedding;
 * :func:`alignment_error` -- how far apart related points of consecutive aligned embeddings
-  (AlignedUMAP's slices) lie.
+  (AlignedUMAP's slices) lie;
+* :func:`density_correlation` -- correlation of the local radii of the data and of the
+  embedding (what densMAP preserves);
+* :func:`target_order` -- how well embedding distances order pairs of points by the
+  difference of their continuous targets (supervised regression).
 
 Per point (what the diagnostic plots of :mod:`umapx.plot` colour by):
 
@@ -178,6 +182,35 @@ def alignment_error(embeddings, relations):
         gap = np.linalg.norm(first[keys] - second[values], axis=1)
         errors.append(gap.mean() / np.ptp(first, axis=0).max())
     return np.array(errors)
+
+
+def density_correlation(X, embedding, n_neighbors=15, random_state=0):
+    """Pearson correlation of the log local radii of the data and of the embedding.
+
+    Both radii are :func:`umapx.densmap.local_radii` on a fuzzy graph of ``n_neighbors`` exact
+    neighbours (euclidean): the data's graph for the data, the embedding's own graph for the
+    embedding, so the measure does not depend on how an embedding was made.
+    """
+    from .densmap import embedding_radii
+
+    data_radii = embedding_radii(np.asarray(X, dtype=np.float32), n_neighbors,
+                                 seed=random_state)
+    return float(np.corrcoef(data_radii, embedding_radii(embedding, n_neighbors,
+                                                         seed=random_state))[0, 1])
+
+
+def target_order(embedding, target, n_pairs=20000, random_state=0):
+    """Spearman correlation between ``|y_i - y_j|`` and the embedding distance of random
+    pairs ``(i, j)``: 1 when embedding distances order all pairs by their target gap."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(random_state)
+    n = embedding.shape[0]
+    first, second = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
+    keep = first != second
+    gaps = np.abs(np.asarray(target, dtype=np.float64)[first[keep]] - target[second[keep]])
+    distances = np.linalg.norm(embedding[first[keep]] - embedding[second[keep]], axis=1)
+    return float(spearmanr(gaps, distances)[0])
 
 
 def local_dimension(data, neighbors, variance_threshold=0.8):

@@ -20,6 +20,8 @@ from ._jit import kernel
 SMOOTH_K_TOLERANCE = 1e-5
 MIN_K_DIST_SCALE = 1e-3
 _BISECTION_STEPS = 64
+#: How far an unlabelled point (label -1) is taken to be from any label (supervised UMAP).
+UNKNOWN_LABEL_DISTANCE = 1.0
 
 
 @kernel(parallel=True)
@@ -268,7 +270,8 @@ def categorical_intersection(graph, labels, far_dist):
     """Weaken edges between points of different labels (supervised UMAP).
 
     Each edge joining two labelled points of different classes is multiplied by
-    ``exp(-far_dist)``; label -1 means "unknown" and leaves its edges alone (semi-supervised).
+    ``exp(-far_dist)``; label -1 means "unknown" (semi-supervised): its edges are multiplied by
+    ``exp(-UNKNOWN_LABEL_DISTANCE)``, as umap-learn does.
     Every point's strongest edge is then reset to 1 and the graph symmetrised again, so local
     connectivity holds as before the intersection.
 
@@ -288,8 +291,19 @@ def categorical_intersection(graph, labels, far_dist):
     differ = (row_labels != col_labels) & (row_labels >= 0) & (col_labels >= 0)
     weights = coo.data.astype(np.float64)
     weights[differ] *= np.exp(-far_dist)
+    weights[(row_labels < 0) | (col_labels < 0)] *= np.exp(-UNKNOWN_LABEL_DISTANCE)
     weakened = scipy.sparse.csr_matrix((weights, (coo.row, coo.col)), shape=graph.shape)
-    row_max = weakened.max(axis=1).toarray().ravel()
+    return reset_local_connectivity(weakened)
+
+
+def reset_local_connectivity(graph):
+    """Rescale every row so that its strongest edge is 1, then symmetrise by fuzzy union.
+
+    After edges were weakened (supervised UMAP), this restores the local connectivity each
+    point had: full confidence in at least one neighbour. Returns a CSR float32 matrix.
+    """
+    graph = scipy.sparse.csr_matrix(graph)
+    row_max = graph.max(axis=1).toarray().ravel()
     row_max[row_max == 0] = 1.0
-    normalised = scipy.sparse.diags(1.0 / row_max) @ weakened
+    normalised = scipy.sparse.diags(1.0 / row_max) @ graph
     return fuzzy_union(normalised.tocsr(), 1.0)

@@ -87,7 +87,7 @@ def make_forces(a, b, repulsion_strength, attraction):
 
 
 @kernel(inline="always")
-def _clip(value):
+def clip_gradient(value):
     return min(max(value, -_CLIP), _CLIP)
 
 
@@ -115,11 +115,11 @@ def _attract(y, other, a, b, step):
     if dist_sq > 0:
         coeff = attractive_coefficient(dist_sq, a, b)
         for d in range(y.shape[0]):
-            y[d] += step * _clip(coeff * (y[d] - other[d]))
+            y[d] += step * clip_gradient(coeff * (y[d] - other[d]))
 
 
 @kernel(inline="always")
-def _add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
+def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
     """Move ``y`` away from ``n_draws`` random rows of ``others`` (not row ``skip``).
 
     All the draws of one positive sample are computed from the same position of ``y`` and then
@@ -140,7 +140,7 @@ def _add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
         if dist_sq > 0:
             coeff = repulsive_coefficient(dist_sq, a, b, gamma)
             for d in range(dim):
-                draws[d] += _clip(coeff * (y[d] - other[d]))
+                draws[d] += clip_gradient(coeff * (y[d] - other[d]))
     for d in range(dim):
         y[d] += step * draws[d]
 
@@ -162,7 +162,7 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
-        _add_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
+        add_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 
@@ -182,8 +182,8 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
         dist_sq = dx * dx + dy * dy
         if dist_sq > 0:
             coeff = attractive_coefficient(dist_sq, a, b)
-            y0 += attraction * alpha * _clip(coeff * dx)
-            y1 += attraction * alpha * _clip(coeff * dy)
+            y0 += attraction * alpha * clip_gradient(coeff * dx)
+            y1 += attraction * alpha * clip_gradient(coeff * dy)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -198,8 +198,8 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
             dist_sq = dx * dx + dy * dy
             if dist_sq > 0:
                 coeff = repulsive_coefficient(dist_sq, a, b, gamma)
-                sum0 += _clip(coeff * dx)
-                sum1 += _clip(coeff * dy)
+                sum0 += clip_gradient(coeff * dx)
+                sum1 += clip_gradient(coeff * dy)
         y0 += alpha * sum0
         y1 += alpha * sum1
         next_negative[e] += n_negative * epochs_per_negative[e]
@@ -273,7 +273,7 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
             coeff = -2.0 * a * b * d_2b / (d * (a * d_2b + 1.0))
             step = forces.attraction * alpha
             for k in range(dim):
-                y[k] += step * _clip(np.float32(coeff * grad[k]))
+                y[k] += step * clip_gradient(np.float32(coeff * grad[k]))
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -287,7 +287,7 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
             if d > 0:
                 coeff = 2.0 * gamma * b * d / ((0.001 + d * d) * (a * d ** (2.0 * b) + 1.0))
                 for k in range(dim):
-                    draws[k] += _clip(np.float32(coeff * grad[k]))
+                    draws[k] += clip_gradient(np.float32(coeff * grad[k]))
         for k in range(dim):
             y[k] += alpha * draws[k]
         next_negative[e] += n_negative * epochs_per_negative[e]
@@ -383,7 +383,7 @@ def normalise_layout(embedding):
 
 def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
                     negative_sample_rate, seed, progress=None, output_metric=None,
-                    snapshots=()):
+                    snapshots=(), density=None):
     """Optimise the embedding of a fitted graph.
 
     Parameters
@@ -405,6 +405,9 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         Metric of the embedding space (None: euclidean).
     snapshots : collection of int
         Numbers of epochs after which a copy of the embedding is kept.
+    density : umapx.densmap.DensityObjective or None
+        densMAP's density term: in the epochs where it is ``active``, its ``fit_epoch`` runs
+        the epoch (euclidean embeddings only).
 
     Returns
     -------
@@ -428,7 +431,10 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     kept = [current.copy()] if 0 in snapshots else []
     for epoch in range(n_epochs):
         alpha = learning_rate * (1.0 - epoch / n_epochs)
-        if euclidean:
+        if density is not None and density.active(epoch, n_epochs):
+            density.fit_epoch(current, updated, scratch, indptr, indices, schedule, forces,
+                              alpha, epoch, seed)
+        elif euclidean:
             _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
                        epoch, seed)
         else:
@@ -513,7 +519,7 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
                 step = np.float32(0.0)
                 for e in range(first, last):
                     step += pulls.weights[e] * (current[pulls.indices[e], d] - current[i, d])
-                updated[i, d] += _clip(factor * step)
+                updated[i, d] += clip_gradient(factor * step)
 
 
 class AlignmentPulls(NamedTuple):

@@ -16,7 +16,8 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
 
 ``metadata.json`` (the first entry), UTF-8 JSON:
 
-* ``format``: ``"umapx-model"``; ``format_version``: ``2``; ``umapx_version``: the writer;
+* ``format``: ``"umapx-model"``; ``format_version``: ``3`` for ``unique=True`` models, ``2``
+  for the others; ``umapx_version``: the writer;
 * ``params``: the constructor parameters (``get_params``), except those stored otherwise:
   an array ``init`` (entry ``param_init``), a ``numpy.random.RandomState`` given as
   ``random_state``, whose exact state is kept, as pickling keeps it (entry
@@ -27,8 +28,9 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
   one was given, is the model's own: ``precomputed_knn`` holds ``{"index": "fitted" | null}``);
 * ``fitted``: ``a_``, ``b_``, ``n_features_in_``, ``feature_names_in_`` (a list of strings or
   null), ``timings_``, ``disconnection_distance`` (null for infinity), and ``has_embedding``
-  / ``has_embedding_list`` (which of those optional entries the file holds; the training data
-  is there unless the metric is ``"precomputed"``);
+  / ``has_embedding_list`` / ``has_unique_inverse`` / ``has_densities`` (which of those
+  optional entries the file holds; the training data is there unless the metric is
+  ``"precomputed"``);
 * ``metric``: ``{"name", "p", "arrays"}``, the resolved metric (a check on ``params``);
   ``arrays`` lists which of its array parameters are stored (entries ``metric_vector``,
   ``metric_matrix``), including those taken from the training data;
@@ -51,6 +53,9 @@ training_data_indptr               int64    models only, shape (n, n_features_in
 embedding                          float32  (n, n_components); absent for
                                             ``transform_mode="graph"``
 embedding_list                     float32  (snapshots, n, n_components), list ``n_epochs``
+unique_inverse                     int64    (n_input,), ``unique=True``: the distinct
+                                            row (of the ``n`` fitted) of each input row
+rad_orig, rad_emb                  float32  (n,), ``output_dens=True``: log local radii
 knn_indices                        int32    (n, n_neighbors)
 knn_dists                          float32  (n, n_neighbors)
 sigmas, rhos                       float32  (n,)
@@ -100,7 +105,9 @@ Versioning: ``FORMAT_VERSION`` grows whenever a reader of the previous version w
 new file; readers keep reading every older version. Parameters missing from a file (an older
 writer) take their defaults. Version 2 (umap-learn's parameters, precomputed and graph-only
 models, output metrics, metric arrays) adds the optional entries and sections above; a
-version 1 file is read as a version 2 file without them.
+version 1 file is read as a version 2 file without them. Version 3 adds ``unique_inverse``
+(models fitted with ``unique=True``, whose other arrays hold the distinct rows only; they are
+the only models written as version 3) and the radii of ``output_dens``.
 """
 
 from __future__ import annotations
@@ -134,7 +141,9 @@ from .state import ARRAYS, EUCLIDEAN_OUTPUT, FittedState
 
 FORMAT_NAME = "umapx-model"
 ALIGNED_FORMAT_NAME = "umapx-aligned-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The version written for models that need nothing of version 3 (older readers load them).
+_PLAIN_VERSION = 2
 
 #: Largest model file :func:`read` opens (64 GiB); raise it for larger models.
 MAX_FILE_BYTES = 64 << 30
@@ -223,7 +232,14 @@ def _encode(model_params, state):
                 "from the file. Use a built-in metric, or pickle the estimator (and only "
                 "unpickle files you trust)"
             )
-    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+    if callable(model_params.get("target_metric")):
+        raise ValueError("cannot save a model with a user target_metric function: a umapx "
+                         "model file holds data, not compiled code (the fitted model does not "
+                         "need it: pass target_metric by name, or pickle the estimator)")
+    # Version 3 added unique=True models, whose fitted arrays hold the distinct rows only: a
+    # version 2 reader would misread them. Other models stay readable by version 2 readers.
+    version = FORMAT_VERSION if state.unique_inverse is not None else _PLAIN_VERSION
+    metadata = {"format": FORMAT_NAME, "format_version": version,
                 "umapx_version": __version__}
     arrays = {}
     params = {}
@@ -267,6 +283,8 @@ def _encode(model_params, state):
         "disconnection_distance": None if np.isinf(distance) else float(distance),
         "has_embedding": state.embedding is not None,
         "has_embedding_list": state.embedding_list is not None,
+        "has_unique_inverse": state.unique_inverse is not None,
+        "has_densities": state.rad_orig is not None,
     }
     for role, metric in (("metric", state.metric), ("output_metric", state.output_metric)):
         stored = [field for field in _METRIC_ARRAYS if getattr(metric, field) is not None]
@@ -756,9 +774,13 @@ def _restore(reader):
     # Which optional arrays the model has (version 1 files always hold the first two).
     present = {"training_data": not metric.is_precomputed and not sparse,
                "embedding": fitted.get("has_embedding", True),
-               "embedding_list": fitted.get("has_embedding_list", False)}
+               "embedding_list": fitted.get("has_embedding_list", False),
+               "unique_inverse": fitted.get("has_unique_inverse", False),
+               "rad_orig": fitted.get("has_densities", False),
+               "rad_emb": fitted.get("has_densities", False)}
     if not all(isinstance(value, bool) for value in present.values()):
-        raise reader.error("has_embedding and has_embedding_list must be true or false")
+        raise reader.error("has_embedding, has_embedding_list, has_unique_inverse and "
+                           "has_densities must be true or false")
     arrays = reader.arrays({name: rule for name, rule in _FITTED_ARRAYS.items()
                             if present.get(name, True)})
     arrays.update({name: None for name, here in present.items() if not here})
@@ -935,7 +957,8 @@ def _restore_index(reader, metadata, metric, training_data, n):
 def _check_fitted_arrays(reader, arrays):
     """Check shapes and index ranges of the fitted arrays; return the number of samples."""
     n = arrays["knn_indices"].shape[0]
-    for name in ("training_data", "embedding", "knn_dists", "sigmas", "rhos"):
+    for name in ("training_data", "embedding", "knn_dists", "sigmas", "rhos", "rad_orig",
+                 "rad_emb"):
         if arrays[name] is not None and arrays[name].shape[0] != n:
             raise reader.error(f"{name} has {arrays[name].shape[0]} rows but the k-NN graph "
                                f"has {n}")
@@ -946,6 +969,8 @@ def _check_fitted_arrays(reader, arrays):
     if arrays["knn_dists"].shape != arrays["knn_indices"].shape:
         raise reader.error("knn_dists and knn_indices differ in shape")
     _check_range(reader, "knn_indices", arrays["knn_indices"], -1, n)
+    if arrays["unique_inverse"] is not None:
+        _check_range(reader, "unique_inverse", arrays["unique_inverse"], 0, n)
     _check_csr(reader, "graph", arrays["graph_indptr"], arrays["graph_indices"], n)
     if arrays["graph_data"].shape != arrays["graph_indices"].shape:
         raise reader.error("graph_data and graph_indices differ in length")

@@ -42,6 +42,9 @@ ARRAYS = {
     "sigmas": (("float32",), 1),
     "rhos": (("float32",), 1),
     "embedding_list": (("float32",), 3),
+    "unique_inverse": (("int64",), 1),
+    "rad_orig": (("float32",), 1),
+    "rad_emb": (("float32",), 1),
 }
 
 #: The output metric of a model that names none.
@@ -85,6 +88,12 @@ class FittedState:
         k-NN edges at or beyond it were removed (and are removed for new points).
     embedding_list : ndarray (n_snapshots, n, n_components), float32, or None
         The embedding after each number of epochs of a list ``n_epochs``.
+    unique_inverse : ndarray (n_input,), int64, or None
+        With ``unique=True``: the distinct row (of the ``n`` fitted) of every input sample;
+        the fitted arrays above hold the distinct rows only.
+    rad_orig, rad_emb : ndarray (n,), float32, or None
+        With ``output_dens=True``: the log local radii of every fitted point in the data and
+        in the embedding (:mod:`umapx.densmap`).
     """
 
     training_data: np.ndarray | scipy.sparse.csr_matrix
@@ -104,6 +113,9 @@ class FittedState:
     output_metric: Metric = EUCLIDEAN_OUTPUT
     disconnection_distance: float = np.inf
     embedding_list: np.ndarray | None = None
+    unique_inverse: np.ndarray | None = None
+    rad_orig: np.ndarray | None = None
+    rad_emb: np.ndarray | None = None
 
     @property
     def n_samples(self):
@@ -181,6 +193,10 @@ class FittedState:
         if self.embedding is not None and self.n_components != params["n_components"]:
             raise ValueError(f"the embedding has {self.n_components} columns but "
                              f"n_components={params['n_components']}")
+        if (self.unique_inverse is not None) != bool(params["unique"]):
+            raise ValueError(f"unique={params['unique']} but the fitted arrays "
+                             f"{'are' if self.unique_inverse is None else 'are not'} one row "
+                             "per input sample")
         if self.n_neighbors > params["n_neighbors"]:
             raise ValueError(f"the k-NN graph has {self.n_neighbors} columns, more than "
                              f"n_neighbors={params['n_neighbors']}")

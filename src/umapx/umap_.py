@@ -23,6 +23,7 @@ from ._report import Report
 from ._rng import seed_from
 from ._validation import check_metric_for_data
 from .curve import find_ab_params
+from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, radii_from_edge_distances
 from .estimator import UMAP
 from .init import INIT_METHODS, initial_layout
 from .knn import NeighborIndex
@@ -183,11 +184,13 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
     metric, metric_kwds
         Accepted for compatibility (the graph is already built).
     densmap : bool
-        densMAP is not implemented in umapx yet: True raises NotImplementedError.
+        Add densMAP's density term (:mod:`umapx.densmap`); the default epochs grow by 200.
     densmap_kwds : dict
-        Ignored (densMAP's settings).
+        umap-learn's keys: ``graph_dists`` (sparse distances of the graph's edges; needed by
+        ``densmap`` and ``output_dens``), ``lambda``, ``frac``, ``var_shift`` (defaults 2.0,
+        0.3, 0.1) and ``n_neighbors`` (of the embedding radii, default 15).
     output_dens : bool
-        Not implemented yet: True raises NotImplementedError.
+        Also return the log local radii in the data and in the embedding.
     output_metric : str or numba function
         Metric of the embedding (a name, or a numba function returning ``(distance,
         gradient)``); ignored when ``euclidean_output``.
@@ -204,11 +207,13 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
     -------
     embedding : ndarray (n_samples, n_components), float32
     aux_data : dict
-        ``{"embedding_list": [...]}`` with a list ``n_epochs``, else empty.
+        ``"embedding_list"`` with a list ``n_epochs``; ``"rad_orig"`` and ``"rad_emb"`` with
+        ``output_dens``.
     """
-    if densmap or output_dens:
-        raise NotImplementedError("densmap / output_dens: densMAP is not implemented in umapx "
-                                  "yet")
+    densmap_kwds = densmap_kwds or {}
+    if (densmap or output_dens) and "graph_dists" not in densmap_kwds:
+        raise ValueError("densmap / output_dens need densmap_kwds['graph_dists']: the distances "
+                         "of the graph's edges (a sparse matrix), as umap-learn's")
     random_state = check_random_state(random_state)
     graph = scipy.sparse.csr_matrix(graph, dtype=np.float32)
     graph.eliminate_zeros()
@@ -217,7 +222,7 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
         snapshots = tuple(sorted({int(e) for e in np.ravel(n_epochs)}))
         n_epochs = snapshots[-1]
     elif n_epochs is None:
-        n_epochs = 500 if graph.shape[0] <= 10_000 else 200
+        n_epochs = (500 if graph.shape[0] <= 10_000 else 200) + (EXTRA_EPOCHS if densmap else 0)
     if isinstance(init, str) and init not in INIT_METHODS:
         raise ValueError(f"init must be one of {INIT_METHODS} or an array, got {init!r}")
     output = None
@@ -229,17 +234,30 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
                            graph, n_components, random_state, data=data)
     embedding = normalise_layout(start)
     kept = [embedding] * len(snapshots)
+    pruned = prune_weak_edges(graph, n_epochs) if n_epochs > 0 else graph
+    rad_orig = radii_from_edge_distances(pruned, densmap_kwds["graph_dists"]) \
+        if densmap or output_dens else None
     if n_epochs > 0 and graph.nnz:
         tqdm_kwds = tqdm_kwds or {}
         progress = Report(verbose).progress(n_epochs, "epochs", tqdm_kwds.get("desc"),
                                             bool(tqdm_kwds.get("disable", False)))
-        result = optimize_layout(embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs,
+        density = DensityObjective(
+            pruned, rad_orig, strength=densmap_kwds.get("lambda", 2.0),
+            frac=densmap_kwds.get("frac", 0.3), var_shift=densmap_kwds.get("var_shift", 0.1),
+        ) if densmap else None
+        result = optimize_layout(embedding, pruned, n_epochs=n_epochs,
                                  a=a, b=b, repulsion_strength=gamma,
                                  learning_rate=initial_alpha,
                                  negative_sample_rate=negative_sample_rate, seed=seed,
-                                 output_metric=output, snapshots=snapshots, progress=progress)
+                                 output_metric=output, snapshots=snapshots, progress=progress,
+                                 density=density)
         embedding, kept = result if snapshots else (result, [])
-    return embedding, ({"embedding_list": list(kept)} if snapshots else {})
+    aux_data = {"embedding_list": list(kept)} if snapshots else {}
+    if output_dens:
+        aux_data["rad_orig"] = rad_orig.astype(np.float32)
+        aux_data["rad_emb"] = embedding_radii(embedding, densmap_kwds.get("n_neighbors", 15),
+                                              seed=seed).astype(np.float32)
+    return embedding, aux_data
 
 
 def smooth_knn_dist(distances, k, n_iter=64, local_connectivity=1.0, bandwidth=1.0):

@@ -104,9 +104,16 @@ def test_simplicial_set_embedding_lays_out_a_graph(data, fitted):
         data, graph, 2, 1.0, a, b, 1.0, 5, 20, "spectral", 0, "euclidean", {}, False, {},
         False, output_metric="haversine", euclidean_output=False)
     assert np.all(np.isfinite(sphere))
-    with pytest.raises(NotImplementedError, match="densMAP"):
+    with pytest.raises(ValueError, match="graph_dists"):
         umap.umap_.simplicial_set_embedding(data, graph, 2, 1.0, a, b, 1.0, 5, 5, "random", 0,
                                             "euclidean", {}, True, {}, False)
+    _, _, _, graph_dists = umap.umap_.fuzzy_simplicial_set(data, fitted.n_neighbors, 0,
+                                                           "euclidean", return_dists=True)
+    dens, aux = umap.umap_.simplicial_set_embedding(
+        data, graph, 2, 1.0, a, b, 1.0, 5, 30, "random", 0, "euclidean", {}, True,
+        {"graph_dists": graph_dists, "lambda": 2.0}, True)
+    assert np.all(np.isfinite(dens)) and aux["rad_orig"].shape == aux["rad_emb"].shape \
+        == (len(data),)
 
 
 def test_graph_building_blocks(fitted):

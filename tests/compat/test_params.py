@@ -1,5 +1,5 @@
 """Every constructor parameter of umap-learn 0.5.12's UMAP: same names, order and defaults; each
-with its effect, validated, or refused with NotImplementedError where umapx lacks the variant."""
+with its effect, validated, or refused with a clear error."""
 
 from __future__ import annotations
 
@@ -54,26 +54,17 @@ def _fit(data, **params):
     return umapx.UMAP(**{"n_neighbors": 8, "n_epochs": 30, "random_state": 0, **params}).fit(data)
 
 
-# -- parameters whose variants are part 2 ------------------------------------------------------
+# -- parameters of the variants (their behaviour: tests/test_variants.py) ----------------------
 
-@pytest.mark.parametrize("params, name", [
-    ({"densmap": True}, "densmap"),
-    ({"output_dens": True}, "output_dens"),
-    ({"unique": True}, "unique"),
-])
-def test_variants_not_built_yet_raise_not_implemented(params, name, data):
-    with pytest.raises(NotImplementedError, match=name):
-        _fit(data, **params)
-
-
-@pytest.mark.parametrize("target_metric", ["l1", "l2", "string", "ordinal", "count"])
-def test_continuous_targets_raise_not_implemented_only_with_y(target_metric, clustered):
+@pytest.mark.parametrize("target_metric", ["l1", "l2", "ordinal", "count"])
+def test_target_metrics_are_used_only_with_y(target_metric, clustered):
     data, labels = clustered
     mapper = umapx.UMAP(n_neighbors=8, n_epochs=10, target_metric=target_metric,
-                        target_n_neighbors=5, target_metric_kwds={})
-    assert np.all(np.isfinite(mapper.fit_transform(data)))  # without y: no target at all
-    with pytest.raises(NotImplementedError, match="target_metric"):
-        mapper.fit(data, labels.astype(float))
+                        target_n_neighbors=5, target_metric_kwds={}, random_state=0)
+    plain = mapper.fit_transform(data)  # without y: no target at all
+    np.testing.assert_array_equal(plain, umapx.UMAP(n_neighbors=8, n_epochs=10,
+                                                    random_state=0).fit_transform(data))
+    assert mapper.fit(data, labels.astype(float)).graph_.nnz != 0
 
 
 def test_densmap_settings_and_defaults_work(data):
