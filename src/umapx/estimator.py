@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from . import inverse as _inverse
+from . import inverse_refine as _refine
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -313,7 +314,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         embedding[copies] = self.embedding_[indices[copies, 0]]
         return embedding
 
-    def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False):
+    def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False,
+                          method="blend", detail=0.0):
         """Generate input-space samples for points of the embedding.
 
         Each point becomes the weighted centre (under the input metric) of the training samples
@@ -333,6 +335,21 @@ class UMAP(TransformerMixin, BaseEstimator):
         return_confidence : bool
             Also return a per-point confidence in (0, 1]: about 1 among the embedded data,
             ``exp(-s^2)`` at ``s`` local neighbourhood radii away from it.
+        method : {"blend", "refine"}, default="blend"
+            "blend": the weighted centre above (fast: 10,000 points in a fraction of a
+            second). "refine": the blend (of ``2 * n_neighbors`` samples by default) moved by
+            three damped Gauss-Newton steps on the model's own ``transform``, so that the
+            model places the sample nearer the point; several times slower (it searches the
+            training data like ``transform``), and not continuous in the point, as
+            ``transform`` is not (see :mod:`umapx.inverse_refine`). Measured on held-out
+            Fashion-MNIST images: the distance at which the sample lands from the point
+            falls by a quarter, with a lower reconstruction error than "blend".
+        detail : float >= 0, default=0.0
+            Adds back the detail that blending averages away: the blended samples'
+            deviations from their own neighbourhoods, scaled by ``detail``. 0 gives the
+            smoothest samples with the lowest reconstruction error; 1 gives samples as far
+            from the training samples as real ones are, at about 25-30% more reconstruction
+            error (measured on MNIST and Fashion-MNIST). Continuous in the point.
 
         Returns
         -------
@@ -342,18 +359,22 @@ class UMAP(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "embedding_")
         points = _validation.check_embedding_points(self, X)
         _inverse.check_metric_supports_inverse(self._metric)
+        _refine.check_options(method, detail)
         if n_neighbors is None:
-            n_neighbors = self.n_neighbors
+            n_neighbors = _refine.default_blend_size(method, self.n_neighbors)
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
         if self._embedding_index is None:
             self._embedding_index = _inverse.EmbeddingIndex(self.embedding_, self.n_neighbors)
             data = self._training_data
             self._data_range = (data.min(axis=0).astype(np.float64),
                                 data.max(axis=0).astype(np.float64))
+        refinement = None
+        if method != "blend" or detail > 0:
+            refinement = _refine.refinement_state(self, self._embedding_index.embedding)
         with numba_threads(self.n_jobs):
             samples, out_of_support = _inverse.inverse_transform(
                 self._training_data, self._embedding_index, self._metric, self.a_, self.b_,
-                points, n_neighbors, self.n_jobs, self._data_range,
+                points, n_neighbors, self.n_jobs, self._data_range, method, detail, refinement,
             )
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:

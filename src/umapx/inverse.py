@@ -269,7 +269,7 @@ def weighted_centres(metric, data, idx, weights, data_range):
 
 
 def inverse_transform(data, index, metric, a, b, points, n_neighbors, n_jobs=-1,
-                      data_range=None):
+                      data_range=None, method="blend", detail=0.0, refinement=None):
     """Generated samples (and out-of-support scores) for embedding points.
 
     Parameters
@@ -287,13 +287,25 @@ def inverse_transform(data, index, metric, a, b, points, n_neighbors, n_jobs=-1,
     n_jobs : int
     data_range : tuple of ndarray or None
         Per-feature (min, max) of ``data`` (computed when None).
+    method : {"blend", "refine"}
+        "refine" moves each blend so that the model's transform places it where asked
+        (:func:`umapx.inverse_refine.land`).
+    detail : float
+        Residual detail added to each blend (:func:`umapx.inverse_refine.add_detail`).
+    refinement : RefinementState or None
+        Needed when ``method="refine"`` or ``detail > 0``.
 
     Returns
     -------
     samples : ndarray (m, n_features), float32
     out_of_support : ndarray (m,), float64
     """
+    from . import inverse_refine as _refine
+
     check_metric_supports_inverse(metric)
+    _refine.check_options(method, detail)
+    if (method != "blend" or detail > 0) and refinement is None:
+        raise ValueError("method='refine' and detail > 0 need the model's RefinementState")
     k = int(min(n_neighbors, data.shape[0] - 1))
     if data_range is None:
         data_range = (data.min(axis=0).astype(np.float64), data.max(axis=0).astype(np.float64))
@@ -304,8 +316,15 @@ def inverse_transform(data, index, metric, a, b, points, n_neighbors, n_jobs=-1,
         dists, idx = index.query(batch, k + 1, n_jobs)
         weights = interpolation_weights(dists, a, b)
         centres = weighted_centres(metric, data, idx[:, :k], weights, data_range)
+        support = dists[:, 0] / index.local_scale[idx[:, 0]]
+        if detail > 0:
+            centres = _refine.add_detail(refinement, data, idx[:, :k], weights, centres, detail,
+                                         data_range)
+        if method == "refine":
+            centres = _refine.land(refinement, metric, data, centres, batch,
+                                   confidence_from_support(support), data_range)
         samples[start : start + len(batch)] = np.clip(centres, *data_range)
-        out_of_support[start : start + len(batch)] = dists[:, 0] / index.local_scale[idx[:, 0]]
+        out_of_support[start : start + len(batch)] = support
     return samples, out_of_support
 
 
