@@ -174,7 +174,8 @@ def command_inverse(args):
         points = grid_points(corners, args.grid)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        samples, confidence = mapper.inverse_transform(points, return_confidence=True)
+        samples, confidence = mapper.inverse_transform(points, return_confidence=True,
+                                                       method=args.method, detail=args.detail)
     for warning in caught:
         _say(f"warning: {warning.message}")
     if args.output:
@@ -352,6 +353,11 @@ def build_parser():
     inverse.add_argument("--confidence", help="per-point confidence (.npy or .csv)")
     inverse.add_argument("--png", help="the samples drawn as an image grid")
     inverse.add_argument("--image-shape", help="e.g. 28x28 (default: square)")
+    inverse.add_argument("--method", choices=("blend", "refine"), default="blend",
+                         help="blend (default, fast) or refine (lands where asked; slower)")
+    inverse.add_argument("--detail", type=float, default=0.0,
+                         help="residual detail added back, >= 0 (default 0; 1: as much as "
+                              "real samples have)")
     inverse.set_defaults(run=command_inverse)
 
     plot = commands.add_parser("plot", parents=[common],
