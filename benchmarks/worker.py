@@ -117,25 +117,32 @@ def task_inverse(args, module, library):
     mapper = module.UMAP(**_params(args)).fit(train)
     held_out = test[: args.queries]
     points = np.asarray(mapper.transform(held_out), np.float64)
+    options = {}
+    if library == "umapx" and (args.method != "blend" or args.detail):
+        options = {"method": args.method, "detail": args.detail}
+
+    def inverse(embedded):
+        return mapper.inverse_transform(embedded, **options)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, cold_s = _timed(mapper.inverse_transform, points[:5])
+        _, cold_s = _timed(inverse, points[:5])
         times = []
         for _ in range(args.repeats):
-            _, seconds = _timed(mapper.inverse_transform, points[:100])
+            _, seconds = _timed(inverse, points[:100])
             times.append(seconds)
         quality = evaluation.inverse_quality(
-            mapper.transform, mapper.inverse_transform, train, train_labels, mapper.embedding_,
+            mapper.transform, inverse, train, train_labels, mapper.embedding_,
             held_out, test_labels[: args.queries],
         )
-        outside = evaluation.outside_support(mapper.inverse_transform, mapper.embedding_, train,
-                                             n_rays=5, steps=10)
+        outside = evaluation.outside_support(inverse, mapper.embedding_, train, n_rays=5,
+                                             steps=10)
         result = {"inverse_first5_s": cold_s, "inverse100_s": times,
                   "inverse100_median_s": statistics.median(times), **quality, **outside}
         if args.many:
             many = np.resize(points, (args.many, points.shape[1]))
             rss_before = _current_rss_mb()
-            _, seconds = _timed(mapper.inverse_transform, many)
+            _, seconds = _timed(inverse, many)
             result.update({f"inverse{args.many}_s": seconds,
                            f"inverse{args.many}_peak_rss_mb": _peak_rss_mb(),
                            "rss_before_many_mb": rss_before})
@@ -164,6 +171,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--method", default="blend", help="umapx inverse_transform method")
+    parser.add_argument("--detail", type=float, default=0.0, help="umapx inverse detail")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

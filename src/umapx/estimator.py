@@ -336,20 +336,20 @@ class UMAP(TransformerMixin, BaseEstimator):
             Also return a per-point confidence in (0, 1]: about 1 among the embedded data,
             ``exp(-s^2)`` at ``s`` local neighbourhood radii away from it.
         method : {"blend", "refine"}, default="blend"
-            "blend": the weighted centre above (fast: 10,000 points in a fraction of a
-            second). "refine": the blend (of ``2 * n_neighbors`` samples by default) moved by
-            three damped Gauss-Newton steps on the model's own ``transform``, so that the
-            model places the sample nearer the point; several times slower (it searches the
-            training data like ``transform``), and not continuous in the point, as
-            ``transform`` is not (see :mod:`umapx.inverse_refine`). Measured on held-out
-            Fashion-MNIST images: the distance at which the sample lands from the point
-            falls by a quarter, with a lower reconstruction error than "blend".
+            "blend": the weighted centre above (10,000 points in a fraction of a second).
+            "refine": the blend (of ``2 * n_neighbors`` samples by default) moved by three
+            damped Gauss-Newton steps on the model's own ``transform`` so that the model
+            places the sample nearer the point: on held-out Fashion-MNIST images the round
+            trip falls from 5.5 to 4.1 neighbour spacings, with a slightly lower reconstruction
+            error. Several times slower (it searches the training data as ``transform``
+            does), and not continuous in the point, as ``transform`` is not. See
+            :mod:`umapx.inverse_refine`.
         detail : float >= 0, default=0.0
-            Adds back the detail that blending averages away: the blended samples'
-            deviations from their own neighbourhoods, scaled by ``detail``. 0 gives the
-            smoothest samples with the lowest reconstruction error; 1 gives samples as far
-            from the training samples as real ones are, at about 25-30% more reconstruction
-            error (measured on MNIST and Fashion-MNIST). Continuous in the point.
+            Adds back the detail that blending averages away: the blended samples' deviations
+            from their own neighbourhoods, scaled by ``detail``. 0: the smoothest samples, with
+            the lowest reconstruction error. 1: samples nearly as far from the training
+            samples as real ones are (novelty 0.87-0.95 instead of 0.7 on MNIST and
+            Fashion-MNIST) at 26-35% more reconstruction error. Continuous in the point.
 
         Returns
         -------

@@ -32,6 +32,14 @@ Every generated sample is therefore a convex combination of training samples (or
 descent metrics, clipped to the range of the training data): always finite and inside the
 per-feature range of the data.
 
+Options
+-------
+Two refinements of the blend live in :mod:`umapx.inverse_refine`: ``detail`` adds back the
+residual detail that blending averages away (sharper samples, continuous, at a higher
+reconstruction error), and ``method="refine"`` moves the blend so that the model's own
+``transform`` places it nearer the point asked for (slower, and only as continuous as
+``transform``).
+
 Support and confidence
 ----------------------
 ``out_of_support = |y - y_1| / h_1``, where ``y_1`` is the nearest training point in the
