@@ -129,11 +129,12 @@ def leave_one_out_embedding(mapper):
     from umapx.graph import transform_graph
     from umapx.layout import optimize_transform, prune_weak_edges
 
-    data = mapper._training_data
-    k = mapper.n_neighbors
+    state = mapper.fitted_state
+    data = state.training_data
+    k = state.n_neighbors
     rows = np.arange(len(data))
     with numba_threads(mapper.n_jobs):
-        ind, dist = mapper._index.query(data, k + 1, epsilon=0.005 * mapper.transform_queue_size)
+        ind, dist = state.index.query(data, k + 1, epsilon=mapper._search_slack())
         keep = ind != rows[:, None]
         keep[keep.all(axis=1), -1] = False  # self not found: drop the farthest instead
         ind, dist = ind[keep].reshape(len(data), k), dist[keep].reshape(len(data), k)
@@ -141,10 +142,11 @@ def leave_one_out_embedding(mapper):
         start = _weighted_mean_embedding(graph, mapper.embedding_)
         epochs = mapper._transform_epochs()
         graph = prune_weak_edges(graph, epochs, reference=1.0)
-        return optimize_transform(start, mapper.embedding_, graph, epochs, mapper.a_, mapper.b_,
-                                  mapper.repulsion_strength, mapper.learning_rate,
-                                  mapper.negative_sample_rate, row_keys(mapper.transform_seed, ind)
-                                  ).astype(np.float64)
+        return optimize_transform(
+            start, mapper.embedding_, graph, n_epochs=epochs, a=state.a, b=state.b,
+            repulsion_strength=mapper.repulsion_strength, learning_rate=mapper.learning_rate,
+            negative_sample_rate=mapper.negative_sample_rate,
+            row_keys=row_keys(mapper.transform_seed, ind)).astype(np.float64)
 
 
 def drift_field_inverse(blender, points, k, drift):

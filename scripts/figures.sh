@@ -12,3 +12,9 @@ if [ -f ../shared/data/mnist10k.npz ]; then
     .venv/bin/umapx demo --dataset mnist --data-path ../shared/data/mnist10k.npz \
         -o docs/mnist10k-inverse.png
 fi
+# The explorer's screenshot: needs Playwright and a Chromium (see tests/test_explorer_browser.py).
+if .venv/bin/python -c "import playwright" 2>/dev/null && command -v chromium >/dev/null; then
+    .venv/bin/python benchmarks/explore.py screenshot docs/explorer.png
+else
+    echo "note: docs/explorer.png not regenerated (pip install playwright; apt-get install chromium)" >&2
+fi

@@ -20,6 +20,12 @@ from umapx.layout import (
 A, B = find_ab_params(1.0, 0.1)
 
 
+def _sgd(n_epochs, negatives):
+    """Keyword arguments of ``optimize_layout`` for the default curve and rates."""
+    return {"n_epochs": n_epochs, "a": A, "b": B, "repulsion_strength": 1.0,
+            "learning_rate": 1.0, "negative_sample_rate": negatives}
+
+
 def _numeric_gradient(f, y, step=1e-6):
     grad = np.empty_like(y)
     for i in range(len(y)):
@@ -89,7 +95,7 @@ def test_layout_is_identical_across_thread_counts():
     results = []
     for n_jobs in (1, 2):
         with numba_threads(n_jobs):
-            results.append(optimize_layout(start, graph, 50, A, B, 1.0, 1.0, 5, seed=7))
+            results.append(optimize_layout(start, graph, **_sgd(50, negatives=5), seed=7))
     assert np.array_equal(results[0], results[1])
     assert np.all(np.isfinite(results[0]))
     assert not np.array_equal(results[0], start)
@@ -98,7 +104,7 @@ def test_layout_is_identical_across_thread_counts():
 def test_layout_pulls_neighbours_together():
     graph = _ring_graph(100)
     start = normalise_layout(np.random.RandomState(1).rand(100, 2))
-    result = optimize_layout(start, graph, 200, A, B, 1.0, 1.0, 5, seed=1)
+    result = optimize_layout(start, graph, **_sgd(200, negatives=5), seed=1)
     neighbour = np.linalg.norm(result - np.roll(result, 1, axis=0), axis=1).mean()
     random_pair = np.linalg.norm(result - result[np.random.RandomState(2).permutation(100)],
                                  axis=1).mean()
@@ -108,7 +114,7 @@ def test_layout_pulls_neighbours_together():
 def test_no_negative_samples_only_attracts():
     graph = _ring_graph(50)
     start = normalise_layout(np.random.RandomState(3).rand(50, 2))
-    result = optimize_layout(start, graph, 100, A, B, 1.0, 1.0, 0, seed=1)
+    result = optimize_layout(start, graph, **_sgd(100, negatives=0), seed=1)
     assert np.all(np.isfinite(result))
     spread = np.linalg.norm(result - result.mean(0), axis=1).mean()
     assert spread < np.linalg.norm(start - start.mean(0), axis=1).mean()

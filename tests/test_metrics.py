@@ -56,9 +56,7 @@ def test_search_distances_preserve_order(rows):
         metric = metrics.resolve_metric(name)
         prepared = metric.prepare(rows)
         true = metric.pairwise(rows[:1], rows)[0]
-        search = metrics.Metric(name, metric.search_code, metric.search_code).pairwise(
-            prepared[:1], prepared
-        )[0]
+        search = metric.pairwise(prepared[:1], prepared, search=True)[0]
         true_order = np.argsort(true, kind="stable")[1:]
         assert np.array_equal(true_order, np.argsort(search, kind="stable")[1:])
 
@@ -73,7 +71,7 @@ def test_gradients_match_finite_differences(name):
         x = rng.normal(size=6)
         y = rng.normal(size=6)
         grad = np.empty(6)
-        value = metrics.gradient(metric.code, x, y, metric.p, grad)
+        value = metrics.gradient(metric.distance_args, x, y, grad)
         assert value == pytest.approx(metric.pairwise(x[None], y[None])[0, 0], rel=1e-4)
         step = 1e-6
         numeric = np.empty(6)
@@ -81,10 +79,32 @@ def test_gradients_match_finite_differences(name):
             up, down = x.copy(), x.copy()
             up[i] += step
             down[i] -= step
-            plus = metrics.gradient(metric.code, up, y, metric.p, np.empty(6))
-            minus = metrics.gradient(metric.code, down, y, metric.p, np.empty(6))
+            plus = metrics.gradient(metric.distance_args, up, y, np.empty(6))
+            minus = metrics.gradient(metric.distance_args, down, y, np.empty(6))
             numeric[i] = (plus - minus) / (2 * step)
         np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", metrics.METRICS, ids=lambda spec: spec.name)
+def test_every_table_entry_is_handled_by_the_kernels(spec, rows):
+    """A metric of the table has a branch in ``distance`` (and ``gradient`` if it says so)."""
+    metric = metrics.resolve_metric(spec.name)
+    x, y = np.abs(rows[0]), np.abs(rows[1])  # positive rows suit every metric
+    assert np.isfinite(metrics.distance(metric.distance_args, x, y))
+    if spec.gradient:
+        out = np.empty(len(x))
+        assert np.isfinite(metrics.gradient(metric.distance_args, x.astype(np.float64),
+                                            y.astype(np.float64), out))
+    assert spec.search in metrics.SEARCH_KINDS
+    assert spec.centre is None or spec.centre in metrics.CENTRE_KINDS
+    for name in (spec.name, *spec.aliases):
+        assert metrics.resolve_metric(name).spec is spec
+
+
+def test_table_names_are_unique():
+    names = [name for spec in metrics.METRICS for name in (spec.name, *spec.aliases)]
+    assert len(names) == len(set(names))
+    assert len({spec.code for spec in metrics.METRICS}) == len(metrics.METRICS)
 
 
 def test_discrete_metrics_have_no_gradient():

@@ -8,26 +8,26 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
-Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use.
+Submodules ``plot``, ``datasets``, ``evaluation`` and ``dask`` are imported on first use, and
+so is ``explore`` (the live explorer in the browser: ``umapx.explore(mapper, labels=...)``).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from .estimator import UMAP
+from ._version import __version__
+from .estimator import UMAP, load
 
-__version__ = "0.1.0"
-
-_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask")
 
 
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name == "load":  # saved models: umapx.persistence is imported on first use
-        return importlib.import_module(".persistence", __name__).load
+    if name == "explore":  # the live explorer: umapx.explorer is imported on first use
+        return importlib.import_module(".explorer", __name__).explore
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
-__all__ = ["UMAP", "load", "__version__"]
+__all__ = ["UMAP", "load", "explore", "__version__"]

@@ -1,4 +1,8 @@
-"""The UMAP estimator: parameters, validation, and fit/transform as a list of stage calls."""
+"""The UMAP estimator: parameters, validation, and fit/transform as a list of stage calls.
+
+The estimator holds its constructor parameters and, once fitted, one
+:class:`~umapx.state.FittedState`; its fitted attributes are read-only views of that state.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _validation
+from . import _validation, persistence
 from . import inverse as _inverse
 from . import inverse_refine as _refine
+from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -17,6 +22,33 @@ from .graph import categorical_intersection, fuzzy_simplicial_set, transform_gra
 from .init import initial_layout
 from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
+from .state import FittedState
+
+_DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
+             "spread) closer to the defaults")
+
+
+class _Fitted:
+    """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, model, owner=None):
+        if model is None:
+            return self
+        state = model.__dict__.get("_state")
+        if state is None:
+            raise AttributeError(f"{type(model).__name__!r} object has no attribute "
+                                 f"{self.name!r}: it is set by fit")
+        return getattr(state, self.field)
+
+    def __set__(self, model, value):
+        raise AttributeError(f"{self.name} is part of the fitted model and cannot be set; "
+                             "fit the model again instead")
 
 
 class UMAP(TransformerMixin, BaseEstimator):
@@ -173,10 +205,48 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.knn_method = knn_method
         self.force_approximation_algorithm = force_approximation_algorithm
 
+    # Fitted attributes (umap-learn's private names too), read from the fitted state.
+    embedding_ = _Fitted("embedding")
+    graph_ = _Fitted("graph")
+    knn_indices_ = _Fitted("knn_indices")
+    knn_dists_ = _Fitted("knn_dists")
+    sigmas_ = _Fitted("sigmas")
+    rhos_ = _Fitted("rhos")
+    a_ = _Fitted("a")
+    b_ = _Fitted("b")
+    timings_ = _Fitted("timings")
+    _knn_indices = _Fitted("knn_indices")
+    _knn_dists = _Fitted("knn_dists")
+    _sigmas = _Fitted("sigmas")
+    _rhos = _Fitted("rhos")
+    _a = _Fitted("a")
+    _b = _Fitted("b")
+    _raw_data = _Fitted("training_data")
+    _n_neighbors = _Fitted("n_neighbors")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
         return tags
+
+    def __sklearn_is_fitted__(self):
+        return "_state" in self.__dict__
+
+    @property
+    def fitted_state(self):
+        """The :class:`~umapx.state.FittedState` of a fitted model (read-only)."""
+        check_is_fitted(self)
+        return self._state
+
+    def _adopt(self, state):
+        """Make ``state`` this model's fitted state (the end of fit and of load)."""
+        self._state = state
+        self.n_features_in_ = state.n_features_in
+        if state.feature_names_in is not None:
+            self.feature_names_in_ = state.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
 
     # ------------------------------------------------------------------------------------------
     # Fitting
@@ -197,7 +267,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        settings = _validation.validate_parameters(self)
+        settings = _validation.validate_parameters(self.get_params(deep=False))
         X = _validation.check_fit_data(self, X)
         labels = _validation.check_target(y, X.shape[0])
         init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
@@ -226,26 +296,22 @@ class UMAP(TransformerMixin, BaseEstimator):
                 embedding = normalise_layout(start)
                 if n_epochs > 0:
                     embedding = optimize_layout(
-                        embedding, prune_weak_edges(graph, n_epochs), n_epochs, settings.a,
-                        settings.b, self.repulsion_strength, self.learning_rate,
-                        self.negative_sample_rate, layout_seed,
+                        embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs,
+                        a=settings.a, b=settings.b, repulsion_strength=self.repulsion_strength,
+                        learning_rate=self.learning_rate,
+                        negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
                         progress=report.progress(n_epochs, "epochs"),
                     )
+                _validation.check_layout(embedding, settings.a, settings.b, "the layout",
+                                         hint=_DIVERGED)
 
-        self.embedding_ = embedding
-        self.graph_ = graph
-        self.knn_indices_ = knn_indices
-        self.knn_dists_ = knn_dists
-        self.sigmas_ = sigmas
-        self.rhos_ = rhos
-        self.a_ = settings.a
-        self.b_ = settings.b
-        self.timings_ = dict(report.timings)
-        self._metric = settings.metric
-        self._index = index
-        self._training_data = X
-        self._embedding_index = None  # built on first inverse_transform
-        return self
+        return self._adopt(FittedState(
+            training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
+            knn_dists=knn_dists, sigmas=sigmas, rhos=rhos, a=settings.a, b=settings.b,
+            metric=settings.metric, index=index, n_features_in=self.n_features_in_,
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            timings=dict(report.timings),
+        ))
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit ``X`` and return its embedding (``embedding_``)."""
@@ -283,35 +349,45 @@ class UMAP(TransformerMixin, BaseEstimator):
         point's embedding. A row's result depends only on that row and the model: not on the
         other rows of the call, the batch size or ``n_jobs``.
 
+        A dask array or dataframe gives a lazy dask collection of the same kind, computed
+        block by block on the workers with the same row-by-row results (see
+        :mod:`umapx.dask`; dask is imported only then).
+
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features)
+        X : array-like of shape (n_new, n_features), or a dask array or dataframe
 
         Returns
         -------
-        ndarray of shape (n_new, n_components), float32
+        ndarray of shape (n_new, n_components), float32 (or a lazy dask collection)
         """
-        check_is_fitted(self, "embedding_")
+        state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import transform
+
+            return transform(self, X)
         X = _validation.check_new_data(self, X)
         n_epochs = self._transform_epochs()
+        k = state.n_neighbors
         with numba_threads(self.n_jobs):
-            indices, dists = self._index.query(X, self.n_neighbors,
-                                               epsilon=0.005 * self.transform_queue_size)
-            graph = transform_graph(indices, dists, self.n_neighbors, self.local_connectivity,
-                                    self.embedding_.shape[0])
-            start = _weighted_mean_embedding(graph, self.embedding_)
+            indices, dists = state.index.query(X, k, epsilon=self._search_slack())
+            graph = transform_graph(indices, dists, k, self.local_connectivity, state.n_samples)
+            start = _weighted_mean_embedding(graph, state.embedding)
             embedding = start
             if n_epochs > 0:
-                graph = prune_weak_edges(graph, n_epochs, reference=1.0)
                 embedding = optimize_transform(
-                    start, self.embedding_, graph, n_epochs, self.a_, self.b_,
-                    self.repulsion_strength, self.learning_rate, self.negative_sample_rate,
-                    row_keys(self.transform_seed, indices),
+                    start, state.embedding, prune_weak_edges(graph, n_epochs, reference=1.0),
+                    n_epochs=n_epochs, a=state.a, b=state.b,
+                    repulsion_strength=self.repulsion_strength, learning_rate=self.learning_rate,
+                    negative_sample_rate=self.negative_sample_rate,
+                    row_keys=row_keys(self.transform_seed, indices),
                 )
+        _validation.check_layout(embedding, state.a, state.b, "the transformed points",
+                                 hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows).
         maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
-        copies = maybe[np.all(X[maybe] == self._training_data[indices[maybe, 0]], axis=1)]
-        embedding[copies] = self.embedding_[indices[copies, 0]]
+        copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
+        embedding[copies] = state.embedding[indices[copies, 0]]
         return embedding
 
     def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False,
@@ -325,9 +401,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         stay finite and inside the range of the training data, and a warning says how many
         points lie far outside.
 
+        A dask array or dataframe gives lazy dask collections (see :mod:`umapx.dask`).
+
         Parameters
         ----------
-        X : array-like of shape (n_points, n_components)
+        X : array-like of shape (n_points, n_components), or a dask array or dataframe
             Points of the embedding space.
         n_neighbors : int or None
             Training samples blended per point (default: the model's ``n_neighbors``).
@@ -356,30 +434,33 @@ class UMAP(TransformerMixin, BaseEstimator):
         samples : ndarray of shape (n_points, n_features), float32
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
-        check_is_fitted(self, "embedding_")
+        state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import inverse_transform
+
+            return inverse_transform(self, X, n_neighbors=n_neighbors,
+                                     return_confidence=return_confidence, method=method,
+                                     detail=detail)
         points = _validation.check_embedding_points(self, X)
-        _inverse.check_metric_supports_inverse(self._metric)
         _refine.check_options(method, detail)
         if n_neighbors is None:
-            n_neighbors = _refine.default_blend_size(method, self.n_neighbors)
+            n_neighbors = _refine.default_blend_size(method, state.n_neighbors)
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
-        if self._embedding_index is None:
-            self._embedding_index = _inverse.EmbeddingIndex(self.embedding_, self.n_neighbors)
-            data = self._training_data
-            self._data_range = (data.min(axis=0).astype(np.float64),
-                                data.max(axis=0).astype(np.float64))
         refinement = None
         if method != "blend" or detail > 0:
-            refinement = _refine.refinement_state(self, self._embedding_index.embedding)
-        with numba_threads(self.n_jobs):
-            samples, out_of_support = _inverse.inverse_transform(
-                self._training_data, self._embedding_index, self._metric, self.a_, self.b_,
-                points, n_neighbors, self.n_jobs, self._data_range, method, detail, refinement,
-            )
+            refinement = _refine.refinement_state(state, self.local_connectivity,
+                                                  self._search_slack())
+        with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
+            samples, out_of_support = state.inverse.generate(points, n_neighbors, method,
+                                                             detail, refinement)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)
         return samples
+
+    def _search_slack(self):
+        """``epsilon`` of the neighbour search of new points (see ``transform_queue_size``)."""
+        return 0.005 * self.transform_queue_size
 
     def _transform_epochs(self):
         if self.n_epochs is not None:
@@ -398,45 +479,56 @@ class UMAP(TransformerMixin, BaseEstimator):
         path : str or os.PathLike
             Destination, replaced atomically if it exists.
         """
-        from .persistence import save
+        persistence.save(path, self.get_params(deep=False), self.fitted_state)
 
-        save(self, path)
+    def explore(self, labels=None, image_shape=None, feature_names=None, **options):
+        """Open the live explorer on this model; see :func:`umapx.explore` for the parameters.
 
-    # ------------------------------------------------------------------------------------------
-    # umap-learn's names for the fitted state
-    # ------------------------------------------------------------------------------------------
+        Returns
+        -------
+        umapx.explorer.Explorer
+            The running server's handle (``.url``, ``.stop()``).
+        """
+        from .explorer import explore
 
-    @property
-    def _a(self):
-        return self.a_
+        return explore(self, labels=labels, image_shape=image_shape,
+                       feature_names=feature_names, **options)
 
-    @property
-    def _b(self):
-        return self.b_
 
-    @property
-    def _knn_indices(self):
-        return self.knn_indices_
+def load(path):
+    """Load a model written by :meth:`UMAP.save`.
 
-    @property
-    def _knn_dists(self):
-        return self.knn_dists_
+    Nothing is unpickled and nothing expensive is recomputed; every entry of the file is
+    validated first (see :mod:`umapx.persistence`).
 
-    @property
-    def _sigmas(self):
-        return self.sigmas_
+    Parameters
+    ----------
+    path : str or os.PathLike
 
-    @property
-    def _rhos(self):
-        return self.rhos_
+    Returns
+    -------
+    UMAP
+        The fitted model: ``transform`` and ``inverse_transform`` give bit-identical results
+        to the saved model's.
 
-    @property
-    def _raw_data(self):
-        return self._training_data
-
-    @property
-    def _n_neighbors(self):
-        return self.n_neighbors
+    Raises
+    ------
+    umapx.persistence.ModelFormatError
+        If the file is not a umapx model, is truncated or corrupt, is inconsistent, or was
+        written in a newer format version than this umapx reads.
+    OSError
+        If the file cannot be opened.
+    """
+    saved = persistence.read(path)
+    try:
+        model = UMAP(**saved.params)
+        params = model.get_params(deep=False)
+        saved.state.check_consistent(_validation.validate_parameters(params), params)
+    except ValueError as error:
+        raise persistence.ModelFormatError(
+            f"{path} is not a valid umapx model file: its parameters are invalid or do not fit "
+            f"its content ({error})") from error
+    return model._adopt(saved.state)
 
 
 def _weighted_mean_embedding(graph, embedding):

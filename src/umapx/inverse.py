@@ -28,6 +28,8 @@ The weighted centre under each metric:
 * hamming, jaccard and user metrics have no meaningful centre here: ``inverse_transform``
   raises a ValueError.
 
+Which of these a metric uses is its ``centre`` in the metric table (:data:`umapx.metrics.METRICS`).
+
 Every generated sample is therefore a convex combination of training samples (or, for the
 descent metrics, clipped to the range of the training data): always finite and inside the
 per-feature range of the data.
@@ -50,6 +52,10 @@ names how many points lie beyond ``out_of_support > 3``.
 Cost: a KD-tree query and ``k`` row reads per point, parallel over points; no matrix of size
 queries x training points is ever formed. Every point's result depends only on that point and
 the model (deterministic, independent of batching and ``n_jobs``).
+
+Everything the method needs from a fitted model (the training data, the KD-tree over the
+embedding with local scales, the per-feature data range, the metric and the curve) is held by
+one :class:`InverseModel`, which the fitted state builds once, on first use.
 """
 
 from __future__ import annotations
@@ -60,15 +66,20 @@ import numba
 import numpy as np
 from scipy.spatial import cKDTree
 
+from . import inverse_refine as _refine
 from . import metrics as _metrics
-from ._jit import kernel, resolve_n_threads
+from ._jit import kernel
 
-#: Metrics whose weighted centre has a closed form.
-_CLOSED_FORM = {_metrics.EUCLIDEAN, _metrics.MANHATTAN, _metrics.COSINE, _metrics.CORRELATION}
 #: Points beyond this out-of-support score trigger the warning.
 FAR_OUTSIDE = 3.0
+#: Confidence one local neighbourhood radius away from the data: figures mark points below it.
+LOW_CONFIDENCE = float(np.exp(-1.0))
 _DESCENT_STEPS = 60
 _BATCH = 8192
+#: Batches up to this many points run on one thread: a point takes well under a millisecond,
+#: and waking other threads costs more than that on a busy machine (the explorer's hover
+#: measured 0.23 ms single-threaded against 0.5-36 ms with all threads).
+SMALL_BATCH = 1024
 
 
 class EmbeddingIndex:
@@ -99,7 +110,9 @@ class EmbeddingIndex:
         floor = positive.min() if positive.size else 1.0
         self.local_scale = np.maximum(scale, floor)
 
-    def query(self, points, k, n_jobs=1):
+    def query(self, points, k):
+        """Distances and indices of the ``k`` nearest embedded points (numba's thread count
+        of the moment sets the KD-tree's workers)."""
         with np.errstate(over="ignore"):
             offsets = points - self.centre
         offsets = np.where(np.isfinite(offsets), offsets, points)  # |points| near 1.8e308
@@ -112,18 +125,18 @@ class EmbeddingIndex:
         if np.any(far):
             points = points.copy()
             points[far] = self.centre + directions[far] * (limit / lengths[far])[:, None]
-        dists, idx = self.tree.query(points, k=k, workers=resolve_n_threads(n_jobs))
+        dists, idx = self.tree.query(points, k=k, workers=numba.get_num_threads())
         return np.atleast_2d(dists), np.atleast_2d(idx).astype(np.int64)
 
 
 def check_metric_supports_inverse(metric):
     """Raise a ValueError naming the metric when it has no inverse transform."""
-    if metric.code in _CLOSED_FORM or metric.has_gradient:
+    if metric.centre is not None:
         return
+    supported = ", ".join(_metrics.metric_names(lambda spec: spec.centre is not None))
     raise ValueError(
         f"inverse_transform is not available for metric={metric.name!r}: it needs a metric "
-        "with a weighted centre (euclidean, manhattan, cosine, correlation, chebyshev, "
-        "minkowski, canberra, braycurtis)"
+        f"with a weighted centre ({supported})"
     )
 
 
@@ -221,7 +234,7 @@ def _spherical_mean(data, idx, weights, centred):
 
 
 @kernel(parallel=True)
-def _frechet_descent(code, data, idx, weights, p, start, low, high, n_steps):
+def _frechet_descent(metric, data, idx, weights, start, low, high, n_steps):
     """Minimise sum_i w_i dist(x, x_i)^2 by (sub)gradient descent; keep the best iterate."""
     n_features = data.shape[1]
     out = start.copy()
@@ -231,8 +244,9 @@ def _frechet_descent(code, data, idx, weights, p, start, low, high, n_steps):
         total = np.empty(n_features)
         # Step size relative to the spread of the neighbourhood.
         radius = 0.0
+        euclidean = _metrics.DistanceArgs(_metrics.EUCLIDEAN, 2.0)
         for j in range(idx.shape[1]):
-            d = _metrics.gradient(_metrics.EUCLIDEAN, x, data[idx[q, j]], 2.0, grad)
+            d = _metrics.gradient(euclidean, x, data[idx[q, j]], grad)
             radius += weights[q, j] * d
         best = np.inf
         for step in range(n_steps):
@@ -243,7 +257,7 @@ def _frechet_descent(code, data, idx, weights, p, start, low, high, n_steps):
                 w = weights[q, j]
                 if w <= 0:
                     continue
-                d = _metrics.gradient(code, x, data[idx[q, j]], p, grad)
+                d = _metrics.gradient(metric, x, data[idx[q, j]], grad)
                 objective += w * d * d
                 for f in range(n_features):
                     total[f] += 2.0 * w * d * grad[f]
@@ -264,76 +278,94 @@ def _frechet_descent(code, data, idx, weights, p, start, low, high, n_steps):
 
 def weighted_centres(metric, data, idx, weights, data_range):
     """The weighted centre of ``data[idx[q]]`` with ``weights[q]`` under ``metric``, per row."""
-    if metric.code == _metrics.EUCLIDEAN:
+    centre = metric.centre
+    if centre == "mean":
         return _weighted_mean(data, idx, weights)
-    if metric.code == _metrics.MANHATTAN:
+    if centre == "median":
         return _weighted_median(data, idx, weights)
-    if metric.code in (_metrics.COSINE, _metrics.CORRELATION):
-        return _spherical_mean(data, idx, weights, metric.code == _metrics.CORRELATION)
-    start = _weighted_mean(data, idx, weights)
-    low, high = data_range
-    return _frechet_descent(metric.code, data, idx, weights, metric.p, start, low, high,
-                            _DESCENT_STEPS)
+    if centre in ("direction", "centred_direction"):
+        return _spherical_mean(data, idx, weights, centre == "centred_direction")
+    if centre == "descent":
+        start = _weighted_mean(data, idx, weights)
+        low, high = data_range
+        return _frechet_descent(metric.distance_args, data, idx, weights, start, low, high,
+                                _DESCENT_STEPS)
+    check_metric_supports_inverse(metric)
+    raise AssertionError(f"unknown centre {centre!r} in the metric table")
 
 
-def inverse_transform(data, index, metric, a, b, points, n_neighbors, n_jobs=-1,
-                      data_range=None, method="blend", detail=0.0, refinement=None):
-    """Generated samples (and out-of-support scores) for embedding points.
+class InverseModel:
+    """What the inverse transform of one fitted model needs, built once.
 
     Parameters
     ----------
     data : ndarray (n, n_features), float32
         Training data.
-    index : EmbeddingIndex
-        Over the training embedding.
+    embedding : ndarray (n, n_components)
+        Its embedding.
     metric : Metric
+        The input metric; a ValueError names it if it has no weighted centre.
     a, b : float
         The model's similarity curve.
-    points : ndarray (m, n_components), float64
     n_neighbors : int
-        Training points blended per generated sample.
-    n_jobs : int
-    data_range : tuple of ndarray or None
-        Per-feature (min, max) of ``data`` (computed when None).
-    method : {"blend", "refine"}
-        "refine" moves each blend so that the model's transform places it where asked
-        (:func:`umapx.inverse_refine.land`).
-    detail : float
-        Residual detail added to each blend (:func:`umapx.inverse_refine.add_detail`).
-    refinement : RefinementState or None
-        Needed when ``method="refine"`` or ``detail > 0``.
-
-    Returns
-    -------
-    samples : ndarray (m, n_features), float32
-    out_of_support : ndarray (m,), float64
+        The model's neighbourhood size (sets the local scales of the support score).
     """
-    from . import inverse_refine as _refine
 
-    check_metric_supports_inverse(metric)
-    _refine.check_options(method, detail)
-    if (method != "blend" or detail > 0) and refinement is None:
-        raise ValueError("method='refine' and detail > 0 need the model's RefinementState")
-    k = int(min(n_neighbors, data.shape[0] - 1))
-    if data_range is None:
-        data_range = (data.min(axis=0).astype(np.float64), data.max(axis=0).astype(np.float64))
-    samples = np.empty((points.shape[0], data.shape[1]), np.float32)
-    out_of_support = np.empty(points.shape[0], np.float64)
-    for start in range(0, points.shape[0], _BATCH):
-        batch = points[start : start + _BATCH]
-        dists, idx = index.query(batch, k + 1, n_jobs)
-        weights = interpolation_weights(dists, a, b)
-        centres = weighted_centres(metric, data, idx[:, :k], weights, data_range)
-        support = dists[:, 0] / index.local_scale[idx[:, 0]]
-        if detail > 0:
-            centres = _refine.add_detail(refinement, data, idx[:, :k], weights, centres, detail,
-                                         data_range)
-        if method == "refine":
-            centres = _refine.land(refinement, metric, data, centres, batch,
-                                   confidence_from_support(support), data_range)
-        samples[start : start + len(batch)] = np.clip(centres, *data_range)
-        out_of_support[start : start + len(batch)] = support
-    return samples, out_of_support
+    def __init__(self, data, embedding, metric, a, b, n_neighbors):
+        check_metric_supports_inverse(metric)
+        self.data = data
+        self.metric = metric
+        self.a = a
+        self.b = b
+        self.index = EmbeddingIndex(embedding, n_neighbors)
+        self.data_range = (data.min(axis=0).astype(np.float64),
+                           data.max(axis=0).astype(np.float64))
+
+    def generate(self, points, n_neighbors, method="blend", detail=0.0, refinement=None):
+        """Generated samples (and out-of-support scores) for embedding points.
+
+        Parameters
+        ----------
+        points : ndarray (m, n_components), float64
+        n_neighbors : int
+            Training points blended per generated sample.
+        method : {"blend", "refine"}
+            "refine" moves each blend so that the model's ``transform`` places it nearer the
+            point (:func:`umapx.inverse_refine.land`).
+        detail : float >= 0
+            Residual detail added to each blend (:func:`umapx.inverse_refine.add_detail`).
+        refinement : RefinementState or None
+            What ``method="refine"`` and ``detail > 0`` read from the model
+            (:func:`umapx.inverse_refine.refinement_state`).
+
+        Returns
+        -------
+        samples : ndarray (m, n_features), float32
+        out_of_support : ndarray (m,), float64
+        """
+        _refine.check_options(method, detail)
+        refined = method != "blend" or detail > 0
+        if refined and refinement is None:
+            raise ValueError("method='refine' and detail > 0 need the model's RefinementState")
+        data = self.data
+        k = int(min(n_neighbors, data.shape[0] - 1))
+        samples = np.empty((points.shape[0], data.shape[1]), np.float32)
+        out_of_support = np.empty(points.shape[0], np.float64)
+        for start in range(0, points.shape[0], _BATCH):
+            batch = points[start : start + _BATCH]
+            dists, idx = self.index.query(batch, k + 1)
+            weights = interpolation_weights(dists, self.a, self.b)
+            centres = weighted_centres(self.metric, data, idx[:, :k], weights, self.data_range)
+            support = dists[:, 0] / self.index.local_scale[idx[:, 0]]
+            if detail > 0:
+                centres = _refine.add_detail(refinement, data, idx[:, :k], weights, centres,
+                                             detail, self.data_range)
+            if method == "refine":
+                centres = _refine.land(refinement, self.metric, data, centres, batch,
+                                       confidence_from_support(support), self.data_range)
+            samples[start : start + len(batch)] = np.clip(centres, *self.data_range)
+            out_of_support[start : start + len(batch)] = support
+        return samples, out_of_support
 
 
 def confidence_from_support(out_of_support):

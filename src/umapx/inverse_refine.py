@@ -29,9 +29,9 @@ That cost is not an artefact of this construction. A sample that depends only on
 squared distance from that mean, whatever the direction; the blend is close to the conditional
 mean (no weighting or neighbour count measured does more than 5% better), so detail that the
 point does not predict costs its full size. Measured over blends of 15, 30 and 60 samples with
-and without refinement, the cheapest novelty of 0.85 costs +7% MSE on MNIST-10k and +12% on
-Fashion-MNIST (blends of 60 with ``detail`` about 1): novelty in 0.85-1.15 and an MSE no
-higher than the default blend's exclude each other.
+and without refinement, the cheapest novelty near 0.85 costs +6% MSE on MNIST-10k (novelty
+0.84) and +13% on Fashion-MNIST (0.86), with blends of 60 and ``detail=1``: novelty in
+0.85-1.15 and an MSE no higher than the default blend's exclude each other.
 
 Landing (``method="refine"``)
 -----------------------------
@@ -139,17 +139,24 @@ class RefinementState:
     search_slack: float
 
 
-def refinement_state(model, embedding=None):
-    """Build the :class:`RefinementState` of a fitted ``UMAP`` (cheap: no copies)."""
-    if embedding is None:
-        embedding = np.asarray(model.embedding_, dtype=np.float64)
+def refinement_state(state, local_connectivity, search_slack):
+    """The :class:`RefinementState` of a fitted model (cheap: references, no copies).
+
+    Parameters
+    ----------
+    state : umapx.state.FittedState
+    local_connectivity : float
+        The model's ``local_connectivity``.
+    search_slack : float
+        ``epsilon`` of ``transform``'s neighbour search (from ``transform_queue_size``).
+    """
     return RefinementState(
-        knn_indices=np.ascontiguousarray(model.knn_indices_),
-        index=model._index,
-        embedding=embedding,
-        n_neighbors=int(model.n_neighbors),
-        local_connectivity=float(model.local_connectivity),
-        search_slack=0.005 * float(model.transform_queue_size),
+        knn_indices=np.ascontiguousarray(state.knn_indices),
+        index=state.index,
+        embedding=state.inverse.index.embedding,
+        n_neighbors=int(state.n_neighbors),
+        local_connectivity=float(local_connectivity),
+        search_slack=float(search_slack),
     )
 
 
@@ -167,14 +174,15 @@ def _dot(x, y):
 
 
 @kernel(inline="always")
-def _distance(code, x, y, p, scratch):
-    """``distance(x, y)`` in float64 for a float64 ``x`` (``scratch``: n_features floats)."""
-    if code == _metrics.EUCLIDEAN:
+def _distance(metric, x, y, scratch):
+    """``distance(x, y)`` in float64 for a float64 ``x`` under ``metric`` (a
+    :class:`~umapx.metrics.DistanceArgs`; ``scratch``: n_features floats)."""
+    if metric.code == _metrics.EUCLIDEAN:
         total = 0.0
         for f in range(x.shape[0]):
             total += (x[f] - y[f]) ** 2
         return np.sqrt(total)
-    return _metrics.gradient(code, x, y, p, scratch)
+    return _metrics.gradient(metric, x, y, scratch)
 
 
 @kernel
@@ -293,7 +301,7 @@ def add_detail(state, data, idx, weights, centres, amount, data_range):
 
 
 @kernel(parallel=True)
-def _land(code, p, samples, data, embedding, candidates, targets, gains, n_neighbors, target_sum,
+def _land(metric, samples, data, embedding, candidates, targets, gains, n_neighbors, target_sum,
           local_connectivity, n_steps, damping, trust, low, high):
     """Damped Gauss-Newton steps of ``F(x) -> target`` per row (``samples`` in place).
 
@@ -317,10 +325,10 @@ def _land(code, p, samples, data, embedding, candidates, targets, gains, n_neigh
         gaps = np.empty(k)
         for _ in range(n_steps):
             for c in range(n_candidates):
-                dists[c] = _distance(code, x, data[candidates[q, c]], p, grads[0])
+                dists[c] = _distance(metric, x, data[candidates[q, c]], grads[0])
             order = np.argsort(dists)[:k]
             for j in range(k):
-                _metrics.gradient(code, x, data[candidates[q, order[j]]], p, grads[j])
+                _metrics.gradient(metric, x, data[candidates[q, order[j]]], grads[j])
             for j in range(k):
                 row[j] = dists[order[j]]
             sigma, rho = local_scale(row, target_sum, local_connectivity, np.mean(row))
@@ -419,7 +427,7 @@ def land(state, metric, data, samples, targets, gains, data_range, n_steps=REFIN
     k = state.n_neighbors
     candidates, _ = state.index.query(samples.astype(np.float32), REFINE_CANDIDATES * k,
                                       epsilon=state.search_slack)
-    _land(metric.code, metric.p, samples, data, state.embedding,
+    _land(metric.distance_args, samples, data, state.embedding,
           np.ascontiguousarray(candidates), np.ascontiguousarray(targets, dtype=np.float64),
           np.ascontiguousarray(gains, dtype=np.float64), k, float(np.log2(k)),
           max(0.0, state.local_connectivity - 1.0), n_steps, REFINE_DAMPING, REFINE_TRUST,

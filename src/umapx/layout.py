@@ -22,6 +22,8 @@ registers (``*_2d``); the general kernels handle any dimension.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -34,6 +36,43 @@ _CLIP = np.float32(4.0)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
 _REPULSION_EPSILON = np.float32(0.001)
+
+
+class Forces(NamedTuple):
+    """Constants of the gradients (float32): the curve ``1 / (1 + a d^(2b))``, the weight
+    ``gamma`` of repulsions (``repulsion_strength``) and the weight of attractions."""
+
+    a: np.float32
+    b: np.float32
+    gamma: np.float32
+    attraction: np.float32
+
+
+class Schedule(NamedTuple):
+    """Per-edge sampling: the period in epochs of its positive and of its negative samples,
+    and the epochs when they are next due (updated in place)."""
+
+    epochs_per_sample: np.ndarray
+    next_sample: np.ndarray
+    epochs_per_negative: np.ndarray
+    next_negative: np.ndarray
+
+
+class Vertex(NamedTuple):
+    """One moving vertex: its edges ``first:last`` of the CSR graph, the random stream its
+    negative samples come from (edge ``e`` uses stream ``(seed, e - offset, epoch)``), and the
+    row of the fixed positions it must never repel from (itself; -1 for none)."""
+
+    first: int
+    last: int
+    seed: np.uint64
+    offset: int
+    skip: int
+
+
+def make_forces(a, b, repulsion_strength, attraction):
+    return Forces(np.float32(a), np.float32(b), np.float32(repulsion_strength),
+                  np.float32(attraction))
 
 
 @kernel(inline="always")
@@ -96,32 +135,34 @@ def _add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
 
 
 @kernel(inline="always")
-def _vertex_epoch(y, others, draws, first, last, indices, epochs_per_sample, next_sample,
-                  epochs_per_negative, next_negative, a, b, gamma, alpha, attraction, epoch,
-                  key_seed, key_offset, skip):
-    """One epoch of the edges ``first:last`` of one vertex at ``y`` (moved in place).
+def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, epoch):
+    """One epoch of the edges of ``vertex`` at ``y`` (moved in place) against ``others``.
 
-    Edge ``e`` draws its negative samples from the stream ``(key_seed, e - key_offset,
-    epoch)``; ``attraction`` scales the attractive steps; row ``skip`` of ``others`` is never
-    a negative sample (the vertex itself).
+    ``indices`` are the CSR graph's column indices, ``schedule`` a :class:`Schedule`, ``forces``
+    the :class:`Forces`, ``alpha`` the learning rate of this epoch; ``draws`` is a scratch row.
     """
-    for e in range(first, last):
+    a, b, gamma = forces.a, forces.b, forces.gamma
+    epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
+    epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
+    for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
-        _attract(y, others[indices[e]], a, b, attraction * alpha)
+        _attract(y, others[indices[e]], a, b, forces.attraction * alpha)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
-        key = stream_key(stream_key(key_seed, e - key_offset), epoch)
-        _add_repulsions(y, others, draws, key, n_negative, skip, a, b, gamma, alpha)
+        key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
+        _add_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 
 @kernel(inline="always")
-def _vertex_epoch_2d(y0, y1, others, first, last, indices, epochs_per_sample, next_sample,
-                     epochs_per_negative, next_negative, a, b, gamma, alpha, attraction, epoch,
-                     key_seed, key_offset, skip):
+def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, epoch):
     """:func:`_vertex_epoch` in two dimensions, the coordinates kept in registers."""
-    for e in range(first, last):
+    a, b, gamma, attraction = forces.a, forces.b, forces.gamma, forces.attraction
+    epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
+    epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
+    skip = vertex.skip
+    for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
         j = indices[e]
@@ -134,7 +175,7 @@ def _vertex_epoch_2d(y0, y1, others, first, last, indices, epochs_per_sample, ne
             y1 += attraction * alpha * _clip(coeff * dy)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
-        key = stream_key(stream_key(key_seed, e - key_offset), epoch)
+        key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
         sum0 = np.float32(0.0)
         sum1 = np.float32(0.0)
         for draw in range(n_negative):
@@ -155,55 +196,47 @@ def _vertex_epoch_2d(y0, y1, others, first, last, indices, epochs_per_sample, ne
 
 
 @kernel(parallel=True)
-def _fit_epoch(current, updated, scratch, indptr, indices, epochs_per_sample, next_sample,
-               epochs_per_negative, next_negative, a, b, gamma, alpha, epoch, seed):
-    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic)."""
-    a, b, gamma, alpha = np.float32(a), np.float32(b), np.float32(gamma), np.float32(alpha)
+def _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+               seed):
+    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic).
+
+    Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples come
+    from the streams ``(seed, edge, epoch)``.
+    """
+    alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
-        first, last = indptr[i], indptr[i + 1]
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i)
         if current.shape[1] == 2:
             updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
-                current[i, 0], current[i, 1], current, first, last, indices, epochs_per_sample,
-                next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _TWO,
-                epoch, seed, 0, i,
+                current[i, 0], current[i, 1], vertex, current, indices, schedule, forces,
+                alpha, epoch,
             )
         else:
             updated[i] = current[i]
-            _vertex_epoch(
-                updated[i], current, scratch[i], first, last, indices, epochs_per_sample,
-                next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _TWO,
-                epoch, seed, 0, i,
-            )
+            _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
+                          alpha, epoch)
 
 
 @kernel(parallel=True)
-def _transform_points(head, tail, scratch, indptr, indices, epochs_per_sample, next_sample,
-                      epochs_per_negative, next_negative, a, b, gamma, learning_rate, n_epochs,
-                      row_keys):
+def _transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
+                      n_epochs, row_keys):
     """All epochs for each new point (``head``, in place) against the fixed ``tail``.
 
     Rows are independent, so each runs its whole optimisation in one go: one parallel region
     for the call instead of one per epoch. A row's random stream is keyed by ``row_keys[i]``
     and the edge's position in the row, so it does not depend on the other rows.
     """
-    a, b, gamma = np.float32(a), np.float32(b), np.float32(gamma)
     for i in numba.prange(head.shape[0]):
-        first, last = indptr[i], indptr[i + 1]
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1)
         y0, y1 = head[i, 0], head[i, head.shape[1] - 1]
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
             if head.shape[1] == 2:
-                y0, y1 = _vertex_epoch_2d(
-                    y0, y1, tail, first, last, indices, epochs_per_sample, next_sample,
-                    epochs_per_negative, next_negative, a, b, gamma, alpha, _ONE, epoch,
-                    row_keys[i], first, -1,
-                )
+                y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces,
+                                          alpha, epoch)
             else:
-                _vertex_epoch(
-                    head[i], tail, scratch[i], first, last, indices, epochs_per_sample,
-                    next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha, _ONE,
-                    epoch, row_keys[i], first, -1,
-                )
+                _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces,
+                              alpha, epoch)
         if head.shape[1] == 2:
             head[i, 0], head[i, 1] = y0, y1
 
@@ -231,13 +264,13 @@ def prune_weak_edges(graph, n_epochs, reference=None):
 
 
 def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
-    """Per-edge sampling periods and next sampling epochs, positive and negative."""
+    """The :class:`Schedule` of every edge of ``graph``: every edge is due at its first period."""
     eps = epochs_per_sample(graph.data, n_epochs, reference)
     if negative_sample_rate > 0:
         eps_negative = eps / negative_sample_rate
     else:  # a period longer than the run: no negative sample is ever drawn
         eps_negative = np.full_like(eps, 10.0 * (n_epochs + 1))
-    return eps, eps.copy(), eps_negative, eps_negative.copy()
+    return Schedule(eps, eps.copy(), eps_negative, eps_negative.copy())
 
 
 def normalise_layout(embedding):
@@ -249,7 +282,7 @@ def normalise_layout(embedding):
     return np.ascontiguousarray(10.0 * (embedding - low) / span, dtype=np.float32)
 
 
-def optimize_layout(embedding, graph, n_epochs, a, b, repulsion_strength, learning_rate,
+def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
                     negative_sample_rate, seed, progress=None):
     """Optimise the embedding of a fitted graph.
 
@@ -276,22 +309,22 @@ def optimize_layout(embedding, graph, n_epochs, a, b, repulsion_strength, learni
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
     indices = graph.indices.astype(np.int32)
-    eps, next_sample, eps_negative, next_negative = _schedule(graph, n_epochs,
-                                                              negative_sample_rate)
+    schedule = _schedule(graph, n_epochs, negative_sample_rate)
+    forces = make_forces(a, b, repulsion_strength, attraction=2.0)
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
     for epoch in range(n_epochs):
         alpha = learning_rate * (1.0 - epoch / n_epochs)
-        _fit_epoch(current, updated, scratch, indptr, indices, eps, next_sample, eps_negative,
-                   next_negative, a, b, repulsion_strength, alpha, epoch, seed)
+        _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+                   seed)
         current, updated = updated, current
         if progress is not None:
             progress(epoch + 1)
     return current
 
 
-def optimize_transform(head, tail, graph, n_epochs, a, b, repulsion_strength, learning_rate,
+def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
                        negative_sample_rate, row_keys):
     """Optimise new points ``head`` against the fixed training embedding ``tail``.
 
@@ -305,6 +338,7 @@ def optimize_transform(head, tail, graph, n_epochs, a, b, repulsion_strength, le
     schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
-    _transform_points(head, tail, np.empty_like(head), indptr, indices, *schedule, a, b,
-                      repulsion_strength, learning_rate, n_epochs, row_keys)
+    forces = make_forces(a, b, repulsion_strength, attraction=1.0)
+    _transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
+                      learning_rate, n_epochs, row_keys)
     return head

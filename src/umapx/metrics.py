@@ -1,36 +1,33 @@
-"""Distances between input samples, their gradients, and the metric registry.
+"""Distances between input samples, their gradients, and the metric table.
 
-Built-in metrics (``UMAP(metric=...)``), and whether a gradient is available (the gradient-based
-part of the inverse transform needs it):
+Every metric is one entry of :data:`METRICS` (a :class:`MetricSpec`: its names, how neighbour
+search computes it, whether it has a gradient, how the inverse transform takes a weighted
+centre under it, the ``metric_kwds`` it takes) plus its kernel functions, which the switches
+:func:`distance` and :func:`gradient` call by integer code. Everything else (name resolution,
+error messages, the inverse transform's choice of method, saving) reads the table.
 
-============  ====================  ========  =================================================
-name          aliases               gradient  notes
-============  ====================  ========  =================================================
-euclidean     l2                    yes       searched as squared euclidean
-manhattan     l1, cityblock,        yes       (sub)gradient ``sign(x - y)``
-              taxicab
-chebyshev     linf, linfinity,      yes       subgradient on the largest coordinate
-              infinity
-minkowski     --                    yes       ``metric_kwds={"p": p}``, p >= 1
-cosine        --                    yes       searched as ``1 - <x, y>`` on unit rows
-correlation   --                    yes       searched as ``1 - <x, y>`` on centred unit rows
-canberra      --                    yes
-braycurtis    --                    yes
-hamming       --                    no        fraction of differing coordinates
-jaccard       --                    no        on the non-zero pattern of each row
-============  ====================  ========  =================================================
+Adding a metric:
+
+1. write its kernel ``_name(x, y)`` (and, if it has one, its gradient branch in
+   :func:`gradient`);
+2. give it a new code and a branch in :func:`distance`;
+3. add its :class:`MetricSpec` to :data:`METRICS`.
+
+``tests/test_metrics.py`` checks every entry against scipy where scipy has the metric, and that
+every code of the table is handled by the switches.
 
 A user metric is a numba-compiled function ``f(x, y) -> float`` of two 1-d float32 arrays
-(``numba.njit``); it has no gradient.
-
-Kernels never call a distance by name: they call :func:`distance` with an integer code, so one
-cached compilation serves every built-in metric. For a user metric the kernels are recompiled
-with :func:`distance` replaced by the user's function (see :func:`umapx._jit.respecialize`).
+(``numba.njit``); it has no gradient. Kernels never call a distance by name: they call
+:func:`distance` with a :class:`DistanceArgs` record, so one cached compilation serves every
+built-in metric. For a user metric the kernels are recompiled with :func:`distance` replaced by
+the user's function (see :func:`umapx._jit.respecialize`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -44,6 +41,13 @@ COSINE, CORRELATION, CANBERRA, BRAYCURTIS = 4, 5, 6, 7
 HAMMING, JACCARD = 8, 9
 SQEUCLIDEAN, DOT_DISTANCE = 100, 101
 USER = -1
+
+
+class DistanceArgs(NamedTuple):
+    """What a kernel needs to compute one metric: its code and parameter (numba record)."""
+
+    code: int
+    p: float
 
 
 @kernel(inline="always")
@@ -174,8 +178,14 @@ def _jaccard(x, y):
 
 
 @kernel(inline="always")
-def distance(code, x, y, p):
-    """Distance of code ``code`` between rows ``x`` and ``y`` (``p``: Minkowski exponent)."""
+def distance(metric, x, y):
+    """Distance between rows ``x`` and ``y`` under ``metric`` (a :class:`DistanceArgs`).
+
+    The switch over codes is the one place where a metric's kernel is called: a new metric
+    adds its branch here (and, with a gradient, in :func:`gradient`).
+    """
+    code = metric.code
+    p = metric.p
     if code == SQEUCLIDEAN:
         return squared_euclidean(x, y)
     if code == DOT_DISTANCE:
@@ -204,12 +214,14 @@ def distance(code, x, y, p):
 
 
 @kernel
-def gradient(code, x, y, p, out):
+def gradient(metric, x, y, out):
     """Write d distance(x, y) / dx into ``out``; return the distance (all in float64).
 
-    Where the distance is not differentiable (x == y, a tie for the largest coordinate...) a
-    subgradient is returned, zero at x == y.
+    ``metric`` is a :class:`DistanceArgs`. Where the distance is not differentiable (x == y, a
+    tie for the largest coordinate...) a subgradient is returned, zero at x == y.
     """
+    code = metric.code
+    p = metric.p
     n = x.shape[0]
     for i in range(n):
         out[i] = 0.0
@@ -293,56 +305,180 @@ def gradient(code, x, y, p, out):
     return np.nan
 
 
+# ----------------------------------------------------------------------------------------------
+# The metric table
+# ----------------------------------------------------------------------------------------------
+
+#: How neighbour search computes a metric: as it is, or by an order-preserving stand-in.
+SEARCH_KINDS = ("same", "squared", "unit_rows", "centred_unit_rows")
+#: How the inverse transform takes a weighted centre under a metric (None: it cannot).
+CENTRE_KINDS = ("mean", "median", "direction", "centred_direction", "descent")
+
+
+def _minkowski_p(value):
+    if (isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value) or value < 1):
+        raise ValueError(f"metric_kwds['p'] must be a number >= 1 for minkowski, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
-class Metric:
-    """A resolved metric: what the kernels need to compute it, and what it supports.
+class MetricSpec:
+    """One metric of the table.
 
     Attributes
     ----------
     name : str
-        Canonical name (``"euclidean"``...) or the user function's name.
+        Canonical name.
     code : int
-        Code of the true distance in :func:`distance` (``USER`` for a user function).
-    search_code : int
-        Code of the (cheaper, order-preserving) distance used during neighbour search.
+        Code of its branch in :func:`distance`.
+    aliases : tuple of str
+        Other names accepted by ``UMAP(metric=...)`` (case-insensitive, like the name).
+    search : str
+        One of :data:`SEARCH_KINDS`: ``"squared"`` searches squared euclidean distances,
+        ``"unit_rows"`` / ``"centred_unit_rows"`` search ``1 - <x, y>`` on (centred) unit rows.
+    gradient : bool
+        Whether :func:`gradient` handles it.
+    centre : str or None
+        One of :data:`CENTRE_KINDS`: how the inverse transform blends samples under it.
+    kwds : mapping of str to callable
+        The ``metric_kwds`` it takes, each with a function that checks and converts a value.
+    """
+
+    name: str
+    code: int
+    aliases: tuple = ()
+    search: str = "same"
+    gradient: bool = False
+    centre: str | None = None
+    kwds: Mapping[str, Callable] = field(default_factory=dict, hash=False)
+
+    @property
+    def search_code(self):
+        if self.search == "squared":
+            return SQEUCLIDEAN
+        if self.search in ("unit_rows", "centred_unit_rows"):
+            return DOT_DISTANCE
+        return self.code
+
+
+#: Every built-in metric.
+METRICS = (
+    MetricSpec("euclidean", EUCLIDEAN, ("l2",), search="squared", gradient=True,
+               centre="mean"),
+    MetricSpec("manhattan", MANHATTAN, ("l1", "cityblock", "taxicab"), gradient=True,
+               centre="median"),
+    MetricSpec("chebyshev", CHEBYSHEV, ("linf", "linfinity", "infinity"), gradient=True,
+               centre="descent"),
+    MetricSpec("minkowski", MINKOWSKI, gradient=True, centre="descent",
+               kwds={"p": _minkowski_p}),
+    MetricSpec("cosine", COSINE, search="unit_rows", gradient=True, centre="direction"),
+    MetricSpec("correlation", CORRELATION, search="centred_unit_rows", gradient=True,
+               centre="centred_direction"),
+    MetricSpec("canberra", CANBERRA, gradient=True, centre="descent"),
+    MetricSpec("braycurtis", BRAYCURTIS, gradient=True, centre="descent"),
+    MetricSpec("hamming", HAMMING),
+    MetricSpec("jaccard", JACCARD),
+)
+
+_BY_NAME = {name: spec for spec in METRICS for name in (spec.name, *spec.aliases)}
+_USER_SPEC = MetricSpec("user", USER)
+
+#: Names accepted by ``UMAP(metric=...)``.
+AVAILABLE_METRICS = tuple(sorted(_BY_NAME))
+
+
+def metric_names(where=lambda spec: True):
+    """Canonical names of the built-in metrics for which ``where(spec)`` holds."""
+    return [spec.name for spec in METRICS if where(spec)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Resolved metrics
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A resolved metric: its table entry, its parameter, and what kernels need to run it.
+
+    Attributes
+    ----------
+    spec : MetricSpec
+        The table entry (a stand-in entry for a user function).
     p : float
         Minkowski exponent (ignored by the other metrics).
     user_function : numba dispatcher or None
         The user's compiled function.
     """
 
-    name: str
-    code: int
-    search_code: int
+    spec: MetricSpec
     p: float = 2.0
     user_function: object = None
 
     @property
+    def name(self):
+        if self.user_function is not None:
+            return getattr(self.user_function, "__name__", "user_metric")
+        return self.spec.name
+
+    @property
+    def code(self):
+        return self.spec.code
+
+    @property
+    def search_code(self):
+        return self.spec.search_code
+
+    @property
     def has_gradient(self):
-        return self.code in _GRADIENT_CODES
+        return self.spec.gradient
+
+    @property
+    def centre(self):
+        return self.spec.centre
+
+    @property
+    def distance_args(self):
+        """The :class:`DistanceArgs` of the true distance."""
+        return DistanceArgs(int(self.code), float(self.p))
+
+    @property
+    def search_args(self):
+        """The :class:`DistanceArgs` of the distance neighbour search computes."""
+        return DistanceArgs(int(self.search_code), float(self.p))
 
     def prepare(self, X):
         """Rows as the search kernels see them (unit rows for the angular metrics)."""
-        if self.search_code != DOT_DISTANCE:
+        if self.spec.search not in ("unit_rows", "centred_unit_rows"):
             return X
         X = np.asarray(X, dtype=np.float32)
-        if self.code == CORRELATION:
+        if self.spec.search == "centred_unit_rows":
             X = X - X.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
         norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
         norms[norms == 0] = 1.0
         return np.ascontiguousarray(X / norms[:, None].astype(np.float32), dtype=np.float32)
 
     def to_true_distance(self, search_distances):
-        """Convert distances of ``search_code`` into distances of the metric (in place)."""
-        if self.search_code == SQEUCLIDEAN and self.code == EUCLIDEAN:
+        """Convert search distances (of ``search_args``) into distances of the metric, in place.
+
+        Only the squared euclidean stand-in is converted; the dot distance of unit rows already
+        is the cosine (correlation) distance.
+        """
+        if self.spec.search == "squared":
             np.sqrt(search_distances, out=search_distances)
         return search_distances
 
-    def pairwise(self, X, Y):
-        """Dense matrix of true distances (small inputs only: tests and evaluation)."""
+    def pairwise(self, X, Y, search=False):
+        """Dense matrix of distances (small inputs only: tests and evaluation).
+
+        With ``search`` the rows must be ``prepare``-d and the search distances are returned.
+        """
         X = np.ascontiguousarray(X, np.float32)
         Y = np.ascontiguousarray(Y, np.float32)
-        return self.specialize(_pairwise_kernel)(self.code, X, Y, self.p)
+        args = self.search_args if search else self.distance_args
+        return self.specialize(_pairwise_kernel)(args, X, Y)
 
     def specialize(self, dispatcher):
         """The kernel ``dispatcher`` as it must run for this metric.
@@ -367,48 +503,19 @@ def _user_distance(user_function):
     """A stand-in for :func:`distance` that calls the user's function."""
 
     @numba.njit(inline="always")
-    def user_distance(code, x, y, p):
+    def user_distance(metric, x, y):
         return np.float32(user_function(x, y))
 
     return user_distance
 
 
 @kernel(parallel=True)
-def _pairwise_kernel(code, X, Y, p):
+def _pairwise_kernel(metric, X, Y):
     out = np.empty((X.shape[0], Y.shape[0]), dtype=np.float32)
     for i in numba.prange(X.shape[0]):
         for j in range(Y.shape[0]):
-            out[i, j] = distance(code, X[i], Y[j], p)
+            out[i, j] = distance(metric, X[i], Y[j])
     return out
-
-
-_GRADIENT_CODES = frozenset(
-    {EUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI, COSINE, CORRELATION, CANBERRA, BRAYCURTIS}
-)
-
-_NAMES = {
-    "euclidean": EUCLIDEAN,
-    "l2": EUCLIDEAN,
-    "manhattan": MANHATTAN,
-    "l1": MANHATTAN,
-    "cityblock": MANHATTAN,
-    "taxicab": MANHATTAN,
-    "chebyshev": CHEBYSHEV,
-    "linf": CHEBYSHEV,
-    "linfinity": CHEBYSHEV,
-    "infinity": CHEBYSHEV,
-    "minkowski": MINKOWSKI,
-    "cosine": COSINE,
-    "correlation": CORRELATION,
-    "canberra": CANBERRA,
-    "braycurtis": BRAYCURTIS,
-    "hamming": HAMMING,
-    "jaccard": JACCARD,
-}
-_CANONICAL = {code: name for name, code in reversed(list(_NAMES.items()))}
-
-#: Names accepted by ``UMAP(metric=...)``.
-AVAILABLE_METRICS = tuple(sorted(_NAMES))
 
 
 def _is_numba_function(obj):
@@ -424,8 +531,7 @@ def resolve_metric(metric, metric_kwds=None):
                 "metric_kwds is not supported with a user metric function; bind the parameters "
                 "in the function itself"
             )
-        name = getattr(metric, "__name__", "user_metric")
-        return Metric(name=name, code=USER, search_code=USER, user_function=metric)
+        return Metric(_USER_SPEC, user_function=metric)
     if callable(metric):
         raise ValueError(
             "metric: a callable metric must be compiled with numba (decorate it with "
@@ -433,28 +539,19 @@ def resolve_metric(metric, metric_kwds=None):
         )
     if not isinstance(metric, str):
         raise ValueError(f"metric must be a string or a numba function, got {metric!r}")
-    code = _NAMES.get(metric.lower())
-    if code is None:
+    spec = _BY_NAME.get(metric.lower())
+    if spec is None:
         raise ValueError(
             f"metric={metric!r} is not supported; choose one of {', '.join(AVAILABLE_METRICS)} "
             "or pass a numba-compiled function"
         )
-    p = 2.0
-    allowed_kwds = {"p"} if code == MINKOWSKI else set()
-    unknown = set(metric_kwds) - allowed_kwds
+    unknown = set(metric_kwds) - set(spec.kwds)
     if unknown:
+        takes = ("it takes " + ", ".join(repr(k) for k in spec.kwds)) if spec.kwds \
+            else "it takes none"
         raise ValueError(
-            f"metric_kwds {sorted(unknown)} are not understood by metric {metric!r}"
-            + (" (it takes 'p')" if allowed_kwds else " (it takes none)")
+            f"metric_kwds {sorted(unknown)} are not understood by metric {metric!r} ({takes})"
         )
-    if code == MINKOWSKI:
-        p = metric_kwds.get("p", 2.0)
-        if not isinstance(p, (int, float, np.integer, np.floating)) or not np.isfinite(p) or p < 1:
-            raise ValueError(f"metric_kwds['p'] must be a number >= 1 for minkowski, got {p!r}")
-        p = float(p)
-    search_code = code
-    if code == EUCLIDEAN:
-        search_code = SQEUCLIDEAN
-    elif code in (COSINE, CORRELATION):
-        search_code = DOT_DISTANCE
-    return Metric(name=_CANONICAL[code], code=code, search_code=search_code, p=p)
+    parsed = {name: check(metric_kwds[name]) for name, check in spec.kwds.items()
+              if name in metric_kwds}
+    return Metric(spec, p=parsed.get("p", 2.0))

@@ -5,11 +5,15 @@
 * :func:`diagnostic` -- the embedding coloured by properties of the input data (principal
   components, local intrinsic dimension, neighbourhood agreement);
 * :func:`inverse_grid` -- the inverse-transform figure of the tutorial in one call: the embedding
-  with a grid of sampled points, and the samples generated there shown as images;
-* :func:`grid_points` and :func:`default_corners` -- the grid between four corners that
-  :func:`inverse_grid` samples;
-* :func:`local_dimension` and :func:`neighborhood_jaccard` -- the per-point measures behind
-  two of the diagnostics, as arrays.
+  with a grid of sampled points, and the samples generated there shown as images
+  (:func:`draw_inverse_grid` draws it from samples already generated);
+* :func:`sample_grid` -- generated samples alone, as a grid of images.
+
+The grid between four corners (:func:`~umapx.geometry.grid_points`,
+:func:`~umapx.geometry.default_corners`) and the per-point measures behind two of the
+diagnostics (:func:`~umapx.evaluation.local_dimension`,
+:func:`~umapx.evaluation.neighborhood_jaccard`) live in the modules that own them and are
+re-exported here.
 
 Every plot is rasterised and vectorised (one scatter call, one line collection), so 70,000
 points draw in seconds. Nothing here changes matplotlib's global state: colour maps of the themes
@@ -21,6 +25,7 @@ matplotlib is an optional dependency: ``pip install umapx[plot]``.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -40,17 +45,23 @@ from matplotlib.gridspec import GridSpec, GridSpecFromSubplotSpec
 from matplotlib.lines import Line2D
 from sklearn.utils.validation import check_is_fitted
 
+from .evaluation import local_dimension, neighborhood_jaccard
+from .geometry import MAX_GRID_SIDE, default_corners, grid_points
+from .inverse import LOW_CONFIDENCE
+
 __all__ = [
     "THEMES",
     "Theme",
     "connectivity",
     "default_corners",
     "diagnostic",
+    "draw_inverse_grid",
     "grid_points",
     "inverse_grid",
     "local_dimension",
     "neighborhood_jaccard",
     "points",
+    "sample_grid",
 ]
 
 _DPI = 100
@@ -58,14 +69,10 @@ _DPI = 100
 _MAX_LEGEND_ENTRIES = 50
 #: Edges drawn by :func:`connectivity` unless ``max_edges`` says otherwise (the strongest ones).
 _DEFAULT_MAX_EDGES = 200_000
-#: Rows handled at once by the neighbourhood diagnostics (small blocks stay in cache).
-_BATCH_ROWS = 512
 #: Rows the PCA / ICA of :func:`diagnostic` is fitted on.
 _COMPONENT_FIT_ROWS = 10_000
 _DIAGNOSTIC_TYPES = ("pca", "ica", "local_dim", "neighborhood_jaccard")
 _DIAGNOSTIC_ALIASES = {"neighborhood": "neighborhood_jaccard"}  # umap-learn's name
-#: inverse_grid marks grid points whose inverse-transform confidence is below this.
-_LOW_CONFIDENCE = float(np.exp(-1.0))
 _OUTSIDE_COLOUR = "tab:orange"
 
 # ------------------------------------------------------------------------------------------------
@@ -535,12 +542,13 @@ def diagnostic(mapper, diagnostic_type="pca", ax=None, nhood_size=None,
     embedding = _embedding_2d(mapper)
     background = background or _NO_THEME.background
     if kind in ("pca", "ica"):
-        colouring = _Colouring({"c": _components_as_rgb(mapper._training_data, kind)})
+        colouring = _Colouring({"c": _components_as_rgb(mapper.fitted_state.training_data,
+                                                        kind)})
         title = f"First three {kind.upper()} components of the input as RGB"
     else:
         neighbours = _input_neighbours(mapper, nhood_size)
         if kind == "local_dim":
-            measure = local_dimension(mapper._training_data, neighbours,
+            measure = local_dimension(mapper.fitted_state.training_data, neighbours,
                                       local_variance_threshold)
             title = (f"Local dimension: components explaining {local_variance_threshold:.0%} "
                      f"of the variance of {neighbours.shape[1]} neighbours")
@@ -606,63 +614,6 @@ def _input_neighbours(mapper, nhood_size):
     return np.where(indices < 0, own, indices)
 
 
-def local_dimension(data, neighbours, variance_threshold=0.8):
-    """Local intrinsic dimension of each point's neighbourhood.
-
-    Parameters
-    ----------
-    data : ndarray of shape (n_samples, n_features)
-    neighbours : int ndarray of shape (n_samples, k)
-        Row ``i``: indices of the neighbourhood of point ``i`` (itself included).
-    variance_threshold : float in (0, 1]
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), int
-        The number of principal components of each neighbourhood needed to explain
-        ``variance_threshold`` of its variance (0 for a neighbourhood of identical points).
-    """
-    data = np.asarray(data, dtype=np.float32)
-    dimensions = np.empty(len(neighbours), dtype=np.int64)
-    for start in range(0, len(neighbours), _BATCH_ROWS):
-        block = data[neighbours[start:start + _BATCH_ROWS]]  # (batch, k, n_features)
-        block -= block.mean(axis=1, keepdims=True)
-        # The k x k Gram matrix has the same non-zero spectrum as the covariance, and is small.
-        gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
-        spectrum = np.clip(np.linalg.eigvalsh(gram)[:, ::-1], 0.0, None)
-        explained = np.cumsum(spectrum, axis=1)
-        total = explained[:, -1:]
-        needed = np.sum(explained < variance_threshold * total * (1 - 1e-9), axis=1) + 1
-        dimensions[start:start + _BATCH_ROWS] = np.where(total[:, 0] > 0, needed, 0)
-    return dimensions
-
-
-def neighborhood_jaccard(neighbours, embedding):
-    """Jaccard index of each point's input-space and embedding neighbourhoods.
-
-    Parameters
-    ----------
-    neighbours : int ndarray of shape (n_samples, k)
-        Input-space neighbours of each point (itself included).
-    embedding : ndarray of shape (n_samples, dim)
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), in [0, 1]
-        ``|A & B| / |A | B|`` for the input neighbours ``A`` and the ``k`` nearest embedded
-        points ``B``.
-    """
-    from scipy.spatial import cKDTree
-
-    k = neighbours.shape[1]
-    _, embedded = cKDTree(embedding).query(embedding, k=k, workers=-1)
-    shared = np.empty(len(neighbours), dtype=np.int64)
-    for start in range(0, len(neighbours), _BATCH_ROWS):
-        rows = slice(start, start + _BATCH_ROWS)
-        shared[rows] = np.sum(neighbours[rows, :, None] == embedded[rows, None, :], axis=(1, 2))
-    return shared / (2 * k - shared)
-
-
 def _integer_ticks(measure):
     low, high = int(measure.min()), int(measure.max())
     return np.unique(np.linspace(low, high, min(high - low + 1, 8)).round().astype(int))
@@ -673,72 +624,11 @@ def _integer_ticks(measure):
 # ------------------------------------------------------------------------------------------------
 
 
-def grid_points(corners, n):
-    """An ``n`` x ``n`` grid interpolating bilinearly between four corners.
+def supported_figure_formats():
+    """File suffixes (without the dot) matplotlib can save figures as."""
+    from matplotlib.backend_bases import FigureCanvasBase
 
-    The order is the tutorial's: row by row, ``y`` from 0 to 1 (``corners[0], corners[1]`` at
-    ``y = 0``, ``corners[2], corners[3]`` at ``y = 1``), and within a row ``x`` from 0 to 1
-    (``corners[0], corners[2]`` at ``x = 0``)::
-
-        point = (c0 * (1 - x) + c1 * x) * (1 - y) + (c2 * (1 - x) + c3 * x) * y
-
-    Parameters
-    ----------
-    corners : array-like of shape (4, dim)
-    n : int
-        Points per side (at least 1; with 1 the grid is ``corners[0]``).
-
-    Returns
-    -------
-    ndarray of shape (n * n, dim)
-        Row ``i * n + j`` is the point at ``y = i / (n - 1)``, ``x = j / (n - 1)``.
-    """
-    corners = np.asarray(corners, dtype=np.float64)
-    if corners.ndim != 2 or corners.shape[0] != 4:
-        raise ValueError(f"corners must have shape (4, dim), got {corners.shape}")
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
-    y, x = np.meshgrid(np.linspace(0, 1, int(n)), np.linspace(0, 1, int(n)), indexing="ij")
-    x, y = x.reshape(-1, 1), y.reshape(-1, 1)
-    return ((corners[0] * (1 - x) + corners[1] * x) * (1 - y)
-            + (corners[2] * (1 - x) + corners[3] * x) * y)
-
-
-def default_corners(embedding, quantile=0.05):
-    """Four corners for :func:`grid_points` that lie on the embedded data.
-
-    Each corner is an embedded training point near a corner of the box spanned by the
-    ``quantile`` and ``1 - quantile`` quantiles of the two coordinates: among the points
-    nearest to the box corner, the one nearest to their median (so a lone outlier is never
-    chosen). The grid between them spans the bulk of the data, with its corners in the
-    support of the embedding.
-
-    Parameters
-    ----------
-    embedding : array-like of shape (n_samples, 2)
-    quantile : float in [0, 0.5)
-
-    Returns
-    -------
-    ndarray of shape (4, 2)
-        Top-left, top-right, bottom-left, bottom-right (in the embedding's coordinates), the
-        order in which :func:`inverse_grid`'s image grid shows them.
-    """
-    embedding = np.asarray(embedding, dtype=np.float64)
-    if embedding.ndim != 2 or embedding.shape[1] != 2 or len(embedding) == 0:
-        raise ValueError(f"embedding must have shape (n_samples, 2), got {embedding.shape}")
-    if not 0.0 <= quantile < 0.5:
-        raise ValueError(f"quantile must be in [0, 0.5), got {quantile}")
-    (left, bottom), (right, top) = np.quantile(embedding, [quantile, 1 - quantile], axis=0)
-    targets = np.array([[left, top], [right, top], [left, bottom], [right, bottom]])
-    n_candidates = int(np.clip(len(embedding) // 200, 1, 50))
-    corners = np.empty((4, 2))
-    for corner, target in enumerate(targets):
-        distances = np.sum((embedding - target) ** 2, axis=1)
-        candidates = embedding[np.argpartition(distances, n_candidates - 1)[:n_candidates]]
-        centre = np.median(candidates, axis=0)
-        corners[corner] = candidates[np.argmin(np.sum((candidates - centre) ** 2, axis=1))]
-    return corners
+    return set(FigureCanvasBase.get_supported_filetypes())
 
 
 def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", labels=None,
@@ -746,22 +636,70 @@ def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", la
     """The inverse-transform figure of the tutorial: the embedding and generated images.
 
     Samples an ``n`` x ``n`` grid between four corners of the embedding (see
-    :func:`grid_points`), generates the input-space sample of each grid point with
-    ``mapper.inverse_transform``, and draws, on a ``GridSpec(n, 2 n)``: on the left the
-    embedding (coloured by ``labels``) with the grid points marked ``x``; on the right the
-    generated samples as images, in the grid's order (row ``i``, column ``j`` is grid point
-    ``i * n + j``). All images share one grey scale, the range of the training data, so faint
-    and strong samples compare. Grid points more than about one local neighbourhood radius
-    from the embedded data (``inverse_transform`` confidence below 0.37) are marked and their
-    images framed in orange: their samples only blend the nearest training samples.
+    :func:`~umapx.geometry.grid_points`), generates the input-space sample of each grid point
+    with ``mapper.inverse_transform``, and draws them with :func:`draw_inverse_grid`.
 
     Parameters
     ----------
     mapper : fitted UMAP
         A model with a 2-d embedding and ``inverse_transform``.
     corners : array-like of shape (4, 2), optional
-        The grid's corners, in :func:`grid_points`'s order. Default: :func:`default_corners`
-        of the embedding (inside its support).
+        The grid's corners, in :func:`~umapx.geometry.grid_points`'s order. Default:
+        :func:`~umapx.geometry.default_corners` of the embedding (inside its support).
+    n : int
+        Grid points per side.
+    image_shape, cmap, labels, ax, figsize, point_size
+        As in :func:`draw_inverse_grid`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on. Its axes created here are, in order, the embedding and then the
+        ``n * n`` images row by row. The grid points and the samples are not returned: they
+        are ``grid_points(corners, n)`` (with ``default_corners(mapper.embedding_)`` when
+        ``corners`` is None) and ``mapper.inverse_transform`` of them, which is deterministic.
+    """
+    embedding = _embedding_2d(mapper)
+    image_shape = _image_shape(image_shape, mapper.n_features_in_)  # checked before the work
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) \
+            or not 1 <= n <= MAX_GRID_SIDE:
+        raise ValueError(f"n must be an integer from 1 to {MAX_GRID_SIDE} (images per side), "
+                         f"got {n!r}")
+    if corners is None:
+        corners = default_corners(embedding)
+    corners = np.asarray(corners, dtype=np.float64)
+    if corners.shape != (4, 2):
+        raise ValueError(f"corners must have shape (4, 2), got {corners.shape}")
+    grid = grid_points(corners, n)
+    with warnings.catch_warnings():  # the figure marks the points outside the support itself
+        warnings.filterwarnings("ignore", message=".*outside the support")
+        samples, confidence = mapper.inverse_transform(grid, return_confidence=True)
+    return draw_inverse_grid(mapper, grid, samples, confidence, n, image_shape=image_shape,
+                             cmap=cmap, labels=labels, ax=ax, figsize=figsize,
+                             point_size=point_size)
+
+
+def draw_inverse_grid(mapper, grid, samples, confidence, n, image_shape=None, cmap="gray_r",
+                      labels=None, ax=None, figsize=(12, 6), point_size=None):
+    """Draw the tutorial's figure from an ``n`` x ``n`` grid and its generated samples.
+
+    On a ``GridSpec(n, 2 n)``: on the left the embedding (coloured by ``labels``) with the grid
+    points marked ``x``; on the right the samples as images, in the grid's order (row ``i``,
+    column ``j`` is grid point ``i * n + j``). All images share one grey scale, the range of
+    the training data, so faint and strong samples compare. Grid points more than about one
+    local neighbourhood radius from the embedded data (confidence below 0.37) are marked and
+    their images framed in orange: their samples only blend the nearest training samples.
+
+    Parameters
+    ----------
+    mapper : fitted UMAP
+        A model with a 2-d embedding.
+    grid : ndarray of shape (n * n, 2)
+        The grid points.
+    samples : ndarray of shape (n * n, n_features)
+        ``mapper.inverse_transform(grid)``.
+    confidence : ndarray of shape (n * n,)
+        Its confidence (``return_confidence=True``).
     n : int
         Grid points per side.
     image_shape : tuple of int, optional
@@ -782,45 +720,80 @@ def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", la
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn on. Its axes created here are, in order, the embedding and then the
-        ``n * n`` images row by row. The grid points and the samples are not returned: they
-        are ``grid_points(corners, n)`` (with ``default_corners(mapper.embedding_)`` when
-        ``corners`` is None) and ``mapper.inverse_transform`` of them, which is deterministic.
     """
-    embedding = _embedding_2d(mapper)
-    n_features = int(getattr(mapper, "n_features_in_", mapper._training_data.shape[1]))
-    image_shape = _image_shape(image_shape, n_features)
-    if corners is None:
-        corners = default_corners(embedding)
-    corners = np.asarray(corners, dtype=np.float64)
-    if corners.shape != (4, 2):
-        raise ValueError(f"corners must have shape (4, 2), got {corners.shape}")
-    grid = grid_points(corners, n)
-    with warnings.catch_warnings():  # the figure marks the points outside the support itself
-        warnings.filterwarnings("ignore", message=".*outside the support")
-        samples, confidence = mapper.inverse_transform(grid, return_confidence=True)
+    _embedding_2d(mapper)
+    grid = np.asarray(grid, dtype=np.float64)
     samples = np.asarray(samples)
-    outside = np.asarray(confidence) < _LOW_CONFIDENCE
-    data = getattr(mapper, "_training_data", samples)
-    grey_range = {"vmin": float(np.min(data)), "vmax": float(np.max(data))}
-
-    figure, layout = _grid_layout(ax, n, figsize)
+    outside = np.asarray(confidence) < LOW_CONFIDENCE
+    data = mapper.fitted_state.training_data
+    figure, layout = _grid_layout(ax, n, n, figsize, split=True)
     scatter_ax = figure.add_subplot(layout[:, :n])
     points(mapper, labels=labels, ax=scatter_ax, point_size=point_size)
     scatter_ax.scatter(grid[~outside, 0], grid[~outside, 1], marker="x", c="k", s=15,
                        linewidths=1, zorder=3)
     scatter_ax.scatter(grid[outside, 0], grid[outside, 1], marker="x", c=_OUTSIDE_COLOUR,
                        s=15, linewidths=1, zorder=3)
+    _draw_samples(figure, layout, samples, n, n, column_offset=n, image_shape=image_shape,
+                  cmap=cmap, value_range=(float(np.min(data)), float(np.max(data))),
+                  outside=outside)
+    return figure
+
+
+def sample_grid(samples, image_shape=None, n_columns=None, cmap="gray_r", value_range=None,
+                outside=None, figsize=None):
+    """Generated samples as a grid of images, ``n_columns`` per row.
+
+    Parameters
+    ----------
+    samples : array-like of shape (n_samples, n_features)
+    image_shape : tuple of int, optional
+        Shape of each sample as an image; default a square.
+    n_columns : int, optional
+        Images per row (default: a square grid).
+    cmap : str or Colormap
+    value_range : (float, float), optional
+        Values mapped to the ends of ``cmap`` (default: the samples' range).
+    outside : array-like of bool, optional
+        Samples to frame in orange (e.g. low confidence).
+    figsize : (float, float), optional
+        Default 0.8 inch per image.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    samples = np.asarray(samples)
+    if samples.ndim != 2 or len(samples) == 0:
+        raise ValueError(f"samples must have shape (n_samples, n_features), got {samples.shape}")
+    if len(samples) > MAX_GRID_SIDE ** 2:
+        raise ValueError(f"sample_grid draws at most {MAX_GRID_SIDE ** 2} images, got "
+                         f"{len(samples)} samples")
+    columns = int(n_columns or math.ceil(math.sqrt(len(samples))))
+    if columns < 1:
+        raise ValueError(f"n_columns must be a positive integer, got {n_columns}")
+    rows = math.ceil(len(samples) / columns)
+    if value_range is None:
+        value_range = (float(samples.min()), float(samples.max()))
+    figure, layout = _grid_layout(None, rows, columns, figsize or (columns * 0.8, rows * 0.8))
+    _draw_samples(figure, layout, samples, rows, columns, column_offset=0,
+                  image_shape=image_shape, cmap=cmap, value_range=value_range, outside=outside)
+    return figure
+
+
+def _draw_samples(figure, layout, samples, rows, columns, column_offset, image_shape, cmap,
+                  value_range, outside):
+    """One image per sample in the cells of ``layout``, row by row from ``column_offset``."""
+    image_shape = _image_shape(image_shape, samples.shape[1])
     images = _colormap(cmap)
-    for index, sample in enumerate(samples):
-        image_ax = figure.add_subplot(layout[index // n, n + index % n])
+    vmin, vmax = value_range
+    for index, sample in enumerate(samples[: rows * columns]):
+        image_ax = figure.add_subplot(layout[index // columns, column_offset + index % columns])
         image_ax.imshow(sample.reshape(image_shape), cmap=images, interpolation="nearest",
-                        **grey_range)
+                        vmin=vmin, vmax=vmax)
         image_ax.set(xticks=[], yticks=[])
-        if outside[index]:
+        if outside is not None and outside[index]:
             for spine in image_ax.spines.values():
                 spine.set(edgecolor=_OUTSIDE_COLOUR, linewidth=1.5)
-    return figure
 
 
 def _image_shape(image_shape, n_features):
@@ -831,23 +804,29 @@ def _image_shape(image_shape, n_features):
                              f"image_shape, e.g. image_shape=(height, width)")
         return (side, side)
     image_shape = tuple(int(size) for size in image_shape)
+    if not image_shape or min(image_shape) < 1:
+        raise ValueError(f"image_shape must be positive sizes, got {image_shape}")
     if math.prod(image_shape) != n_features:
         raise ValueError(f"image_shape {image_shape} has {math.prod(image_shape)} pixels, but "
                          f"samples have {n_features} features")
     return image_shape
 
 
-def _grid_layout(ax, n, figsize):
-    """The figure and its (n, 2 n) grid: a new figure, or the area of ``ax`` (removed)."""
+def _grid_layout(ax, rows, columns, figsize, split=False):
+    """The figure and its grid of ``rows`` x ``columns`` cells (twice as many columns with
+    ``split``, for a scatter beside the images): a new figure, or the area of ``ax``
+    (removed)."""
+    width = 2 * columns if split else columns
     if ax is None:
         import matplotlib.pyplot as plt
 
         figure = plt.figure(figsize=figsize)
-        return figure, GridSpec(n, 2 * n, figure=figure, left=0.02, right=0.98, bottom=0.03,
+        return figure, GridSpec(rows, width, figure=figure, left=0.02, right=0.98, bottom=0.03,
                                 top=0.97, wspace=0.1, hspace=0.1)
     spec = ax.get_subplotspec()
     if spec is None:
         raise ValueError("ax must be a subplot (made by add_subplot, subplots or a GridSpec)")
     figure = ax.figure
     ax.remove()
-    return figure, GridSpecFromSubplotSpec(n, 2 * n, subplot_spec=spec, wspace=0.1, hspace=0.1)
+    return figure, GridSpecFromSubplotSpec(rows, width, subplot_spec=spec, wspace=0.1,
+                                           hspace=0.1)

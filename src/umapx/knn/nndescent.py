@@ -19,7 +19,7 @@ best-first from there (as in Iwasaki & Miyazaki's NGT, and PyNNDescent's query).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -34,6 +34,66 @@ from ._heap import (
     min_heap_push,
     sort_heap,
 )
+
+# ----------------------------------------------------------------------------------------------
+# Records passed to the kernels
+# ----------------------------------------------------------------------------------------------
+
+
+class RPTree(NamedTuple):
+    """One random-projection tree in flat arrays, indexed by node (see ``_build_tree``).
+
+    ``perm`` orders the points so that node ``v`` covers ``perm[start[v]:end[v]]``.
+    """
+
+    perm: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    pivot_a: np.ndarray
+    pivot_b: np.ndarray
+    offset: np.ndarray
+
+
+class Forest(NamedTuple):
+    """Trees stacked along a first axis; tree ``t`` uses ``n_nodes[t]`` nodes."""
+
+    trees: RPTree
+    n_nodes: np.ndarray
+
+
+class Heaps(NamedTuple):
+    """The k-NN graph under construction: one max-heap per point, with "new" flags."""
+
+    dists: np.ndarray
+    idx: np.ndarray
+    flags: np.ndarray
+
+
+class Candidates(NamedTuple):
+    """Sampled new and old candidate neighbours of every point (``-1``: empty)."""
+
+    new: np.ndarray
+    old: np.ndarray
+
+
+class Proposals(NamedTuple):
+    """Pairs ``(a, b)`` at distance ``d`` found around each centre of a block; ``counts`` per
+    centre."""
+
+    a: np.ndarray
+    b: np.ndarray
+    d: np.ndarray
+    counts: np.ndarray
+
+
+class SearchGraph(NamedTuple):
+    """CSR adjacency walked by queries."""
+
+    indptr: np.ndarray
+    neighbours: np.ndarray
+
 
 # ----------------------------------------------------------------------------------------------
 # Random-projection trees
@@ -52,13 +112,15 @@ def _margin(x, data, pivot_a, pivot_b, offset):
 
 
 @kernel
-def _build_tree(data, key, leaf_size, perm, left, right, start, end, pivot_a, pivot_b, offset):
-    """Build one tree in place; return its number of nodes.
+def _build_tree(data, key, leaf_size, tree):
+    """Build one tree in place in the arrays of ``tree``; return its number of nodes.
 
     Node ``v`` covers ``perm[start[v]:end[v]]``; internal nodes split by the hyperplane that
     bisects rows ``pivot_a[v]`` and ``pivot_b[v]`` (``pivot_a[v] == -1``: the node's points were
     indistinguishable and were halved). Leaves are the nodes with ``left[v] == -1``.
     """
+    perm, left, right, start, end = tree.perm, tree.left, tree.right, tree.start, tree.end
+    pivot_a, pivot_b, offset = tree.pivot_a, tree.pivot_b, tree.offset
     n = data.shape[0]
     for i in range(n):
         perm[i] = i
@@ -148,38 +210,30 @@ def _build_forest(data, seed, n_trees, leaf_size):
     offset = np.empty((n_trees, capacity), np.float32)
     n_nodes = np.empty(n_trees, np.int64)
     for t in numba.prange(n_trees):
-        n_nodes[t] = _build_tree(
-            data, stream_key(seed, t), leaf_size, perm[t], left[t], right[t], start[t], end[t],
-            pivot_a[t], pivot_b[t], offset[t],
-        )
-    return perm, left, right, start, end, pivot_a, pivot_b, offset, n_nodes
+        tree = RPTree(perm[t], left[t], right[t], start[t], end[t], pivot_a[t], pivot_b[t],
+                      offset[t])
+        n_nodes[t] = _build_tree(data, stream_key(seed, t), leaf_size, tree)
+    return Forest(RPTree(perm, left, right, start, end, pivot_a, pivot_b, offset), n_nodes)
 
 
-@dataclass
-class RPTree:
-    """One random-projection tree in flat arrays (see ``_build_tree``)."""
-
-    perm: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    pivot_a: np.ndarray
-    pivot_b: np.ndarray
-    offset: np.ndarray
+def _tree_of(forest, t):
+    """Tree ``t`` of a forest as a compact, standalone :class:`RPTree`."""
+    size = int(forest.n_nodes[t])
+    return RPTree(*(array[t].copy() if name == "perm" else array[t, :size].copy()
+                    for name, array in zip(RPTree._fields, forest.trees)))
 
 
 @kernel(inline="always")
-def _descend(x, data, left, right, pivot_a, pivot_b, offset):
-    """Leaf node reached by ``x`` (mirrors the side rule of ``_build_tree``)."""
+def _descend(x, data, tree):
+    """Leaf node of ``tree`` reached by ``x`` (mirrors the side rule of ``_build_tree``)."""
     node = 0
-    while left[node] != -1:
-        if pivot_a[node] == -1:
-            node = left[node]
-        elif _margin(x, data, pivot_a[node], pivot_b[node], offset[node]) <= 0:
-            node = left[node]
+    while tree.left[node] != -1:
+        if tree.pivot_a[node] == -1:
+            node = tree.left[node]
+        elif _margin(x, data, tree.pivot_a[node], tree.pivot_b[node], tree.offset[node]) <= 0:
+            node = tree.left[node]
         else:
-            node = right[node]
+            node = tree.right[node]
     return node
 
 
@@ -189,24 +243,26 @@ def _descend(x, data, left, right, pivot_a, pivot_b, offset):
 
 
 @kernel(parallel=True)
-def _join_leaves(code, data, p, perm, leaf_starts, leaf_ends, dists, idx, flags):
+def _join_leaves(metric, data, perm, leaf_starts, leaf_ends, heaps):
     """Offer every pair of points sharing a leaf of one tree to both points' heaps.
 
     The leaves of a tree are disjoint, so each heap is written by the one leaf holding it.
     """
+    dists, idx, flags = heaps.dists, heaps.idx, heaps.flags
     for leaf in numba.prange(leaf_starts.shape[0]):
         for a in range(leaf_starts[leaf], leaf_ends[leaf]):
             i = perm[a]
             for b in range(a + 1, leaf_ends[leaf]):
                 j = perm[b]
-                d = distance(code, data[i], data[j], p)
+                d = distance(metric, data[i], data[j])
                 flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
                 flagged_heap_push(dists[j], idx[j], flags[j], d, i, 1)
 
 
 @kernel(parallel=True)
-def _fill_short_heaps(code, data, p, dists, idx, flags, seed):
+def _fill_short_heaps(metric, data, heaps, seed):
     """Top up, with random points, heaps that the forest left with empty slots."""
+    dists, idx, flags = heaps.dists, heaps.idx, heaps.flags
     n = data.shape[0]
     for i in numba.prange(n):
         if idx[i, 0] != -1:
@@ -215,7 +271,7 @@ def _fill_short_heaps(code, data, p, dists, idx, flags, seed):
         for attempt in range(8 * idx.shape[1] + 8):
             j = draw_index(key, attempt, n)
             if j != i:
-                d = distance(code, data[i], data[j], p)
+                d = distance(metric, data[i], data[j])
                 flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
             if idx[i, 0] != -1:
                 break
@@ -223,19 +279,18 @@ def _fill_short_heaps(code, data, p, dists, idx, flags, seed):
 
 def _init_from_forest(metric, data, n_others, forest, seed):
     """Heaps seeded with the leaf-mates of every point in every tree."""
-    perm, left, start, end, n_nodes = forest[0], forest[1], forest[3], forest[4], forest[8]
     n = data.shape[0]
-    dists = np.full((n, n_others), np.inf, np.float32)
-    idx = np.full((n, n_others), -1, np.int32)
-    flags = np.ones((n, n_others), np.uint8)
+    heaps = Heaps(np.full((n, n_others), np.inf, np.float32),
+                  np.full((n, n_others), -1, np.int32),
+                  np.ones((n, n_others), np.uint8))
     join_leaves = metric.specialize(_join_leaves)
-    for t in range(perm.shape[0]):
-        leaves = np.flatnonzero(left[t, : n_nodes[t]] == -1)
-        join_leaves(metric.search_code, data, metric.p, perm[t], start[t, leaves], end[t, leaves],
-                    dists, idx, flags)
-    metric.specialize(_fill_short_heaps)(metric.search_code, data, metric.p, dists, idx, flags,
-                                         seed)
-    return dists, idx, flags
+    trees = forest.trees
+    for t in range(trees.perm.shape[0]):
+        leaves = np.flatnonzero(trees.left[t, : forest.n_nodes[t]] == -1)
+        join_leaves(metric.search_args, data, trees.perm[t], trees.start[t, leaves],
+                    trees.end[t, leaves], heaps)
+    metric.specialize(_fill_short_heaps)(metric.search_args, data, heaps, seed)
+    return heaps
 
 
 @kernel(parallel=True)
@@ -283,17 +338,18 @@ def _build_candidates(idx, flags, max_candidates, seed, n_chunks):
                     if new_cand[i, c] == j:
                         flags[i, slot] = 0
                         break
-    return new_cand, old_cand
+    return Candidates(new_cand, old_cand)
 
 
 @kernel(parallel=True)
-def _local_join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, prop_b,
-                prop_d, counts):
+def _local_join(metric, data, dists, candidates, first, last, proposals):
     """Around each centre in [first, last), compare new-new and new-old candidate pairs.
 
     A pair is proposed when it would enter either point's heap (judged against the heaps as
     they stand before this block is applied).
     """
+    new_cand, old_cand = candidates.new, candidates.old
+    prop_a, prop_b, prop_d, counts = proposals.a, proposals.b, proposals.d, proposals.counts
     max_candidates = new_cand.shape[1]
     for centre in numba.prange(first, last):
         row = centre - first
@@ -310,7 +366,7 @@ def _local_join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, p
                     v = old_cand[centre, b - max_candidates]
                 if v < 0 or v == u:
                     continue
-                d = distance(code, data[u], data[v], p)
+                d = distance(metric, data[u], data[v])
                 if d < dists[u, 0] or d < dists[v, 0]:
                     prop_a[row, count] = u
                     prop_b[row, count] = v
@@ -320,14 +376,19 @@ def _local_join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, p
 
 
 @kernel(parallel=True)
-def _apply_proposals(dists, idx, flags, prop_a, prop_b, prop_d, counts, n_chunks):
-    """Offer every proposal to both its points' heaps; return how many entries changed."""
+def _apply_proposals(heaps, proposals, n_rows, n_chunks):
+    """Offer the proposals of the first ``n_rows`` centres to both their points' heaps.
+
+    Returns how many heap entries changed.
+    """
+    dists, idx, flags = heaps.dists, heaps.idx, heaps.flags
+    prop_a, prop_b, prop_d, counts = proposals.a, proposals.b, proposals.d, proposals.counts
     n = dists.shape[0]
     changed = np.zeros(n_chunks, np.int64)
     for chunk in numba.prange(n_chunks):
         lo = chunk * n // n_chunks
         hi = (chunk + 1) * n // n_chunks
-        for row in range(counts.shape[0]):
+        for row in range(n_rows):
             for c in range(counts[row]):
                 u = prop_a[row, c]
                 v = prop_b[row, c]
@@ -383,42 +444,34 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         Sorted by increasing search distance; and the forest's first tree, for queries.
     tree : RPTree
     """
-    code, p = metric.search_code, metric.p
     n = data.shape[0]
     forest = _build_forest(data, seed, n_trees, leaf_size)
-    perm, left, right, start, end, pivot_a, pivot_b, offset, n_nodes = forest
-    size = int(n_nodes[0])
-    tree = RPTree(perm[0].copy(), left[0, :size].copy(), right[0, :size].copy(),
-                  start[0, :size].copy(), end[0, :size].copy(), pivot_a[0, :size].copy(),
-                  pivot_b[0, :size].copy(), offset[0, :size].copy())
-    dists, idx, flags = _init_from_forest(metric, data, n_others, forest, seed)
-    del forest, perm
+    tree = _tree_of(forest, 0)
+    heaps = _init_from_forest(metric, data, n_others, forest, seed)
+    del forest
 
     join = metric.specialize(_local_join)
     block = min(_JOIN_BLOCK, n)
     capacity = max_candidates * (max_candidates - 1) // 2 + max_candidates * max_candidates
-    prop_a = np.empty((block, capacity), np.int32)
-    prop_b = np.empty((block, capacity), np.int32)
-    prop_d = np.empty((block, capacity), np.float32)
-    counts = np.empty(block, np.int64)
+    proposals = Proposals(np.empty((block, capacity), np.int32),
+                          np.empty((block, capacity), np.int32),
+                          np.empty((block, capacity), np.float32),
+                          np.empty(block, np.int64))
     for round_ in range(n_iters):
         n_chunks = _n_chunks()
-        new_cand, old_cand = _build_candidates(
-            idx, flags, max_candidates, seed + 7919 * (round_ + 1), n_chunks
-        )
+        candidates = _build_candidates(heaps.idx, heaps.flags, max_candidates,
+                                       seed + 7919 * (round_ + 1), n_chunks)
         changed = 0
         for first in range(0, n, block):
             last = min(first + block, n)
-            join(code, data, p, dists, new_cand, old_cand, first, last, prop_a, prop_b, prop_d,
-                 counts)
-            changed += _apply_proposals(dists, idx, flags, prop_a, prop_b, prop_d,
-                                        counts[: last - first], n_chunks)
+            join(metric.search_args, data, heaps.dists, candidates, first, last, proposals)
+            changed += _apply_proposals(heaps, proposals, last - first, n_chunks)
         if progress is not None:
             progress(round_ + 1, changed)
         if changed <= delta * n * n_others:
             break
-    _sort_heaps(dists, idx)
-    return idx, dists, tree
+    _sort_heaps(heaps.dists, heaps.idx)
+    return heaps.idx, heaps.dists, tree
 
 
 # ----------------------------------------------------------------------------------------------
@@ -437,7 +490,8 @@ def search_graph(indices, distances, max_degree):
 
     Returns
     -------
-    indptr : ndarray (n + 1,) int64, neighbours : ndarray int32
+    SearchGraph
+        ``indptr`` (n + 1,) int64 and ``neighbours`` int32.
     """
     n, m = indices.shape
     rows = np.repeat(np.arange(n, dtype=np.int64), m)
@@ -461,7 +515,7 @@ def search_graph(indices, distances, max_degree):
     all_rows, all_cols = all_rows[keep], all_cols[keep]
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(all_rows, minlength=n), out=indptr[1:])
-    return indptr, all_cols.astype(np.int32)
+    return SearchGraph(indptr, all_cols.astype(np.int32))
 
 
 # Queries handled per work item of the search (each item allocates its own workspace).
@@ -469,8 +523,9 @@ _SEARCH_CHUNK = 64
 
 
 @kernel(parallel=True)
-def _search(code, data, p, queries, k, indptr, neighbours, left, right, perm, start, end,
-            pivot_a, pivot_b, offset, bound_scale):
+def _search(metric, data, queries, k, graph, tree, bound_scale):
+    """Best-first walk of ``graph`` from the leaf of ``tree`` that each query falls in."""
+    indptr, neighbours = graph.indptr, graph.neighbours
     n = data.shape[0]
     n_queries = queries.shape[0]
     out_d = np.full((n_queries, k), np.inf, np.float32)
@@ -486,11 +541,11 @@ def _search(code, data, p, queries, k, indptr, neighbours, left, right, perm, st
             heap_d = out_d[q]
             heap_i = out_i[q]
             n_cand = 0
-            leaf = _descend(x, data, left, right, pivot_a, pivot_b, offset)
-            for pos in range(start[leaf], end[leaf]):
-                j = perm[pos]
+            leaf = _descend(x, data, tree)
+            for pos in range(tree.start[leaf], tree.end[leaf]):
+                j = tree.perm[pos]
                 visited[j] = stamp
-                d = distance(code, x, data[j], p)
+                d = distance(metric, x, data[j])
                 heap_push(heap_d, heap_i, d, j)
                 n_cand = min_heap_push(cand_d, cand_i, n_cand, d, j)
             while n_cand > 0:
@@ -502,7 +557,7 @@ def _search(code, data, p, queries, k, indptr, neighbours, left, right, perm, st
                     if visited[v] == stamp:
                         continue
                     visited[v] = stamp
-                    d = distance(code, x, data[v], p)
+                    d = distance(metric, x, data[v])
                     if d < bound_scale * heap_d[0]:
                         heap_push(heap_d, heap_i, d, v)
                         n_cand = min_heap_push(cand_d, cand_i, n_cand, d, v)
@@ -510,18 +565,17 @@ def _search(code, data, p, queries, k, indptr, neighbours, left, right, perm, st
     return out_i, out_d
 
 
-def search(metric, data, queries, k, indptr, neighbours, tree, epsilon):
+def search(metric, data, queries, k, graph, tree, epsilon):
     """Approximate ``k`` nearest rows of ``data`` for each query (search distances).
 
-    Each query's result depends only on that query and the index.
+    ``graph`` is a :class:`SearchGraph`, ``tree`` the :class:`RPTree` whose leaves start the
+    walks. Each query's result depends only on that query and the index.
     """
     scale = 1.0 + epsilon
     if metric.search_code == SQEUCLIDEAN:
         scale = scale * scale
     run = metric.specialize(_search)
-    return run(metric.search_code, data, metric.p, queries, k, indptr, neighbours, tree.left,
-               tree.right, tree.perm, tree.start, tree.end, tree.pivot_a, tree.pivot_b,
-               tree.offset, np.float32(scale))
+    return run(metric.search_args, data, queries, k, graph, tree, np.float32(scale))
 
 
-__all__ = ["nn_descent", "search", "search_graph", "RPTree"]
+__all__ = ["nn_descent", "search", "search_graph", "RPTree", "SearchGraph"]

@@ -1,0 +1,136 @@
+"""The fitted state of a UMAP model: everything ``fit`` produces, in one object.
+
+``UMAP.fit`` builds one :class:`FittedState` at its end; ``transform``, ``inverse_transform``,
+saving, plotting and the explorer read it, and nothing writes it afterwards (it is frozen;
+:meth:`FittedState.replace` makes a changed copy). The estimator's public fitted attributes
+(``embedding_``, ``graph_``, ``knn_indices_``... and umap-learn's private names such as
+``_raw_data``) are read-only views of its fields, so a new piece of fitted state is one field
+here plus, if users should see it, one line in the estimator; :mod:`umapx.persistence` saves
+and loads it from the table :data:`ARRAYS`.
+
+What is only needed by some calls is built on first use, once, under a lock (safe when several
+threads make the first call together): the inverse transform's :class:`~umapx.inverse.
+InverseModel` here, and the search graph of an NN-descent index in :mod:`umapx.knn`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+
+from ._lazy import lazy_property
+from .inverse import InverseModel
+from .knn import NeighborIndex
+from .metrics import Metric
+
+#: The array fields of the state: name -> (dtypes allowed, number of dimensions). The graph is
+#: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``).
+ARRAYS = {
+    "training_data": (("float32",), 2),
+    "embedding": (("float32",), 2),
+    "knn_indices": (("int32",), 2),
+    "knn_dists": (("float32",), 2),
+    "sigmas": (("float32",), 1),
+    "rhos": (("float32",), 1),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class FittedState:
+    """What a fit produced.
+
+    Attributes
+    ----------
+    training_data : ndarray (n, n_features), float32
+        The data as fitted (after validation).
+    embedding : ndarray (n, n_components), float32
+    graph : scipy.sparse.csr_matrix (n, n), float32
+        The symmetric fuzzy graph.
+    knn_indices, knn_dists : ndarray (n, k)
+        Nearest neighbours of every training point, itself first (``k`` is the number of
+        neighbours actually used).
+    sigmas, rhos : ndarray (n,), float32
+        Local scales.
+    a, b : float
+        The similarity curve ``1 / (1 + a d^(2b))`` of the embedding.
+    metric : Metric
+        The resolved input metric.
+    index : NeighborIndex
+        Nearest-neighbour index over the training data (queried by ``transform``).
+    n_features_in : int
+    feature_names_in : ndarray of str or None
+        Column names of a dataframe given to fit.
+    timings : dict
+        Seconds spent in each stage of the fit.
+    """
+
+    training_data: np.ndarray
+    embedding: np.ndarray
+    graph: scipy.sparse.csr_matrix
+    knn_indices: np.ndarray
+    knn_dists: np.ndarray
+    sigmas: np.ndarray
+    rhos: np.ndarray
+    a: float
+    b: float
+    metric: Metric
+    index: NeighborIndex
+    n_features_in: int
+    feature_names_in: np.ndarray | None = None
+    timings: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_samples(self):
+        return self.embedding.shape[0]
+
+    @property
+    def n_neighbors(self):
+        """Neighbours per point in the fitted graph (the point itself included)."""
+        return self.knn_indices.shape[1]
+
+    @property
+    def n_components(self):
+        return self.embedding.shape[1]
+
+    @lazy_property
+    def inverse(self):
+        """The :class:`~umapx.inverse.InverseModel`, built on first use (a ValueError names a
+        metric without an inverse)."""
+        return InverseModel(self.training_data, self.embedding, self.metric, self.a, self.b,
+                            self.n_neighbors)
+
+    def build_lazy_parts(self, inverse=True):
+        """Build now what is otherwise built on first use: the search graph that ``transform``
+        walks and, with ``inverse``, the inverse model (before sending the state to other
+        processes, so that each does not build them again)."""
+        if self.index.method == "nndescent":
+            self.index.search_graph  # noqa: B018 - built and stored on first access
+        if inverse:
+            self.inverse  # noqa: B018
+
+    def replace(self, **changes):
+        """A copy with some fields changed (what was built lazily is built again)."""
+        return dataclasses.replace(self, **changes)
+
+    def check_consistent(self, settings, params):
+        """Raise a ValueError if this state cannot belong to a model of these parameters.
+
+        Parameters
+        ----------
+        settings : umapx._validation.Settings
+            The resolved parameters of the model.
+        params : dict
+            Its constructor parameters.
+        """
+        if settings.metric != self.metric:
+            raise ValueError(f"the fitted metric {self.metric.name!r} (p={self.metric.p}) "
+                             f"differs from the parameters' {settings.metric.name!r}")
+        if self.n_components != params["n_components"]:
+            raise ValueError(f"the embedding has {self.n_components} columns but "
+                             f"n_components={params['n_components']}")
+        if self.n_neighbors > params["n_neighbors"]:
+            raise ValueError(f"the k-NN graph has {self.n_neighbors} columns, more than "
+                             f"n_neighbors={params['n_neighbors']}")
