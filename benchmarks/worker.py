@@ -9,7 +9,8 @@ set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of
 ``dask-sample`` (see ``dask_bench.py``). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are
 compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``.
 ``benchmarks/run.py`` drives this; it is a separate process so that every library starts
-equally cold or equally warm.
+equally cold or equally warm. Every result is also appended to
+``benchmarks/results/workers.jsonl`` (what an interrupted run had measured).
 """
 
 from __future__ import annotations
@@ -236,8 +237,14 @@ def main(argv=None):
     result = TASKS[args.task](args, module, args.library)
     result.update({"task": args.task, "library": args.library, "dataset": args.dataset,
                    "import_s": import_s, "seeded": args.seeded,
-                   "n_components": args.n_components})
-    print(json.dumps(result))
+                   "n_components": args.n_components, "argv": sys.argv[1:]})
+    line = json.dumps(result)
+    print(line)
+    # Also appended to a log, so that an interrupted run.py keeps what it has measured.
+    log = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "workers.jsonl")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "a") as out:
+        out.write(line + "\n")
 
 
 if __name__ == "__main__":

@@ -325,6 +325,13 @@ def test_cli_on_the_cluster_with_zarr_and_parquet(client, exact_model, tmp_path)
         samples, confidence = mapper.inverse_transform(embedding + 0.3, return_confidence=True)
     assert np.array_equal(da.from_zarr(str(tmp_path / "gen.zarr")).compute(), samples)
     assert np.array_equal(da.from_zarr(str(tmp_path / "conf.zarr")).compute(), confidence)
+    assert main(["inverse", str(model_path), "--points", str(tmp_path / "points.zarr"),
+                 "-o", str(tmp_path / "refined.zarr"), "--method", "refine", "--detail", "0.5",
+                 "--dask", address]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refined = mapper.inverse_transform(embedding + 0.3, method="refine", detail=0.5)
+    assert np.array_equal(da.from_zarr(str(tmp_path / "refined.zarr")).compute(), refined)
 
     assert main(["fit", str(tmp_path / "rows.zarr"), "-o", str(tmp_path / "sampled.umapx"),
                  "--sample-size", "200", "--n-epochs", "30", "--random-state", "0",
