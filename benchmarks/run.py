@@ -12,6 +12,7 @@
     python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
                                       [--targets host,haswell,generic]
     python benchmarks/run.py reproducibility [--datasets fashion] [--repeats 3]
+    python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -214,6 +215,8 @@ def suite_explore(args, libs):
                "--repeats", str(args.repeats)]
     subprocess.run(command, cwd=ROOT, check=True)
     return []
+
+
 def suite_dask(args, libs):
     """umapx on a LocalCluster: throughput against in-process, worker memory, sample fits."""
     rows = []
@@ -251,6 +254,8 @@ def suite_dask(args, libs):
                     ("trustworthiness", "trust@15", "{:.4f}"),
                     ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
     return rows + samples
+
+
 def suite_spread(args, libs):
     """umapx's quality over seeds and emulated CPUs (``benchmarks/targets.py``): the
     distribution the real-data tests' thresholds are set from."""
@@ -351,6 +356,37 @@ def _slowdown(time, reference):
     return f"{time / reference:.2f}x"
 
 
+def suite_compat(args, libs):
+    """umap-learn's modes on the same input for both libraries: quality side by side."""
+    rows = []
+    for dataset in args.datasets:
+        for mode in args.modes:
+            results = {lib: worker("compat", lib, dataset, "--mode", mode,
+                                   "--seeded" if args.seeded else "--no-seeded")
+                       for lib in libs}
+            anchor = results.get("umap-learn", {})
+            for lib, result in results.items():
+                row = {"dataset": dataset, "mode": mode, "library": lib, **result}
+                if lib == "umapx" and "error" not in anchor and "error" not in result:
+                    row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
+                    row["trust_difference"] = (result["trustworthiness"]
+                                               - anchor["trustworthiness"])
+                rows.append(row)
+                print(f"  {dataset} {mode} / {lib}: {_brief(result, 'fit_median_s')}",
+                      file=sys.stderr)
+    print("\numap-learn modes on the same input (one warm fit each); trust difference = umapx - "
+          "umap-learn")
+    table(rows, [("dataset", "dataset", None), ("mode", "mode", None),
+                 ("library", "library", None), ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_ratio", "ratio", None), ("transform_median_s", "transform s", "{:.2f}"),
+                 ("trustworthiness", "trust@15", "{:.4f}"),
+                 ("trust_difference", "trust diff", "{:+.4f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"),
+                 ("transform_accuracy", "transform acc", "{:.4f}"),
+                 ("transform_error", "transform error", None), ("error", "error", None)])
+    return rows
+
+
 def _brief(result, key):
     if "error" in result:
         return "error: " + result["error"]
@@ -359,10 +395,11 @@ def _brief(result, key):
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "explore": suite_explore, "dask": suite_dask, "spread": suite_spread,
-          "reproducibility": suite_reproducibility}
+          "reproducibility": suite_reproducibility, "compat": suite_compat}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "explore": "", "dask": "",
-                    "spread": "mnist10k,fashion", "reproducibility": "fashion"}
+                    "spread": "mnist10k,fashion", "reproducibility": "fashion",
+                    "compat": "digits,mnist10k"}
 
 
 def main(argv=None):
@@ -389,7 +426,10 @@ def main(argv=None):
     parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
     parser.add_argument("--targets", default="host,haswell,generic",
                         help="spread: emulated CPUs (benchmarks/targets.py)")
+    parser.add_argument("--modes", default="precomputed-dense,precomputed-sparse",
+                        help="compat: comma-separated modes")
     args = parser.parse_args(argv)
+    args.modes = [m for m in args.modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
     args.seeds = [int(seed) for seed in args.seeds.split(",") if seed]

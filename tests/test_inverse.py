@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -338,6 +339,33 @@ def test_options_with_other_metrics(metric, digits):
         samples = mapper.inverse_transform(points, **options)
         assert samples.shape == (100, 64) and np.all(np.isfinite(samples))
         assert samples.min() >= data[:800].min() and samples.max() <= data[:800].max()
+
+
+@numba.njit
+def _euclidean_with_gradient(x, y):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total += (x[i] - y[i]) ** 2
+    distance = np.sqrt(total)
+    return distance, (x - y) / (1e-6 + distance)
+
+
+@pytest.mark.filterwarnings("ignore:.*outside the support")
+def test_options_with_a_user_metric_and_other_output_metrics(digits):
+    """refine runs a user metric's own gradient; it refuses a non-euclidean embedding (where
+    transform does not start at the weighted mean it aims at), while detail works there."""
+    data = digits[0][:500]
+    mapper = umapx.UMAP(metric=_euclidean_with_gradient, random_state=0, n_epochs=50).fit(data)
+    points = mapper.embedding_[:30] + 0.05
+    for options in OPTIONS:
+        samples = mapper.inverse_transform(points, **options)
+        assert samples.shape == (30, 64) and np.all(np.isfinite(samples))
+        assert samples.min() >= data.min() and samples.max() <= data.max()
+    sphere = umapx.UMAP(output_metric="haversine", random_state=0, n_epochs=50).fit(data)
+    with pytest.raises(ValueError, match="method='refine' needs a euclidean output_metric"):
+        sphere.inverse_transform(sphere.embedding_[:3], method="refine")
+    detailed = sphere.inverse_transform(sphere.embedding_[:3], detail=1.0)
+    assert detailed.shape == (3, 64) and np.all(np.isfinite(detailed))
 
 
 def test_options_survive_save_and_load(model, tmp_path):

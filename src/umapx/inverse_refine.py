@@ -76,9 +76,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from . import metrics as _metrics
 from ._jit import kernel
 from .graph import local_scale
+from .metrics import EUCLIDEAN, gradient
 
 #: Values of ``inverse_transform(method=...)``.
 METHODS = ("blend", "refine")
@@ -102,6 +102,16 @@ def check_options(method, detail):
     if (isinstance(detail, (bool, np.bool_)) or not isinstance(detail, (int, float, np.number))
             or not np.isfinite(detail) or detail < 0):
         raise ValueError(f"inverse_transform detail must be a finite number >= 0, got {detail!r}")
+
+
+def check_landing(method, output_metric):
+    """Raise a ValueError if ``method="refine"`` cannot follow this model's ``transform``: its
+    steps aim at the membership-weighted mean of embedded neighbours, which is where
+    ``transform`` starts only in a euclidean embedding."""
+    if method == "refine" and not (output_metric.code == EUCLIDEAN
+                                   and output_metric.user_function is None):
+        raise ValueError(f"inverse_transform method='refine' needs a euclidean output_metric; "
+                         f"this model embeds with {output_metric.name!r} (use method='blend')")
 
 
 def default_blend_size(method, n_neighbors):
@@ -171,18 +181,6 @@ def _dot(x, y):
     for f in range(x.shape[0]):
         total += x[f] * y[f]
     return total
-
-
-@kernel(inline="always")
-def _distance(metric, x, y, scratch):
-    """``distance(x, y)`` in float64 for a float64 ``x`` under ``metric`` (a
-    :class:`~umapx.metrics.DistanceArgs`; ``scratch``: n_features floats)."""
-    if metric.code == _metrics.EUCLIDEAN:
-        total = 0.0
-        for f in range(x.shape[0]):
-            total += (x[f] - y[f]) ** 2
-        return np.sqrt(total)
-    return _metrics.gradient(metric, x, y, scratch)
 
 
 @kernel
@@ -325,10 +323,17 @@ def _land(metric, samples, data, embedding, candidates, targets, gains, n_neighb
         gaps = np.empty(k)
         for _ in range(n_steps):
             for c in range(n_candidates):
-                dists[c] = _distance(metric, x, data[candidates[q, c]], grads[0])
+                other = data[candidates[q, c]]
+                if metric.code == EUCLIDEAN:  # the distance alone, without its gradient
+                    total = 0.0
+                    for f in range(n_features):
+                        total += (x[f] - other[f]) ** 2
+                    dists[c] = np.sqrt(total)
+                else:
+                    dists[c] = gradient(metric, x, other, grads[0])
             order = np.argsort(dists)[:k]
             for j in range(k):
-                _metrics.gradient(metric, x, data[candidates[q, order[j]]], grads[j])
+                gradient(metric, x, data[candidates[q, order[j]]], grads[j])
             for j in range(k):
                 row[j] = dists[order[j]]
             sigma, rho = local_scale(row, target_sum, local_connectivity, np.mean(row))
@@ -427,9 +432,11 @@ def land(state, metric, data, samples, targets, gains, data_range, n_steps=REFIN
     k = state.n_neighbors
     candidates, _ = state.index.query(samples.astype(np.float32), REFINE_CANDIDATES * k,
                                       epsilon=state.search_slack)
-    _land(metric.distance_args, samples, data, state.embedding,
-          np.ascontiguousarray(candidates), np.ascontiguousarray(targets, dtype=np.float64),
-          np.ascontiguousarray(gains, dtype=np.float64), k, float(np.log2(k)),
-          max(0.0, state.local_connectivity - 1.0), n_steps, REFINE_DAMPING, REFINE_TRUST,
-          low, high)
+    # A user metric runs in a copy of the kernel compiled with its gradient.
+    metric.specialize(_land)(metric.distance_args, samples, data, state.embedding,
+                             np.ascontiguousarray(candidates),
+                             np.ascontiguousarray(targets, dtype=np.float64),
+                             np.ascontiguousarray(gains, dtype=np.float64), k, float(np.log2(k)),
+                             max(0.0, state.local_connectivity - 1.0), n_steps, REFINE_DAMPING,
+                             REFINE_TRUST, low, high)
     return samples
