@@ -368,6 +368,15 @@ def test_options_with_a_user_metric_and_other_output_metrics(digits):
     assert detailed.shape == (3, 64) and np.all(np.isfinite(detailed))
 
 
+@pytest.mark.parametrize("options", OPTIONS)
+def test_options_refused_for_sparse_models(digits, options):
+    import scipy.sparse
+
+    mapper = umapx.UMAP(random_state=0, n_epochs=30).fit(scipy.sparse.csr_matrix(digits[0][:300]))
+    with pytest.raises(ValueError, match="not available for a model fitted on sparse data"):
+        mapper.inverse_transform(mapper.embedding_[:2], **options)
+
+
 def test_options_survive_save_and_load(model, tmp_path):
     mapper, data, _ = model
     points = mapper.transform(data[1500:1550])

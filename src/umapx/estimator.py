@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _validation, persistence
 from . import inverse as _inverse
 from . import inverse_refine as _refine
+from . import sparse as _sparse
 from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
@@ -143,7 +144,10 @@ n_components)
     spread : float, default=1.0
         Scale of the embedded points; with ``min_dist`` it sets ``a`` and ``b``.
     low_memory : bool, default=True
-        Accepted for compatibility; memory use is already bounded by blocked computation.
+        Bound the memory of the nearest-neighbour search: NN-descent builds its
+        random-projection trees a few at a time and the search graph for new points on the
+        first :meth:`transform`; exact search on sparse data works in smaller blocks. False
+        builds everything at once (the first ``transform`` is faster). Never changes results.
     n_jobs : int or None, default=-1
         Threads for the numba kernels (-1 or None: all CPUs, -2: all but one...). Does not
         change results.
@@ -381,6 +385,7 @@ n_components)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
+        tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
 
@@ -412,10 +417,12 @@ n_components)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Finite numeric data; for ``metric="precomputed"`` a square matrix of distances
-            (dense or scipy sparse: unstored entries are not neighbours). A single sample is
-            embedded at the origin (as umap-learn does) and such a model cannot transform.
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            Finite numeric data. Sparse data (any scipy.sparse format) is never densified; the
+            metric must have a sparse kernel (see :mod:`umapx.sparse`). For
+            ``metric="precomputed"`` a square matrix of distances (dense or scipy sparse:
+            unstored entries are not neighbours). A single sample is embedded at the origin (as
+            umap-learn does) and such a model cannot transform.
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
@@ -431,6 +438,7 @@ n_components)
         settings = _validation.validate_parameters(params)
         _validation.check_implemented(params, y)
         X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
+        _validation.check_metric_for_data(settings.metric, X)
         n_samples = X.shape[0]
         if n_samples == 1:
             return self._adopt(self._single_sample_state(X, settings))
@@ -522,7 +530,8 @@ n_components)
                 index = NeighborIndex.from_knn(X, metric, knn_indices, knn_dists, seed=seed)
             return index, knn_indices, knn_dists
         return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
-                                   seed=seed, progress=self._knn_progress(report))
+                                   seed=seed, progress=self._knn_progress(report),
+                                   low_memory=self.low_memory)
 
     def _layout(self, start, graph, n_epochs, settings, seed, report):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None)."""
@@ -586,9 +595,11 @@ n_components)
 
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features), or a dask array or dataframe
-            New samples; for ``metric="precomputed"``, their distances to the training
-            samples, shape (n_new, n_train), dense or sparse (unstored entries are not
+        X : array-like or scipy.sparse matrix of shape (n_new, n_features), or a dask array or
+            dataframe
+            New samples (sparse for a model fitted on sparse data: the result is the same for
+            sparse or dense rows); for ``metric="precomputed"``, their distances to the
+            training samples, shape (n_new, n_train), dense or sparse (unstored entries are not
             neighbours).
         ensure_all_finite : {True, False, "allow-nan"}
             As for :meth:`fit` (only a user metric function may see non-finite values).
@@ -607,7 +618,9 @@ n_components)
         if state.n_samples == 1:
             raise ValueError("transform is not available for a model fitted on a single sample "
                              "(there is no neighbourhood to place new points in)")
-        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite)
+        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite,
+                                       sparse=state.sparse)
+        _validation.check_metric_for_data(state.metric, X)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
             indices, dists = state.index.query(X, k, epsilon=self._search_slack())
@@ -643,6 +656,8 @@ n_components)
         maybe = np.flatnonzero((dists[:, 0] <= 1e-5) & (indices[:, 0] >= 0))
         if state.training_data is None:
             copies = maybe[dists[maybe, 0] == 0]
+        elif state.sparse:
+            copies = maybe[_sparse.rows_equal(X, maybe, state.training_data, indices[maybe, 0])]
         else:
             copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
         embedding[copies] = trained[indices[copies, 0]]
@@ -693,6 +708,9 @@ n_components)
         Returns
         -------
         samples : ndarray of shape (n_points, n_features), float32
+            For a model fitted on sparse data, a scipy.sparse CSR matrix (``csr_array`` if
+            the training data was a sparse array) whose rows hold the centre on the union of
+            the blended samples' non-zero columns (see :mod:`umapx.inverse_sparse`).
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state
@@ -709,13 +727,15 @@ n_components)
         if n_neighbors is None:
             n_neighbors = _refine.default_blend_size(method, state.n_neighbors)
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
-        refinement = None
+        options = ()
         if method != "blend" or detail > 0:
-            refinement = _refine.refinement_state(state, self.local_connectivity,
-                                                  self._search_slack())
+            if state.sparse:
+                raise ValueError("inverse_transform method='refine' and detail are not "
+                                 "available for a model fitted on sparse data (use the default)")
+            options = (method, detail, _refine.refinement_state(state, self.local_connectivity,
+                                                                self._search_slack()))
         with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
-            samples, out_of_support = inverse.generate(points, n_neighbors, method, detail,
-                                                       refinement)
+            samples, out_of_support = inverse.generate(points, n_neighbors, *options)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)
