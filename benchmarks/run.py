@@ -3,6 +3,7 @@
     python benchmarks/run.py fit      [--datasets digits,mnist10k,fashion] [--repeats 3]
     python benchmarks/run.py fit      --unseeded
     python benchmarks/run.py inverse  [--datasets mnist10k,fashion] [--queries 200]
+                                      [--variants blend,refine,refine-detail] [--skip-dims]
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
     python benchmarks/run.py sparse   [--datasets corpus20k] [--metrics cosine,hellinger]
@@ -142,25 +143,36 @@ def suite_memory(args, libs):
     return rows
 
 
+#: umapx's inverse-transform variants measured by ``run.py inverse``: (label, method, detail).
+INVERSE_VARIANTS = {"blend": ("umapx", "blend", 0.0),
+                    "refine": ("umapx refine", "refine", 0.0),
+                    "refine-detail": ("umapx refine, detail=1", "refine", 1.0)}
+
+
 def suite_inverse(args, libs):
     rows = []
     configs = [(d, 2) for d in args.datasets]
-    if "mnist10k" in args.datasets and not args.skip_dims:
-        configs += [("mnist10k", 3), ("mnist10k", 8)]
+    if not args.skip_dims:
+        configs += [(d, dims) for d in args.datasets if d != "digits" for dims in (3, 8)]
+    variants = [INVERSE_VARIANTS[v] for v in args.variants.split(",")]
     for dataset, dims in configs:
         results = {}
-        for lib in libs:
+        runs = [(label, "umapx", method, detail) for label, method, detail in variants
+                if "umapx" in libs]
+        runs += [("umap-learn", "umap-learn", "blend", 0.0)] if "umap-learn" in libs else []
+        for label, lib, method, detail in runs:
             extra = ["--many", 10000] if lib == "umapx" else []
             timeout = args.anchor_timeout if (lib == "umap-learn" and dims > 2) else 7200
-            results[lib] = worker("inverse", lib, dataset, "--queries", args.queries,
-                                  "--repeats", args.repeats if lib == "umapx" else 1,
-                                  "--n-components", dims, *extra, timeout=timeout)
-            print(f"  {dataset} d={dims} / {lib}: {_brief(results[lib], 'inverse100_median_s')}",
-                  file=sys.stderr)
+            results[label] = worker("inverse", lib, dataset, "--queries", args.queries,
+                                    "--repeats", args.repeats if lib == "umapx" else 1,
+                                    "--n-components", dims, "--method", method,
+                                    "--detail", detail, *extra, timeout=timeout)
+            print(f"  {dataset} d={dims} / {label}: "
+                  f"{_brief(results[label], 'inverse100_median_s')}", file=sys.stderr)
         anchor = results.get("umap-learn", {})
-        for lib, result in results.items():
-            row = {"dataset": dataset, "dims": dims, "library": lib, **result}
-            if lib == "umapx" and "error" not in anchor:
+        for label, result in results.items():
+            row = {**result, "dataset": dataset, "dims": dims, "library": label}
+            if label != "umap-learn" and "error" not in anchor:
                 row["speedup"] = ratio(anchor.get("inverse100_median_s"),
                                        result.get("inverse100_median_s"))
             rows.append(row)
@@ -498,6 +510,8 @@ def main(argv=None):
     parser.add_argument("--metrics", default="cosine",
                         help="sparse: comma-separated metrics (cosine,hellinger)")
     parser.add_argument("--skip-dims", action="store_true", help="inverse: skip 3-d and 8-d")
+    parser.add_argument("--variants", default="blend,refine,refine-detail",
+                        help=f"inverse: umapx variants, from {','.join(INVERSE_VARIANTS)}")
     parser.add_argument("--anchor-timeout", type=int, default=600,
                         help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
     parser.add_argument("--rows", default="2000000,10000000", help="dask: rows per measurement")

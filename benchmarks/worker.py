@@ -12,7 +12,8 @@ on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
 ``precomputed-sparse`` distance matrices). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels
 are compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or
 ``umap-learn``. ``benchmarks/run.py`` drives this; it is a separate process so that every
-library starts equally cold or equally warm.
+library starts equally cold or equally warm. Every result is also appended to
+``benchmarks/results/workers.jsonl`` (what an interrupted run had measured).
 """
 
 from __future__ import annotations
@@ -155,25 +156,32 @@ def task_inverse(args, module, library):
     mapper = module.UMAP(**_params(args)).fit(train)
     held_out = test[: args.queries]
     points = np.asarray(mapper.transform(held_out), np.float64)
+    options = {}
+    if library == "umapx" and (args.method != "blend" or args.detail):
+        options = {"method": args.method, "detail": args.detail}
+
+    def inverse(embedded):
+        return mapper.inverse_transform(embedded, **options)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, cold_s = _timed(mapper.inverse_transform, points[:5])
+        _, cold_s = _timed(inverse, points[:5])
         times = []
         for _ in range(args.repeats):
-            _, seconds = _timed(mapper.inverse_transform, points[:100])
+            _, seconds = _timed(inverse, points[:100])
             times.append(seconds)
         quality = evaluation.inverse_quality(
-            mapper.transform, mapper.inverse_transform, train, train_labels, mapper.embedding_,
+            mapper.transform, inverse, train, train_labels, mapper.embedding_,
             held_out, test_labels[: args.queries],
         )
-        outside = evaluation.outside_support(mapper.inverse_transform, mapper.embedding_, train,
-                                             n_rays=5, steps=10)
+        outside = evaluation.outside_support(inverse, mapper.embedding_, train, n_rays=5,
+                                             steps=10)
         result = {"inverse_first5_s": cold_s, "inverse100_s": times,
                   "inverse100_median_s": statistics.median(times), **quality, **outside}
         if args.many:
             many = np.resize(points, (args.many, points.shape[1]))
             rss_before = _current_rss_mb()
-            _, seconds = _timed(mapper.inverse_transform, many)
+            _, seconds = _timed(inverse, many)
             result.update({f"inverse{args.many}_s": seconds,
                            f"inverse{args.many}_peak_rss_mb": _peak_rss_mb(),
                            "rss_before_many_mb": rss_before})
@@ -413,8 +421,14 @@ def main(argv=None):
     result = TASKS[args.task](args, module, args.library)
     result.update({"task": args.task, "library": args.library, "dataset": args.dataset,
                    "import_s": import_s, "seeded": args.seeded,
-                   "n_components": args.n_components})
-    print(json.dumps(result))
+                   "n_components": args.n_components, "argv": sys.argv[1:]})
+    line = json.dumps(result)
+    print(line)
+    # Also appended to a log, so that an interrupted run.py keeps what it has measured.
+    log = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "workers.jsonl")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "a") as out:
+        out.write(line + "\n")
 
 
 if __name__ == "__main__":

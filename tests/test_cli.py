@@ -97,6 +97,23 @@ def test_input_errors_are_reported_without_traceback(workspace, tmp_path, capsys
     code = cli.main(["inverse", str(workspace / "model.umapx"), "--corners", "0,0", "1", "2,2",
                      "3,3"])
     assert code == cli.EXIT_INPUT and "--corners" in capsys.readouterr().err
+    code = cli.main(["inverse", str(workspace / "model.umapx"), "--detail", "-1"])
+    assert code == cli.EXIT_INPUT and "detail must be" in capsys.readouterr().err
+
+
+def test_inverse_method_and_detail(workspace):
+    done = run("inverse", workspace / "model.umapx", "--grid", 3, "--method", "refine",
+               "--detail", "0.5", "-o", workspace / "refined.npy")
+    assert done.returncode == 0, done.stderr
+    import umapx
+    from umapx.plot import default_corners, grid_points
+
+    mapper = umapx.load(workspace / "model.umapx")
+    grid = grid_points(default_corners(mapper.embedding_), 3)
+    expected = mapper.inverse_transform(grid, method="refine", detail=0.5)
+    assert np.array_equal(np.load(workspace / "refined.npy"), expected)
+    assert run("inverse", workspace / "model.umapx", "--method", "best").returncode == \
+        cli.EXIT_USAGE
 
 
 def test_read_array_formats(tmp_path):

@@ -109,6 +109,20 @@ def test_inverse_array_equals_in_process_row_by_row(client, model):
         assert np.array_equal(alone, mapper.inverse_transform(points, n_neighbors=5))
 
 
+@pytest.mark.parametrize("options", [{"method": "refine"}, {"detail": 1.0}])
+def test_inverse_options_on_dask_equal_in_process(client, exact_model, options):
+    """``method`` and ``detail`` travel to the workers: every row as in one process."""
+    mapper, rows = exact_model
+    points = mapper.transform(rows[:120]) + np.float32(0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = mapper.inverse_transform(points, **options)
+    lazy = mapper.inverse_transform(da.from_array(points, chunks=((1, 50, 69), 2)), **options)
+    assert np.array_equal(lazy.compute(), expected)
+    with pytest.raises(ValueError, match="method must be one of"):
+        mapper.inverse_transform(da.from_array(points, chunks=50), method="sharp")
+
+
 def test_dataframes_keep_index_and_partitions(client, exact_model):
     mapper, rows = exact_model
     frame = pd.DataFrame(rows, columns=[f"pixel{i}" for i in range(64)],
@@ -311,6 +325,13 @@ def test_cli_on_the_cluster_with_zarr_and_parquet(client, exact_model, tmp_path)
         samples, confidence = mapper.inverse_transform(embedding + 0.3, return_confidence=True)
     assert np.array_equal(da.from_zarr(str(tmp_path / "gen.zarr")).compute(), samples)
     assert np.array_equal(da.from_zarr(str(tmp_path / "conf.zarr")).compute(), confidence)
+    assert main(["inverse", str(model_path), "--points", str(tmp_path / "points.zarr"),
+                 "-o", str(tmp_path / "refined.zarr"), "--method", "refine", "--detail", "0.5",
+                 "--dask", address]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refined = mapper.inverse_transform(embedding + 0.3, method="refine", detail=0.5)
+    assert np.array_equal(da.from_zarr(str(tmp_path / "refined.zarr")).compute(), refined)
 
     assert main(["fit", str(tmp_path / "rows.zarr"), "-o", str(tmp_path / "sampled.umapx"),
                  "--sample-size", "200", "--n-epochs", "30", "--random-state", "0",

@@ -340,7 +340,8 @@ def command_inverse(args):
         points = _grid(mapper, args.corners, args.grid)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        samples, confidence = mapper.inverse_transform(points, return_confidence=True)
+        samples, confidence = mapper.inverse_transform(points, return_confidence=True,
+                                                       method=args.method, detail=args.detail)
     for warning in caught:
         _say(f"warning: {warning.message}")
     if args.output:
@@ -583,7 +584,8 @@ def _inverse_dask(args):
     with dask_client(args.dask):
         points = _read_chunked(args.points, None, _input_kind_for(out_kind))
         began = time.perf_counter()
-        result = mapper.inverse_transform(points, return_confidence=bool(args.confidence))
+        result = mapper.inverse_transform(points, return_confidence=bool(args.confidence),
+                                          method=args.method, detail=args.detail)
         samples, confidence = result if args.confidence else (result, None)
         names = (list(mapper.feature_names_in_) if hasattr(mapper, "feature_names_in_")
                  else None)
@@ -709,6 +711,11 @@ def build_parser():
     inverse.add_argument("--confidence", help="per-point confidence (.npy or .csv)")
     inverse.add_argument("--png", help="the samples drawn as an image grid")
     inverse.add_argument("--image-shape", help="e.g. 28x28 (default: square)")
+    inverse.add_argument("--method", choices=("blend", "refine"), default="blend",
+                         help="blend (default, fast) or refine (lands where asked; slower)")
+    inverse.add_argument("--detail", type=float, default=0.0,
+                         help="residual detail added back, >= 0 (default 0; 1: as much as "
+                              "real samples have)")
     _add_dask_options(inverse, columns=False)
     inverse.set_defaults(run=command_inverse)
 

@@ -88,7 +88,8 @@ def transform(mapper, X, *, n_jobs=1):
                         name="umapx-transform-" + uuid.uuid4().hex)
 
 
-def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n_jobs=1):
+def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n_jobs=1,
+                      method="blend", detail=0.0):
     """Generate input-space samples for the rows of a dask array or dataframe, lazily.
 
     Parameters
@@ -105,6 +106,9 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
         computed alone runs the inverse transform again.
     n_jobs : int, default=1
         Numba threads per block task.
+    method : {"blend", "refine"}, default="blend"
+    detail : float >= 0, default=0.0
+        As in :meth:`umapx.UMAP.inverse_transform`.
 
     Returns
     -------
@@ -113,8 +117,9 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
     confidence : dask.array.Array of shape (n,) or dask.dataframe.Series
         Only with ``return_confidence=True``.
     """
-    # One in-process call validates n_neighbors and the metric and builds the inverse model.
-    mapper.inverse_transform(mapper.embedding_[:1], n_neighbors=n_neighbors)
+    options = {"n_neighbors": n_neighbors, "method": method, "detail": detail}
+    # One in-process call validates the options and the metric and builds the inverse model.
+    mapper.inverse_transform(mapper.embedding_[:1], **options)
     n_features = mapper.n_features_in_
     names = (list(mapper.feature_names_in_) if hasattr(mapper, "feature_names_in_")
              else [f"x{i}" for i in range(n_features)])
@@ -122,7 +127,7 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
         _check_frame(mapper, Y, mapper.n_components, "embedding coordinates", names=False)
         columns = names + ([_CONFIDENCE] if return_confidence else [])
         result = Y.map_partitions(
-            _inverse_partition, _model_reference(mapper, n_jobs), n_neighbors, columns,
+            _inverse_partition, _model_reference(mapper, n_jobs), options, columns,
             meta=_frame_meta(Y, columns, confidence=return_confidence))
         if return_confidence:
             return result[names], result[_CONFIDENCE].rename("confidence")
@@ -131,7 +136,7 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
     width = n_features + int(return_confidence)
     # With the confidence, both travel in one float64 block (float32 samples are exact in it).
     dtype = np.float64 if return_confidence else np.float32
-    result = Y.map_blocks(_inverse_block, _model_reference(mapper, n_jobs), n_neighbors,
+    result = Y.map_blocks(_inverse_block, _model_reference(mapper, n_jobs), options,
                           return_confidence, chunks=(Y.chunks[0], (width,)), dtype=dtype,
                           meta=np.empty((0, width), dtype),
                           name="umapx-inverse-" + uuid.uuid4().hex)
@@ -320,15 +325,16 @@ def _transform_block(block, model):
     return model.transform(block)
 
 
-def _inverse_block(block, model, n_neighbors, with_confidence):
+def _inverse_block(block, model, options, with_confidence):
+    """``inverse_transform`` of one block (``options``: its keywords), with the confidence
+    as a last column if asked."""
     width = model.n_features_in_
     if block.shape[0] == 0:
         return np.empty((0, width + int(with_confidence)),
                         np.float64 if with_confidence else np.float32)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*outside the support of the embedding")
-        samples, confidence = model.inverse_transform(block, n_neighbors=n_neighbors,
-                                                      return_confidence=True)
+        samples, confidence = model.inverse_transform(block, return_confidence=True, **options)
     if not with_confidence:
         return samples
     return np.hstack([samples.astype(np.float64), confidence[:, None]])
@@ -346,11 +352,11 @@ def _transform_partition(frame, model, columns):
     return pd.DataFrame(values, index=frame.index, columns=columns)
 
 
-def _inverse_partition(frame, model, n_neighbors, columns):
+def _inverse_partition(frame, model, options, columns):
     import pandas as pd
 
     with_confidence = columns[-1] == _CONFIDENCE
-    values = _inverse_block(frame.to_numpy(), model, n_neighbors, with_confidence)
+    values = _inverse_block(frame.to_numpy(), model, options, with_confidence)
     result = pd.DataFrame(values, index=frame.index, columns=columns)
     if with_confidence:
         return result.astype({name: np.float32 for name in columns[:-1]})

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from . import inverse_refine as _refine
 from . import sparse as _sparse
 from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
@@ -824,7 +825,7 @@ n_components)
         _validation.check_metric_for_data(state.metric, X)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
-            indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)
+            indices, dists = state.index.query(X, k, epsilon=self._search_slack())
             if not state.metric.is_precomputed:
                 check_knn_distances(indices, dists, "new points and the training samples",
                                     absent_allowed=False)
@@ -864,7 +865,8 @@ n_components)
         embedding[copies] = trained[indices[copies, 0]]
         return embedding
 
-    def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False):
+    def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False,
+                          method="blend", detail=0.0):
         """Generate input-space samples for points of the embedding.
 
         Each point becomes the weighted centre (under the input metric) of the training samples
@@ -889,6 +891,21 @@ n_components)
         return_confidence : bool
             Also return a per-point confidence in (0, 1]: about 1 among the embedded data,
             ``exp(-s^2)`` at ``s`` local neighbourhood radii away from it.
+        method : {"blend", "refine"}, default="blend"
+            "blend": the weighted centre above (10,000 points in a fraction of a second).
+            "refine": the blend (of ``2 * n_neighbors`` samples by default) moved by three
+            damped Gauss-Newton steps on the model's own ``transform`` so that the model
+            places the sample nearer the point: on held-out Fashion-MNIST images the round
+            trip falls from 5.5 to 4.1 neighbour spacings, with a slightly lower reconstruction
+            error. Several times slower (it searches the training data as ``transform``
+            does), and not continuous in the point, as ``transform`` is not. See
+            :mod:`umapx.inverse_refine`.
+        detail : float >= 0, default=0.0
+            Adds back the detail that blending averages away: the blended samples' deviations
+            from their own neighbourhoods, scaled by ``detail``. 0: the smoothest samples, with
+            the lowest reconstruction error. 1: samples nearly as far from the training
+            samples as real ones are (novelty 0.87-0.95 instead of 0.7 on MNIST and
+            Fashion-MNIST) at 26-35% more reconstruction error. Continuous in the point.
 
         Returns
         -------
@@ -903,18 +920,32 @@ n_components)
             from .dask import inverse_transform
 
             return inverse_transform(self, X, n_neighbors=n_neighbors,
-                                     return_confidence=return_confidence)
+                                     return_confidence=return_confidence, method=method,
+                                     detail=detail)
         points = _validation.check_embedding_points(self, X)
         inverse = state.inverse  # a ValueError says when the model has no inverse
+        _refine.check_options(method, detail)
+        _refine.check_landing(method, state.output_metric)
         if n_neighbors is None:
-            n_neighbors = state.n_neighbors
+            n_neighbors = _refine.default_blend_size(method, state.n_neighbors)
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
+        options = ()
+        if method != "blend" or detail > 0:
+            if state.sparse:
+                raise ValueError("inverse_transform method='refine' and detail are not "
+                                 "available for a model fitted on sparse data (use the default)")
+            options = (method, detail, _refine.refinement_state(state, self.local_connectivity,
+                                                                self._search_slack()))
         with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
-            samples, out_of_support = inverse.generate(points, n_neighbors)
+            samples, out_of_support = inverse.generate(points, n_neighbors, *options)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)
         return samples
+
+    def _search_slack(self):
+        """``epsilon`` of the neighbour search of new points (see ``transform_queue_size``)."""
+        return 0.005 * self.transform_queue_size
 
     def _transform_epochs(self):
         n_epochs = self.n_epochs

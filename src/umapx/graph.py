@@ -24,6 +24,69 @@ _BISECTION_STEPS = 64
 UNKNOWN_LABEL_DISTANCE = 1.0
 
 
+@kernel(inline="always")
+def local_scale(row, target, local_connectivity, mean_all):
+    """``(sigma, rho)`` of one row of sorted neighbour distances (see :func:`smooth_knn_dist`).
+
+    ``mean_all`` is the typical distance that floors sigma when ``rho`` is 0.
+    """
+    n_cols = row.shape[0]
+    n_positive = 0
+    for j in range(n_cols):
+        if 0.0 < row[j] < np.inf:
+            n_positive += 1
+    positive = np.empty(n_positive, np.float64)
+    m = 0
+    for j in range(n_cols):
+        if 0.0 < row[j] < np.inf:
+            positive[m] = row[j]
+            m += 1
+    rho = 0.0
+    if n_positive >= local_connectivity:
+        index = int(np.floor(local_connectivity))
+        interpolation = local_connectivity - index
+        if index > 0:
+            rho = positive[index - 1]
+            if interpolation > SMOOTH_K_TOLERANCE:
+                rho += interpolation * (positive[index] - positive[index - 1])
+        else:
+            rho = interpolation * positive[0]
+    elif n_positive > 0:
+        rho = positive[n_positive - 1]
+
+    lo = 0.0
+    hi = np.inf
+    mid = 1.0
+    for _ in range(_BISECTION_STEPS):
+        total = 0.0
+        for j in range(1, n_cols):
+            gap = row[j] - rho
+            if gap > 0:
+                total += np.exp(-(gap / mid))
+            else:
+                total += 1.0
+        if np.abs(total - target) < SMOOTH_K_TOLERANCE:
+            break
+        if total > target:
+            hi = mid
+            mid = (lo + hi) / 2.0
+        else:
+            lo = mid
+            if hi == np.inf:
+                mid *= 2
+            else:
+                mid = (lo + hi) / 2.0
+    # Floor sigma for rows of (near) duplicates, relative to the typical distance.
+    if rho > 0.0:
+        row_mean = np.mean(row)
+        if not np.isfinite(row_mean):
+            row_mean = _finite_mean(row)
+        floor = MIN_K_DIST_SCALE * row_mean
+    else:
+        floor = MIN_K_DIST_SCALE * mean_all
+    return max(mid, floor), rho
+
+
 @kernel(parallel=True)
 def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     """Local scales (sigma, rho) of every row of a k-NN distance matrix.
@@ -45,7 +108,7 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     -------
     sigmas, rhos : ndarray of shape (n,), float32
     """
-    n, n_cols = distances.shape
+    n = distances.shape[0]
     target = np.log2(k) * bandwidth
     sigmas = np.zeros(n, np.float32)
     rhos = np.zeros(n, np.float32)
@@ -55,62 +118,7 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     if not np.isfinite(mean_all):
         mean_all = _finite_mean(distances.ravel())
     for i in numba.prange(n):
-        row = distances[i]
-        n_positive = 0
-        for j in range(n_cols):
-            if 0.0 < row[j] < np.inf:
-                n_positive += 1
-        positive = np.empty(n_positive, np.float64)
-        m = 0
-        for j in range(n_cols):
-            if 0.0 < row[j] < np.inf:
-                positive[m] = row[j]
-                m += 1
-        rho = 0.0
-        if n_positive >= local_connectivity:
-            index = int(np.floor(local_connectivity))
-            interpolation = local_connectivity - index
-            if index > 0:
-                rho = positive[index - 1]
-                if interpolation > SMOOTH_K_TOLERANCE:
-                    rho += interpolation * (positive[index] - positive[index - 1])
-            else:
-                rho = interpolation * positive[0]
-        elif n_positive > 0:
-            rho = positive[n_positive - 1]
-
-        lo = 0.0
-        hi = np.inf
-        mid = 1.0
-        for _ in range(_BISECTION_STEPS):
-            total = 0.0
-            for j in range(1, n_cols):
-                gap = row[j] - rho
-                if gap > 0:
-                    total += np.exp(-(gap / mid))
-                else:
-                    total += 1.0
-            if np.abs(total - target) < SMOOTH_K_TOLERANCE:
-                break
-            if total > target:
-                hi = mid
-                mid = (lo + hi) / 2.0
-            else:
-                lo = mid
-                if hi == np.inf:
-                    mid *= 2
-                else:
-                    mid = (lo + hi) / 2.0
-        # Floor sigma for rows of (near) duplicates, relative to the typical distance.
-        if rho > 0.0:
-            row_mean = np.mean(row)
-            if not np.isfinite(row_mean):
-                row_mean = _finite_mean(row)
-            floor = MIN_K_DIST_SCALE * row_mean
-        else:
-            floor = MIN_K_DIST_SCALE * mean_all
-        sigmas[i] = max(mid, floor)
-        rhos[i] = rho
+        sigmas[i], rhos[i] = local_scale(distances[i], target, local_connectivity, mean_all)
     return sigmas, rhos
 
 

@@ -37,6 +37,14 @@ Every generated sample is therefore a convex combination of training samples (or
 descent metrics, clipped to the range of the training data): always finite and inside the
 per-feature range of the data.
 
+Options
+-------
+Two refinements of the blend live in :mod:`umapx.inverse_refine`: ``detail`` adds back the
+residual detail that blending averages away (sharper samples, continuous, at a higher
+reconstruction error), and ``method="refine"`` moves the blend so that the model's own
+``transform`` places it nearer the point asked for (slower, and only as continuous as
+``transform``).
+
 Support and confidence
 ----------------------
 ``out_of_support = |y - y_1| / h_1``, where ``y_1`` is the nearest training point in the
@@ -67,6 +75,7 @@ import numpy as np
 import scipy.sparse
 from scipy.spatial import cKDTree
 
+from . import inverse_refine as _refine
 from . import metrics as _metrics
 from ._jit import kernel, respecialize
 from .knn import NeighborIndex
@@ -380,7 +389,7 @@ class InverseModel:
         self.index = EmbeddingIndex(embedding, n_neighbors, output_metric)
         self.data_range = feature_range(data)
 
-    def generate(self, points, n_neighbors):
+    def generate(self, points, n_neighbors, method="blend", detail=0.0, refinement=None):
         """Generated samples (and out-of-support scores) for embedding points.
 
         Parameters
@@ -388,17 +397,36 @@ class InverseModel:
         points : ndarray (m, n_components), float64
         n_neighbors : int
             Training points blended per generated sample.
+        method : {"blend", "refine"}
+            "refine" moves each blend so that the model's ``transform`` places it nearer the
+            point (:func:`umapx.inverse_refine.land`).
+        detail : float >= 0
+            Residual detail added to each blend (:func:`umapx.inverse_refine.add_detail`).
+        refinement : RefinementState or None
+            What ``method="refine"`` and ``detail > 0`` read from the model
+            (:func:`umapx.inverse_refine.refinement_state`).
 
         Returns
         -------
         samples : ndarray (m, n_features), float32
         out_of_support : ndarray (m,), float64
         """
+        _refine.check_options(method, detail)
+        refined = method != "blend" or detail > 0
+        if refined and refinement is None:
+            raise ValueError("method='refine' and detail > 0 need the model's RefinementState")
         data = self.data
         samples = np.empty((points.shape[0], data.shape[1]), np.float32)
         out_of_support = np.empty(points.shape[0], np.float64)
         for start, idx, weights, support in self.neighbourhoods(points, n_neighbors):
             centres = weighted_centres(self.metric, data, idx, weights, self.data_range)
+            if detail > 0:
+                centres = _refine.add_detail(refinement, data, idx, weights, centres, detail,
+                                             self.data_range)
+            if method == "refine":
+                centres = _refine.land(refinement, self.metric, data, centres,
+                                       points[start : start + len(idx)],
+                                       confidence_from_support(support), self.data_range)
             samples[start : start + len(idx)] = np.clip(centres, *self.data_range)
             out_of_support[start : start + len(idx)] = support
         return samples, out_of_support
