@@ -276,7 +276,7 @@ class UMAP(TransformerMixin, BaseEstimator):
             with report.stage("knn"):
                 index, knn_indices, knn_dists = NeighborIndex.build(
                     X, self.n_neighbors, settings.metric, method=settings.knn_method,
-                    seed=knn_seed, progress=self._knn_progress(report),
+                    seed=knn_seed, report=report,
                 )
             with report.stage("graph"):
                 graph, sigmas, rhos = fuzzy_simplicial_set(
@@ -320,14 +320,6 @@ class UMAP(TransformerMixin, BaseEstimator):
         if self.n_epochs is not None:
             return int(self.n_epochs)
         return 500 if n_samples <= 10_000 else 200
-
-    @staticmethod
-    def _knn_progress(report):
-        if not report.verbose:
-            return None
-        return lambda round_, changed: report.log(
-            f"  NN-descent round {round_}: {changed} neighbour updates"
-        )
 
     # ------------------------------------------------------------------------------------------
     # Transforming new points

@@ -197,7 +197,8 @@ def _build_tree(data, key, leaf_size, tree):
 
 
 @kernel(parallel=True)
-def _build_forest(data, seed, n_trees, leaf_size):
+def _build_forest(data, seed, first, n_trees, leaf_size):
+    """Trees ``first .. first + n_trees - 1`` of the forest of ``seed`` (in parallel)."""
     n = data.shape[0]
     capacity = 2 * n
     perm = np.empty((n_trees, n), np.int32)
@@ -212,7 +213,7 @@ def _build_forest(data, seed, n_trees, leaf_size):
     for t in numba.prange(n_trees):
         tree = RPTree(perm[t], left[t], right[t], start[t], end[t], pivot_a[t], pivot_b[t],
                       offset[t])
-        n_nodes[t] = _build_tree(data, stream_key(seed, t), leaf_size, tree)
+        n_nodes[t] = _build_tree(data, stream_key(seed, first + t), leaf_size, tree)
     return Forest(RPTree(perm, left, right, start, end, pivot_a, pivot_b, offset), n_nodes)
 
 
@@ -277,20 +278,40 @@ def _fill_short_heaps(metric, data, heaps, seed):
                 break
 
 
-def _init_from_forest(metric, data, n_others, forest, seed):
-    """Heaps seeded with the leaf-mates of every point in every tree."""
+def _init_from_forest(metric, data, n_others, n_trees, leaf_size, seed, progress=None):
+    """The first tree, the locality order, and heaps seeded with every point's leaf-mates.
+
+    Trees are built (from ``data`` as given) a few at a time, joined into the heaps and
+    dropped, so only a few trees are ever held. The heaps work in the order of the first
+    tree's leaves (``order``): rows that are neighbours then sit close together in memory,
+    which keeps the joins of NN-descent in cache. ``local`` is ``data`` in that order.
+
+    Returns ``(tree, order, local, heaps)``; the heaps hold positions in ``order``.
+    """
     n = data.shape[0]
     heaps = Heaps(np.full((n, n_others), np.inf, np.float32),
                   np.full((n, n_others), -1, np.int32),
                   np.ones((n, n_others), np.uint8))
     join_leaves = metric.specialize(_join_leaves)
-    trees = forest.trees
-    for t in range(trees.perm.shape[0]):
-        leaves = np.flatnonzero(trees.left[t, : forest.n_nodes[t]] == -1)
-        join_leaves(metric.search_args, data, trees.perm[t], trees.start[t, leaves],
-                    trees.end[t, leaves], heaps)
-    metric.specialize(_fill_short_heaps)(metric.search_args, data, heaps, seed)
-    return heaps
+    batch = max(1, numba.get_num_threads())
+    tree = order = local = position = None
+    for first in range(0, n_trees, batch):
+        forest = _build_forest(data, seed, first, min(batch, n_trees - first), leaf_size)
+        for t in range(forest.n_nodes.shape[0]):
+            if tree is None:
+                tree = _tree_of(forest, t)
+                order = tree.perm
+                local = data[order]
+                position = np.empty(n, np.int32)
+                position[order] = np.arange(n, dtype=np.int32)
+            leaves = np.flatnonzero(forest.trees.left[t, : forest.n_nodes[t]] == -1)
+            join_leaves(metric.search_args, local, position[forest.trees.perm[t]],
+                        forest.trees.start[t, leaves], forest.trees.end[t, leaves], heaps)
+            if progress is not None:
+                progress(first + t + 1)
+        del forest
+    metric.specialize(_fill_short_heaps)(metric.search_args, local, heaps, seed)
+    return tree, order, local, heaps
 
 
 @kernel(parallel=True)
@@ -415,7 +436,7 @@ _JOIN_BLOCK = 4096
 
 
 def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters, delta,
-               progress=None):
+               tree_progress=None, round_progress=None):
     """Approximate ``n_others`` nearest other points of every row of ``data``.
 
     Parameters
@@ -435,8 +456,10 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         Maximum rounds of NN-descent.
     delta : float
         Stop when fewer than ``delta * n * n_others`` heap entries change in a round.
-    progress : callable or None
-        Called as ``progress(round, n_changed)`` after each round.
+    tree_progress : callable or None
+        Called as ``tree_progress(n_trees_done)`` after each tree is joined.
+    round_progress : callable or None
+        Called as ``round_progress(round, n_changed)`` after each round.
 
     Returns
     -------
@@ -445,11 +468,8 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
     tree : RPTree
     """
     n = data.shape[0]
-    forest = _build_forest(data, seed, n_trees, leaf_size)
-    tree = _tree_of(forest, 0)
-    heaps = _init_from_forest(metric, data, n_others, forest, seed)
-    del forest
-
+    tree, order, local, heaps = _init_from_forest(metric, data, n_others, n_trees, leaf_size,
+                                                  seed, tree_progress)
     join = metric.specialize(_local_join)
     block = min(_JOIN_BLOCK, n)
     capacity = max_candidates * (max_candidates - 1) // 2 + max_candidates * max_candidates
@@ -464,14 +484,21 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         changed = 0
         for first in range(0, n, block):
             last = min(first + block, n)
-            join(metric.search_args, data, heaps.dists, candidates, first, last, proposals)
+            join(metric.search_args, local, heaps.dists, candidates, first, last, proposals)
             changed += _apply_proposals(heaps, proposals, last - first, n_chunks)
-        if progress is not None:
-            progress(round_ + 1, changed)
+        del candidates
+        if round_progress is not None:
+            round_progress(round_ + 1, changed)
         if changed <= delta * n * n_others:
             break
+    del local, proposals
     _sort_heaps(heaps.dists, heaps.idx)
-    return heaps.idx, heaps.dists, tree
+    # Back to the caller's row order.
+    indices = np.empty_like(heaps.idx)
+    distances = np.empty_like(heaps.dists)
+    indices[order] = np.where(heaps.idx >= 0, order[heaps.idx], -1)
+    distances[order] = heaps.dists
+    return indices, distances, tree
 
 
 # ----------------------------------------------------------------------------------------------
