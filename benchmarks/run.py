@@ -6,6 +6,8 @@
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
+    python benchmarks/run.py scale    [--datasets blobs,fashion1m] [--sizes 100000,300000,1000000]
+                                      [--anchor-knn-only] [--anchor-timeout 1800]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -197,6 +199,47 @@ def suite_explore(args, libs):
     return []
 
 
+def suite_scale(args, libs):
+    """One seeded fit per size of the 1M-row datasets: seconds per stage, peak RSS, quality.
+
+    The data are generated once (``benchmarks/datasets.py``, cached as .npy) and each size is a
+    prefix of the same shuffled rows. umap-learn runs in a process killed after
+    ``--anchor-timeout`` seconds; with ``--anchor-knn-only`` only its k-NN stage is timed (its
+    full fit takes ~17 min at 1M on 2 cores), beside umapx's k-NN alone.
+    """
+    rows = []
+    for dataset in args.datasets:
+        for size in args.sizes:
+            for lib in libs:
+                flags = ["--rows", size]
+                knn_only = lib == "umap-learn" and args.anchor_knn_only
+                if knn_only:
+                    flags.append("--knn-only")
+                timeout = args.anchor_timeout if lib == "umap-learn" else 7200
+                result = worker("scale", lib, dataset, *flags, timeout=timeout)
+                if knn_only and lib != "umapx" and "umapx" in libs:
+                    ours = worker("scale", "umapx", dataset, *flags, timeout=7200)
+                    result["umapx_knn_s"] = ours.get("knn_s")
+                stages = result.get("stages_s", {})
+                row = {"dataset": dataset, "rows": size, "library": lib, **result,
+                       "stages": " ".join(f"{k}={v:.1f}" for k, v in stages.items())}
+                if knn_only:
+                    row["stages"] = (f"knn={result.get('knn_s', float('nan')):.1f} "
+                                     f"(umapx knn={result.get('umapx_knn_s') or float('nan'):.1f})")
+                rows.append(row)
+                print(f"  {dataset} {size} / {lib}: "
+                      f"{_brief(result, 'knn_s' if knn_only else 'fit_s')}", file=sys.stderr)
+    print("\nscale: one seeded fit (random_state=42) per size, warm kernels; peak RSS of the "
+          "process (data included)")
+    table(rows, [("dataset", "dataset", None), ("rows", "rows", None),
+                 ("library", "library", None), ("fit_s", "fit s", "{:.1f}"),
+                 ("stages", "stages s", None), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+                 ("baseline_rss_mb", "RSS before MB", "{:.0f}"),
+                 ("trustworthiness", "trust@15 (10k)", "{:.4f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    return rows
+
+
 def _brief(result, key):
     if "error" in result:
         return "error: " + result["error"]
@@ -204,9 +247,9 @@ def _brief(result, key):
 
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
-          "explore": suite_explore}
+          "explore": suite_explore, "scale": suite_scale}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": "", "explore": ""}
+                    "inverse": "mnist10k,fashion", "start": "", "explore": "", "scale": "blobs"}
 
 
 def main(argv=None):
@@ -219,8 +262,14 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip-dims", action="store_true", help="inverse: skip 3-d and 8-d")
     parser.add_argument("--anchor-timeout", type=int, default=600,
-                        help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
+                        help="inverse: seconds allowed to umap-learn for 3-d / 8-d; "
+                             "scale: for each run")
+    parser.add_argument("--sizes", default="100000,300000,1000000",
+                        help="scale: comma-separated numbers of rows")
+    parser.add_argument("--anchor-knn-only", action="store_true",
+                        help="scale: time only umap-learn's k-NN (and umapx's, beside it)")
     args = parser.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
     libs = libraries(args.libraries.split(",") if args.libraries else None)

@@ -3,8 +3,10 @@
     python -m benchmarks.worker TASK LIBRARY DATASET [options]
 
 TASK is ``fit`` (fit / transform speed and forward quality), ``inverse`` (inverse_transform
-speed and quality), ``memory`` (peak RSS of one fit) or ``start`` (import + first fit on digits,
-timed from process start). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
+speed and quality), ``memory`` (peak RSS of one fit), ``start`` (import + first fit on digits,
+timed from process start) or ``scale`` (one fit of a prefix of a 1M-row dataset: time per
+stage, peak RSS, quality on a sample; ``--knn-only`` times the k-NN stage alone). LIBRARY is
+``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
 this; it is a separate process so that every library starts equally cold or equally warm.
 """
 
@@ -150,7 +152,48 @@ def task_start(args, module, library):
     return {"process_to_first_fit_s": time.perf_counter() - START}
 
 
-TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start}
+def _knn_only(module, library, data, params):
+    """Time the k-NN stage alone (umap-learn's full fit does not finish in time at 1M)."""
+    if library == "umapx":
+        from umapx.knn import NeighborIndex
+        from umapx.metrics import resolve_metric
+
+        _, seconds = _timed(NeighborIndex.build, data, 15, resolve_metric("euclidean"),
+                            method="nndescent", seed=42)
+    else:
+        from umap.umap_ import nearest_neighbors
+
+        _, seconds = _timed(nearest_neighbors, data, 15, "euclidean", {}, False,
+                            np.random.RandomState(params.get("random_state")))
+    return {"knn_s": seconds}
+
+
+def task_scale(args, module, library):
+    from benchmarks.datasets import load_scale
+    from umapx import evaluation
+
+    params = _params(args)
+    # Compile both libraries' approximate-neighbour paths first (not timed).
+    _warm_up(module, library, np.random.RandomState(0).normal(size=(9000, 50)).astype(np.float32),
+             params)
+    data, labels = load_scale(args.dataset, args.rows)
+    baseline = _current_rss_mb()
+    if args.knn_only:
+        result = _knn_only(module, library, data, params)
+    else:
+        mapper, seconds = _timed(module.UMAP(**params).fit, data)
+        embedding = mapper.embedding_
+        result = {"fit_s": seconds, "stages_s": dict(getattr(mapper, "timings_", {})),
+                  "trustworthiness": evaluation.trustworthiness(data, embedding,
+                                                                sample_size=10_000),
+                  "knn_accuracy": evaluation.knn_accuracy(embedding[:100_000],
+                                                          labels[:100_000])}
+    return {**result, "n_rows": len(data), "peak_rss_mb": _peak_rss_mb(),
+            "baseline_rss_mb": baseline}
+
+
+TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start,
+         "scale": task_scale}
 
 
 def main(argv=None):
@@ -164,6 +207,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--rows", type=int, default=None, help="scale: rows of the dataset")
+    parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")
