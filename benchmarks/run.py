@@ -8,6 +8,11 @@
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
     python benchmarks/run.py scale    [--datasets blobs,fashion1m] [--sizes 100000,300000,1000000]
                                       [--anchor-knn-only] [--anchor-timeout 1800]
+    python benchmarks/run.py dask     [--rows 2000000,10000000] [--what transform,inverse]
+                                      [--workers 2] [--sample-sizes 10000] [--skip-sample]
+    python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
+                                      [--targets host,haswell,generic]
+    python benchmarks/run.py reproducibility [--datasets fashion] [--repeats 3]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -31,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks.*`` importable
+    sys.path.insert(0, str(ROOT))
 
 
 def libraries(requested):
@@ -197,6 +204,141 @@ def suite_explore(args, libs):
                "--repeats", str(args.repeats)]
     subprocess.run(command, cwd=ROOT, check=True)
     return []
+def suite_dask(args, libs):
+    """umapx on a LocalCluster: throughput against in-process, worker memory, sample fits."""
+    rows = []
+    for what in args.what.split(","):
+        for n_rows in (int(n) for n in args.rows.split(",")):
+            result = worker("dask-throughput", "umapx", "fashion-pca50", "--what", what,
+                            "--rows", n_rows, "--workers", args.workers,
+                            "--in-process-rows", args.in_process_rows,
+                            "--chunk-rows", args.chunk_rows)
+            if "error" not in result:
+                result["ratio"] = ratio(1 / result["in_process_rows_per_s"],
+                                        1 / result["dask_rows_per_s"])
+                result["worker_rss"] = " / ".join(f"{v:.0f}"
+                                                  for v in result["worker_peak_rss_mb"])
+            print(f"  {what} {n_rows} rows: {_brief(result, 'dask_s')}", file=sys.stderr)
+            rows.append({"what": what, "rows": n_rows, **result})
+    print(f"\n{args.what} of generated Fashion-MNIST PCA-50 rows on a LocalCluster of "
+          f"{args.workers} workers x 1 thread, against in-process (n_jobs=-1) on the first "
+          f"{args.in_process_rows} rows; ratio = dask rows/s / in-process rows/s")
+    table(rows, [("what", "method", None), ("rows", "rows", "{:,}"),
+                 ("dask_s", "dask s", "{:.1f}"), ("dask_rows_per_s", "dask rows/s", "{:,.0f}"),
+                 ("in_process_rows_per_s", "in-process rows/s", "{:,.0f}"),
+                 ("ratio", "ratio", None), ("worker_rss", "worker peak RSS MB", None),
+                 ("first_tasks_s", "first tasks s", "{:.1f}"),
+                 ("identical_first_block", "identical", None), ("error", "error", None)])
+    if args.skip_sample:
+        return rows
+    result = worker("dask-sample", "umapx", "fashion", "--sample-sizes", args.sample_sizes,
+                    "--workers", args.workers)
+    samples = result.get("rows", [{"error": result.get("error")}])
+    print(f"\nFashion-MNIST ({result.get('n_rows', '?')} x 784): fit on all rows vs "
+          "umapx.dask.fit_sample on a seeded sample, all rows judged")
+    table(samples, [("fit", "fit", None), ("sample_size", "rows fitted", "{:,}"),
+                    ("fit_s", "fit s", "{:.1f}"), ("embed_all_s", "embed all s", "{:.1f}"),
+                    ("trustworthiness", "trust@15", "{:.4f}"),
+                    ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    return rows + samples
+def suite_spread(args, libs):
+    """umapx's quality over seeds and emulated CPUs (``benchmarks/targets.py``): the
+    distribution the real-data tests' thresholds are set from."""
+    import numpy as np
+
+    from benchmarks.targets import environment
+
+    rows = []
+    for dataset in args.datasets:
+        for target in args.targets:
+            for seed in args.seeds:
+                result = worker("quality", "umapx", dataset, "--seed", seed,
+                                env=environment(target))
+                rows.append({"dataset": dataset, "target": target, **result})
+                print(f"  {dataset} / {target} / seed {seed}: "
+                      f"{_brief(result, 'transform_accuracy')}", file=sys.stderr)
+    summary = []
+    for dataset in args.datasets:
+        runs = [r for r in rows if r["dataset"] == dataset and "error" not in r]
+        for measure in ("trustworthiness", "knn_accuracy", "transform_accuracy"):
+            values = np.array([r[measure] for r in runs])
+            if not len(values):
+                continue
+            line = {"dataset": dataset, "measure": measure, "runs": len(values),
+                    "min": values.min(), "median": np.median(values), "max": values.max(),
+                    "std": values.std()}
+            for target in args.targets:
+                mine = [r[measure] for r in runs if r["target"] == target]
+                line[target] = min(mine) if mine else None
+            summary.append(line)
+    print(f"\nquality over seeds {args.seeds} x CPU targets {args.targets} (one fresh process "
+          "each); the last columns: the minimum on each target")
+    table(summary, [("dataset", "dataset", None), ("measure", "measure", None),
+                    ("runs", "runs", None), ("min", "min", "{:.4f}"),
+                    ("median", "median", "{:.4f}"), ("max", "max", "{:.4f}"),
+                    ("std", "std", "{:.4f}"),
+                    *[(target, f"min {target}", "{:.4f}") for target in args.targets]])
+    return rows + summary
+
+
+def suite_reproducibility(args, libs):
+    """What bit-identical results across x86-64 CPUs would cost, and whether they would be.
+
+    Cost: fit / transform times (medians of warm runs) of umapx compiled for the host CPU
+    with fastmath (shipped), for the generic x86-64 target, and without fastmath, each in
+    fresh processes; the ratio is over the shipped build. Identity: SHA-256 digests of the
+    embedding and the transformed test set of one seeded fit under each emulated CPU, for
+    the shipped build and for the portable one (generic target, no fastmath).
+    """
+    from benchmarks.targets import CPU_TARGETS, environment
+
+    builds = [("host", "fastmath"), ("generic", "fastmath"), ("host", "strict"),
+              ("generic", "strict")]
+    cost = []
+    for dataset in args.datasets:
+        for numba_cpu, variant in builds:
+            env = environment("host", variant, numba_cpu=numba_cpu)
+            result = worker("fit", "umapx", dataset, "--repeats", args.repeats, env=env)
+            cost.append({"dataset": dataset, "build": f"{numba_cpu}/{variant}", **result})
+            print(f"  {dataset} {numba_cpu}/{variant}: {_brief(result, 'fit_median_s')}",
+                  file=sys.stderr)
+        shipped = cost[-len(builds)]
+        for row in cost[-len(builds):]:
+            row["fit_ratio"] = _slowdown(row.get("fit_median_s"), shipped.get("fit_median_s"))
+            row["transform_ratio"] = _slowdown(row.get("transform_median_s"),
+                                               shipped.get("transform_median_s"))
+    print(f"\ncost of a portable build, medians of {args.repeats} warm runs; ratio = build "
+          "time / shipped (host/fastmath) time")
+    table(cost, [("dataset", "dataset", None), ("build", "numba target / flags", None),
+                 ("fit_median_s", "fit s", "{:.2f}"), ("fit_ratio", "ratio", None),
+                 ("transform_median_s", "transform s", "{:.2f}"),
+                 ("transform_ratio", "ratio", None), ("error", "error", None)])
+
+    identity = []
+    for dataset in args.datasets:
+        for label, numba_cpu, variant in [("shipped", None, "fastmath"),
+                                          ("portable", "generic", "strict")]:
+            digests = {}
+            for cpu in CPU_TARGETS:
+                result = worker("quality", "umapx", dataset, "--seed", 42,
+                                env=environment(cpu, variant, numba_cpu=numba_cpu))
+                digests[cpu] = (result.get("embedding_sha256", result.get("error")),
+                                result.get("transform_sha256"))
+            first = next(iter(digests.values()))
+            identity.append({"dataset": dataset, "build": label,
+                             **{cpu: d[0][:12] for cpu, d in digests.items()},
+                             "identical": all(d == first for d in digests.values())})
+    print("\nSHA-256 of the embedding (seed 42) under each emulated CPU")
+    table(identity, [("dataset", "dataset", None), ("build", "build", None),
+                     *[(cpu, cpu, None) for cpu in CPU_TARGETS],
+                     ("identical", "identical everywhere", None)])
+    return cost + identity
+
+
+def _slowdown(time, reference):
+    if time is None or not reference:
+        return "-"
+    return f"{time / reference:.2f}x"
 
 
 def suite_scale(args, libs):
@@ -247,9 +389,11 @@ def _brief(result, key):
 
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
-          "explore": suite_explore, "scale": suite_scale}
+          "explore": suite_explore, "dask": suite_dask, "spread": suite_spread,
+          "reproducibility": suite_reproducibility, "scale": suite_scale}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": "", "explore": "", "scale": "blobs"}
+                    "inverse": "mnist10k,fashion", "start": "", "explore": "", "dask": "",
+                    "spread": "mnist10k,fashion", "reproducibility": "fashion", "scale": "blobs"}
 
 
 def main(argv=None):
@@ -268,10 +412,23 @@ def main(argv=None):
                         help="scale: comma-separated numbers of rows")
     parser.add_argument("--anchor-knn-only", action="store_true",
                         help="scale: time only umap-learn's k-NN (and umapx's, beside it)")
+    parser.add_argument("--rows", default="2000000,10000000", help="dask: rows per measurement")
+    parser.add_argument("--what", default="transform,inverse", help="dask: methods measured")
+    parser.add_argument("--workers", type=int, default=2, help="dask: LocalCluster workers")
+    parser.add_argument("--in-process-rows", type=int, default=1_000_000,
+                        help="dask: rows of the in-process reference")
+    parser.add_argument("--chunk-rows", type=int, default=100_000, help="dask: rows per block")
+    parser.add_argument("--sample-sizes", default="10000", help="dask: sample fits measured")
+    parser.add_argument("--skip-sample", action="store_true", help="dask: no sample fits")
+    parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
+    parser.add_argument("--targets", default="host,haswell,generic",
+                        help="spread: emulated CPUs (benchmarks/targets.py)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
+    args.seeds = [int(seed) for seed in args.seeds.split(",") if seed]
+    args.targets = [target for target in args.targets.split(",") if target]
     libs = libraries(args.libraries.split(",") if args.libraries else None)
     print(f"libraries: {', '.join(libs)}; python {sys.version.split()[0]}; "
           f"{os.cpu_count()} CPUs", file=sys.stderr)

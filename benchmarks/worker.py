@@ -2,12 +2,16 @@
 
     python -m benchmarks.worker TASK LIBRARY DATASET [options]
 
-TASK is ``fit`` (fit / transform speed and forward quality), ``inverse`` (inverse_transform
-speed and quality), ``memory`` (peak RSS of one fit), ``start`` (import + first fit on digits,
-timed from process start) or ``scale`` (one fit of a prefix of a 1M-row dataset: time per
-stage, peak RSS, quality on a sample; ``--knn-only`` times the k-NN stage alone). LIBRARY is
-``umapx`` or ``umap-learn``. ``benchmarks/run.py`` drives
-this; it is a separate process so that every library starts equally cold or equally warm.
+TASK is ``fit`` (fit / transform speed and forward quality), ``quality`` (one fit with
+``--seed``: forward quality and SHA-256 digests of the embedding and of the transformed test
+set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of one fit),
+``start`` (import + first fit on digits, timed from process start), or ``dask-throughput`` /
+``dask-sample`` (see ``dask_bench.py``), or ``scale`` (one fit of a prefix of a 1M-row
+dataset: time per stage, peak RSS, quality on a sample; ``--knn-only`` times the k-NN stage
+alone). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are
+compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``.
+``benchmarks/run.py`` drives this; it is a separate process so that every library starts
+equally cold or equally warm.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ def _import(library):
     began = time.perf_counter()
     if library == "umapx":
         import umapx as module
+
+        if os.environ.get("UMAPX_BENCH_STRICT_FP") == "1":
+            from benchmarks.targets import use_strict_fp
+
+            use_strict_fp()
     elif library == "umap-learn":
         import umap as module
     else:
@@ -99,6 +108,30 @@ def task_fit(args, module, library):
                                                             test_labels),
         "n_train": len(train),
         "n_test": len(test),
+    }
+
+
+def task_quality(args, module, library):
+    import hashlib
+
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    mapper, fit_s = _timed(module.UMAP(random_state=args.seed).fit, train)
+    placed, transform_s = _timed(mapper.transform, test)
+    embedding = np.ascontiguousarray(mapper.embedding_)
+    placed = np.ascontiguousarray(placed)
+    return {
+        "seed": args.seed,
+        "fit_s": fit_s,
+        "transform_s": transform_s,
+        "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
+        "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
+                                                            test_labels),
+        "embedding_sha256": hashlib.sha256(embedding.tobytes()).hexdigest(),
+        "transform_sha256": hashlib.sha256(placed.tobytes()).hexdigest(),
     }
 
 
@@ -192,7 +225,25 @@ def task_scale(args, module, library):
             "baseline_rss_mb": baseline}
 
 
-TASKS = {"fit": task_fit, "memory": task_memory, "inverse": task_inverse, "start": task_start,
+
+def task_dask_throughput(args, module, library):
+    from benchmarks.dask_bench import throughput
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*outside the support")
+        return throughput(args.what, args.rows or 2_000_000, args.workers, args.in_process_rows,
+                          args.chunk_rows)
+
+
+def task_dask_sample(args, module, library):
+    from benchmarks.dask_bench import sample_fit
+
+    return sample_fit([int(s) for s in args.sample_sizes.split(",")], args.workers)
+
+
+TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
+         "inverse": task_inverse, "start": task_start,
+         "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
          "scale": task_scale}
 
 
@@ -207,7 +258,14 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
-    parser.add_argument("--rows", type=int, default=None, help="scale: rows of the dataset")
+    parser.add_argument("--what", choices=["transform", "inverse"], default="transform")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows on dask (2,000,000 unless given), or of a scale dataset")
+    parser.add_argument("--workers", type=int, default=2, help="dask workers (1 thread each)")
+    parser.add_argument("--in-process-rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--sample-sizes", default="10000")
+    parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)

@@ -125,3 +125,125 @@ def test_inverse_on_the_default_grid_needs_no_matplotlib(workspace):
                            "--png", str(workspace / "nomatplotlib.png")],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 3 and "matplotlib" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- every output path is checked before the work (exit 3, no traceback) ---------------------
+# In-process (``cli.main``: the same code path, without a process start each); the
+# subprocess audit of the same classes of problems is in test_hostile.py.
+
+
+@pytest.fixture
+def umapx_cli(capsys):
+    """``umapx_cli(*args)`` runs the command in-process; returns ``(exit code, stderr)``."""
+
+    def call(*args):
+        code = cli.main([str(arg) for arg in args])
+        return code, capsys.readouterr().err
+
+    return call
+
+
+def assert_input_error(result, message):
+    code, err = result
+    assert code == cli.EXIT_INPUT, err
+    assert "Traceback" not in err and message in err, err
+
+
+def test_directory_outputs_are_refused_before_the_work(workspace, tmp_path, umapx_cli):
+    (tmp_path / "d.npy").mkdir()
+    fit = umapx_cli("fit", workspace / "train.npy", "-o", tmp_path)
+    assert_input_error(fit, "is a directory")
+    assert "fitting" not in fit[1]  # refused before reading and fitting
+    assert_input_error(umapx_cli("transform", workspace / "model.umapx", workspace / "new.csv",
+                                 "-o", tmp_path / "d.npy"), "is a directory")
+    assert_input_error(umapx_cli("plot", workspace / "model.umapx", "-o", tmp_path),
+                       "is a directory")
+
+
+def test_unwritable_outputs_are_refused_before_the_work(workspace, tmp_path, umapx_cli):
+    """A directory without write permission (refused even for root: umapx does not write
+    into write-protected places), and a write-protected file."""
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    model = tmp_path / "m.umapx"
+    try:
+        for args in [("fit", workspace / "train.npy", "-o", readonly / "m.umapx"),
+                     ("fit", workspace / "train.npy", "-o", model, "--embedding",
+                      readonly / "e.npy"),
+                     ("transform", workspace / "model.umapx", workspace / "new.csv", "-o",
+                      readonly / "t.npy")]:
+            assert_input_error(umapx_cli(*args), "not writable")
+    finally:
+        readonly.chmod(0o755)
+    assert not model.exists()  # the model is not written when the embedding cannot be
+    protected = tmp_path / "t.npy"
+    protected.write_bytes(b"keep")
+    protected.chmod(0o444)
+    assert_input_error(umapx_cli("transform", workspace / "model.umapx", workspace / "new.csv",
+                                 "-o", protected), "write-protected")
+    assert protected.read_bytes() == b"keep"
+
+
+def test_outputs_never_overwrite_inputs(workspace, tmp_path, umapx_cli):
+    data = tmp_path / "x.npy"
+    data.write_bytes((workspace / "train.npy").read_bytes())
+    for args in [("fit", data, "-o", data),
+                 ("fit", data, "-o", tmp_path / "m.umapx", "--embedding", data),
+                 ("transform", workspace / "model.umapx", data, "-o", data),
+                 ("transform", workspace / "model.umapx", data, "-o", tmp_path / "x")]:  # x.npy
+        assert_input_error(umapx_cli(*args), "refusing to overwrite input data")
+    assert data.read_bytes() == (workspace / "train.npy").read_bytes()
+    assert_input_error(umapx_cli("inverse", workspace / "model.umapx", "-o", tmp_path / "a.npy",
+                                 "--confidence", tmp_path / "a.npy"), "both write")
+
+
+def test_grid_and_limit_are_bounded(workspace, tmp_path, umapx_cli):
+    """``inverse --grid 20000`` used to allocate ~3 GB; ``demo --limit 0`` used all the data."""
+    for grid in (20000, 101, 0, -1):
+        assert_input_error(umapx_cli("inverse", workspace / "model.umapx", "--grid", grid),
+                           "--grid must be between 1 and 100")
+    for limit in (0, -5):
+        assert_input_error(umapx_cli("demo", "--limit", limit, "-o", tmp_path / "demo.png"),
+                           "--limit must be a positive number")
+
+
+def test_one_text_line_is_one_sample(workspace, tmp_path, digits, umapx_cli):
+    """A single numeric line is data (any delimiter); a header without rows is an error."""
+    row = digits[0][700]
+    for name, separator in {"one.csv": ",", "one.txt": " ", "one.tsv": "\t"}.items():
+        (tmp_path / name).write_text(separator.join(f"{v:g}" for v in row) + "\n")
+        code, err = umapx_cli("transform", workspace / "model.umapx", tmp_path / name, "-o",
+                              tmp_path / f"{name}.npy")
+        assert code == 0, err
+        assert np.load(tmp_path / f"{name}.npy").shape == (1, 2)
+    (tmp_path / "header.csv").write_text(",".join(f"f{i}" for i in range(64)) + "\n")
+    assert_input_error(umapx_cli("transform", workspace / "model.umapx",
+                                 tmp_path / "header.csv"),
+                       "holds a header line but no data rows")
+
+
+def test_a_closed_stdout_ends_quietly(workspace):
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "umapx.cli", "inverse",
+                              str(workspace / "model.umapx"), "--grid", "60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child.stdout.readline()
+    child.stdout.close()  # like `| head -1`
+    stderr = child.stderr.read()
+    assert child.wait(timeout=600) == 0, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_internal_errors_are_one_line(workspace, monkeypatch, umapx_cli):
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "command_transform", broken)
+    args = ["transform", workspace / "model.umapx", workspace / "new.csv"]
+    code, err = umapx_cli(*args)
+    assert code == cli.EXIT_INTERNAL
+    assert "internal error: RuntimeError: a bug" in err and "Traceback" not in err
+    code, err = umapx_cli(*args, "-v")
+    assert code == cli.EXIT_INTERNAL and "Traceback" in err

@@ -190,7 +190,9 @@ def test_dragging_a_corner_updates_the_grid(page, digits_explorer):
     x0, y0 = overlay_origin(page)
     moved_to = page.evaluate("([x, y]) => umapxExplorer.toData(x, y)",
                              [target[0] - x0, target[1] - y0])
-    np.testing.assert_allclose(corners[0], moved_to, rtol=1e-6)
+    # the corner follows the pointer to within float rounding of the screen-to-data mapping
+    # (one pixel is ~0.05 data units here; the positions differ by ~1e-7 across CPUs)
+    np.testing.assert_allclose(corners[0], moved_to, atol=1e-4)
     page.wait_for_function(
         "([x, y]) => Math.abs(umapxExplorer.last.grid.points[0] - x) < 1e-4 * (1 + Math.abs(x))"
         " && Math.abs(umapxExplorer.last.grid.points[1] - y) < 1e-4 * (1 + Math.abs(y))",

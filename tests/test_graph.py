@@ -74,9 +74,37 @@ def test_default_curve_parameters():
     assert b == pytest.approx(0.895, abs=0.01)
 
 
-@pytest.mark.parametrize("spread, min_dist", [(1.0, 0.0), (1.0, 0.5), (2.0, 0.3), (0.5, 0.1)])
+@pytest.mark.parametrize("spread, min_dist", [
+    (1.0, 0.0), (1.0, 0.5), (2.0, 0.3), (0.5, 0.1),
+    # Far from spread=1 the fit used to fail (a=-37, b=-18.6 at spread=0.1): now in its units.
+    (0.1, 0.0), (1e-3, 1e-3), (10.0, 9.9), (100.0, 99.0), (1e4, 0.0),
+])
 def test_curve_follows_its_target(spread, min_dist):
     a, b = find_ab_params(spread, min_dist)
     d = np.linspace(0, 3 * spread, 300)
     target = np.where(d < min_dist, 1.0, np.exp(-(d - min_dist) / spread))
     assert np.sqrt(np.mean((similarity(d, a, b) - target) ** 2)) < 0.06
+
+
+def test_curve_scales_with_spread():
+    """a d^(2b) depends on d / spread only: a = a_1 / spread^(2b), b the same."""
+    a_1, b_1 = find_ab_params(1.0, 0.25)
+    for spread in (1e-3, 0.1, 7.0, 1e3):
+        a, b = find_ab_params(spread, 0.25 * spread)
+        assert b == pytest.approx(b_1, rel=1e-6)
+        assert a == pytest.approx(a_1 / spread ** (2 * b_1), rel=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_distances_are_named(bad):
+    from umapx.graph import fuzzy_simplicial_set, transform_graph
+
+    indices = np.tile(np.arange(4, dtype=np.int32), (4, 1))
+    distances = np.tile(np.array([0.0, 1.0, 2.0, 3.0], np.float32), (4, 1))
+    distances[2, 3] = bad
+    with pytest.raises(ValueError, match="1 NaN or infinite distances.*row 2 and training "
+                                         "sample 3"):
+        fuzzy_simplicial_set(indices, distances, 4, 1.0, 1.0)
+    indices[1, 1], distances[1, 1] = -1, np.inf
+    with pytest.raises(ValueError, match="row 1 has no neighbour at a finite distance"):
+        transform_graph(indices, distances, 4, 1.0, 4)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
 import json
 import pickle
 import time
@@ -15,6 +14,7 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse
+from model_files import V1_MODEL, rewrite, seal
 from sklearn.exceptions import NotFittedError
 
 import umapx
@@ -217,31 +217,6 @@ def test_failed_save_keeps_the_previous_file(fitted_digits, saved_digits, tmp_pa
 # ----------------------------------------------------------------------------------------------
 
 
-def npy_bytes(array):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=True)
-    return buffer.getvalue()
-
-
-def rewrite(source, target, edit_metadata=None, drop=(), replace=None):
-    """Copy a model archive, editing its metadata, dropping or replacing entries."""
-    replace = replace or {}
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
-        for info in src.infolist():
-            name = info.filename
-            if name in drop:
-                continue
-            data = src.read(info)
-            if name == "metadata.json" and edit_metadata is not None:
-                metadata = json.loads(data)
-                edit_metadata(metadata)
-                data = json.dumps(metadata)
-            if name in replace:
-                data = npy_bytes(replace[name])
-            dst.writestr(name, data)
-    return target
-
-
 def test_truncated_file(saved_digits, tmp_path):
     path = tmp_path / "truncated.umapx"
     content = saved_digits.read_bytes()
@@ -250,14 +225,15 @@ def test_truncated_file(saved_digits, tmp_path):
         umapx.load(path)
 
 
-@pytest.mark.parametrize("position", [0.25, 0.5, 0.75])
+@pytest.mark.parametrize("position", [0.25, 0.5, 0.75, 1.0])  # 1.0: the checksum itself
 def test_corrupted_bytes(saved_digits, tmp_path, position):
     content = bytearray(saved_digits.read_bytes())
-    middle = int(len(content) * position)
+    middle = min(int(len(content) * position), len(content) - 8)
     content[middle:middle + 8] = bytes(b ^ 0xFF for b in content[middle:middle + 8])
     path = tmp_path / "corrupt.umapx"
     path.write_bytes(bytes(content))
-    with pytest.raises(ModelFormatError, match="not a valid umapx model file"):
+    with pytest.raises(ModelFormatError, match="not a valid umapx model file: its content "
+                                               "does not match its SHA-256 checksum"):
         umapx.load(path)
 
 
@@ -415,3 +391,270 @@ def test_first_queries_from_many_threads_on_an_nndescent_index(digits):
             placed = list(pool.map(lambda _, m=model: m.transform(data[1500:1530]), range(8)))
         for result in placed[1:]:
             np.testing.assert_array_equal(result, placed[0])
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 2: checksum, sound values, what is read and how saving ends
+# ----------------------------------------------------------------------------------------------
+
+def test_the_checksum_covers_every_byte(saved_digits, tmp_path):
+    """Any single-byte change is refused: the zip structure (headers, central directory, end
+    record), the metadata and the arrays alike (format 1 let 2 of 40 random flips load)."""
+    content = saved_digits.read_bytes()
+    assert content[-77:-64] == b"umapx-sha256:"
+    rng = np.random.RandomState(0)
+    positions = np.unique(np.concatenate([
+        np.arange(400),                                   # local header, metadata
+        np.arange(len(content) - 1500, len(content)),     # central directory, end, checksum
+        rng.randint(0, len(content), 150),                # arrays
+    ]))
+    path = tmp_path / "flipped.umapx"
+    for position in positions:
+        flipped = bytearray(content)
+        flipped[position] ^= 1 << int(rng.randint(8))
+        path.write_bytes(bytes(flipped))
+        with pytest.raises(ModelFormatError):
+            umapx.load(path)
+
+
+def test_truncated_anywhere(saved_digits, tmp_path):
+    content = saved_digits.read_bytes()
+    path = tmp_path / "short.umapx"
+    for length in [0, 1, 21, 100, 5000, len(content) // 3, len(content) - 78, len(content) - 1]:
+        path.write_bytes(content[:length])
+        with pytest.raises(ModelFormatError):
+            umapx.load(path)
+
+
+def test_a_format_2_file_without_its_checksum(saved_digits, tmp_path):
+    path = rewrite(saved_digits, tmp_path / "unsealed.umapx", sealed=False)
+    with pytest.raises(ModelFormatError, match="checksum is missing"):
+        umapx.load(path)
+
+
+def test_a_format_1_file_with_a_foreign_comment(tmp_path):
+    path = tmp_path / "commented.umapx"
+    path.write_bytes(V1_MODEL.read_bytes())
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.comment = b"hello"
+    with pytest.raises(ModelFormatError, match="comment is not a umapx checksum"):
+        umapx.load(path)
+
+
+def test_duplicate_entries_are_refused(saved_digits, tmp_path):
+    """zipfile lets the last copy win silently; a model file never holds two."""
+    with np.load(saved_digits) as archive:
+        embedding = archive["embedding"]
+    with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile's own warning
+        path = rewrite(saved_digits, tmp_path / "twice.umapx",
+                       add={"embedding.npy": embedding + 1})
+    with pytest.raises(ModelFormatError, match=r"\['embedding.npy'\] appear more than once"):
+        umapx.load(path)
+
+
+def test_unexpected_entries_are_refused(saved_digits, tmp_path):
+    path = rewrite(saved_digits, tmp_path / "extra.umapx", add={"payload.npy": np.ones(3)})
+    with pytest.raises(ModelFormatError, match="entries a umapx model does not have: payload"):
+        umapx.load(path)
+
+
+def test_compressed_entries_are_refused(saved_digits, tmp_path):
+    path = tmp_path / "deflated.umapx"
+    with zipfile.ZipFile(saved_digits) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    seal(path)
+    with pytest.raises(ModelFormatError, match="compressed"):
+        umapx.load(path)
+
+
+def _with_value(name, index, value):
+    def edit(array):
+        array = array.copy()
+        array.reshape(-1)[index] = value
+        return array
+    return name, edit
+
+
+@pytest.mark.parametrize("entry, edit, message", [
+    (*_with_value("embedding", 5, np.nan), "embedding holds NaN"),
+    (*_with_value("embedding", 5, 1e30), "embedding has coordinates as large as 1e.30"),
+    (*_with_value("training_data", 7, np.inf), "training_data holds NaN"),
+    (*_with_value("training_data", 7, 1e30), "training data has values as large as"),
+    (*_with_value("knn_dists", 3, np.nan), "knn_dists holds NaN"),
+    (*_with_value("knn_dists", 3, -1.0), "knn_dists holds negative"),
+    (*_with_value("sigmas", 0, np.inf), "sigmas holds NaN"),
+    (*_with_value("rhos", 0, -2.0), "rhos holds negative"),
+    (*_with_value("graph_data", 0, np.nan), "graph_data holds NaN"),
+    (*_with_value("graph_data", 0, 3.0), "membership strengths above 1"),
+    (*_with_value("knn_indices", 0, 5), "each sample first"),
+])
+def test_unsound_values_are_refused(saved_digits, tmp_path, entry, edit, message):
+    with np.load(saved_digits) as archive:
+        array = edit(archive[entry])
+    path = rewrite(saved_digits, tmp_path / "unsound.umapx", replace={entry + ".npy": array})
+    with pytest.raises(ModelFormatError, match=message):
+        umapx.load(path)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m["fitted"].update(a_=1e308), "a_ must be in"),
+    (lambda m: m["fitted"].update(b_=-1.0), "b_ must be in"),
+    (lambda m: m["fitted"].update(a_=1e10, b_=9.0), "overflow float32 at the distances"),
+    (lambda m: m["fitted"].update(a_=float("nan")), "a_ must be in"),
+    (lambda m: m["fitted"].update(timings_={"fit": float("inf")}), "timings_"),
+    (lambda m: m["params"].update(n_epochs=10**12), "n_epochs must be in"),
+    (lambda m: m["params"].update(negative_sample_rate=10**9), "negative_sample_rate must be"),
+    (lambda m: m["params"].update(learning_rate=float("nan")), "learning_rate"),
+    (lambda m: m["params"].update(transform_seed=2**70), "transform_seed"),
+    (lambda m: m["knn_index"].update(epsilon=float("inf")), "epsilon"),
+    (lambda m: m["metric"].update(name="minkowski", p=-3.0), "metric"),
+])
+def test_unsound_metadata_is_refused(saved_digits, tmp_path, edit, message):
+    path = rewrite(saved_digits, tmp_path / "unsound.umapx", edit_metadata=edit)
+    with pytest.raises(ModelFormatError, match=message):
+        umapx.load(path)
+
+
+def test_only_regular_files_are_read(tmp_path):
+    """A FIFO would block and /dev/zero would be read without end: both are refused at once."""
+    import os
+
+    os.symlink("/dev/zero", tmp_path / "zero.umapx")
+    with pytest.raises(ModelFormatError, match="is a device"):
+        umapx.load(tmp_path / "zero.umapx")
+    os.mkfifo(tmp_path / "pipe.umapx")
+    with pytest.raises(ModelFormatError, match="is a FIFO"):
+        umapx.load(tmp_path / "pipe.umapx")
+    with pytest.raises(ModelFormatError, match="is a directory"):
+        umapx.load(tmp_path)
+    os.symlink(V1_MODEL, tmp_path / "link.umapx")  # a link to a model is followed
+    assert umapx.load(tmp_path / "link.umapx").embedding_.shape == (400, 2)
+
+
+def test_the_size_bound_is_checked_before_reading(saved_digits, monkeypatch):
+    from umapx import persistence
+
+    monkeypatch.setattr(persistence, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(ModelFormatError, match="more than umapx.persistence.MAX_FILE_BYTES"):
+        umapx.load(saved_digits)
+
+
+def test_format_1_files_load_with_every_check_but_the_checksum(tmp_path):
+    with np.load(V1_MODEL) as archive:
+        embedding = archive["embedding"].copy()
+    embedding[0, 0] = np.nan
+    path = rewrite(V1_MODEL, tmp_path / "v1-nan.umapx", sealed=False,
+                   replace={"embedding.npy": embedding})
+    with pytest.raises(ModelFormatError, match="embedding holds NaN"):
+        umapx.load(path)
+
+
+# -- saving ---------------------------------------------------------------------------------
+
+
+def test_interrupted_save_removes_its_temporary_file(fitted_digits, saved_digits, tmp_path,
+                                                     monkeypatch):
+    path = tmp_path / "model.umapx"
+    path.write_bytes(saved_digits.read_bytes())
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np.lib.format, "write_array", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        fitted_digits[0].save(path)
+    assert path.read_bytes() == saved_digits.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.umapx"]
+
+
+def test_write_protected_files_are_not_replaced(fitted_digits, saved_digits, tmp_path):
+    path = tmp_path / "model.umapx"
+    path.write_bytes(saved_digits.read_bytes())
+    path.chmod(0o444)
+    with pytest.raises(PermissionError, match="write-protected"):
+        fitted_digits[0].save(path)
+    assert path.read_bytes() == saved_digits.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.umapx"]
+
+
+def test_unusable_targets_are_refused_before_writing(fitted_digits, tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        fitted_digits[0].save(tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        fitted_digits[0].save(tmp_path / "missing" / "model.umapx")
+    assert not any(tmp_path.iterdir())
+
+
+_SLOW_SAVE = """
+import sys, time
+import numpy as np
+import umapx
+model = umapx.load(sys.argv[1])
+write_array = np.lib.format.write_array
+calls = []
+def slow(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:
+        print("writing", flush=True)
+        time.sleep(60)
+    return write_array(*args, **kwargs)
+np.lib.format.write_array = slow
+model.save(sys.argv[2])
+"""
+
+
+def _kill_during_save(target, signum):
+    """Run a save in a child process and send it ``signum`` in the middle; return its code."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_SAVE, str(V1_MODEL), str(target)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+        assert any(p.name.endswith(".tmp") for p in target.parent.iterdir())
+        child.send_signal(signum)
+        return child.wait(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_terminated_save_removes_its_temporary_file(tmp_path):
+    import signal
+
+    code = _kill_during_save(tmp_path / "model.umapx", signal.SIGTERM)
+    assert code == -signal.SIGTERM  # ended by the signal, as without umapx's handler
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_next_save_removes_what_killed_saves_left(fitted_digits, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "model.umapx"
+    for _ in range(2):  # the second save removes what the first left
+        assert _kill_during_save(target, signal.SIGKILL) == -signal.SIGKILL
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".model.umapx.")
+    # Kept: a save still running in another process, a recent file of an older umapx, other
+    # models' files. Removed: files of dead processes, and old files of an older umapx.
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".model.umapx.{running.pid}-0123456789ab.tmp"
+        recent_v1, old_v1 = (tmp_path / ".model.umapx.00112233aabb.tmp",
+                             tmp_path / ".model.umapx.ffeeddccbbaa.tmp")
+        other = tmp_path / ".other.umapx.1-0123456789ab.tmp"
+        for path in (live, recent_v1, old_v1, other):
+            path.write_bytes(b"partial")
+        os.utime(old_v1, (0, 0))
+        fitted_digits[0].save(target)
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [live.name, recent_v1.name, other.name, "model.umapx"])
+    finally:
+        running.kill()
+        running.wait()

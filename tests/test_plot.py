@@ -311,6 +311,21 @@ def test_default_corners_ignore_a_lone_outlier():
     assert np.all(plot.default_corners(embedding) <= 1.0)
 
 
+def framed_images(image_axes):
+    return [ax.spines["left"].get_edgecolor() == mcolors.to_rgba("tab:orange")
+            for ax in image_axes]
+
+
+def test_inverse_grid_frames_points_outside_the_support(fitted_digits):
+    mapper = fitted_digits[0]
+    embedding = mapper.embedding_
+    far = embedding.max(axis=0) + 10 * np.ptp(embedding, axis=0)  # surely outside
+    corners = np.array([embedding[0], far, embedding[1], embedding[2]])
+    fig = plot.inverse_grid(mapper, corners=corners, n=3)
+    framed = framed_images(fig.axes[1:])
+    assert framed[1] and not framed[0] and not all(framed)
+
+
 def test_inverse_grid_draws_the_tutorial_figure(fitted_digits):
     mapper, _, labels = fitted_digits
     with warnings.catch_warnings():
@@ -328,9 +343,10 @@ def test_inverse_grid_draws_the_tutorial_figure(fitted_digits):
     inside_marks, outside_marks = scatters(scatter_ax)[-2:]
     np.testing.assert_allclose(inside_marks.get_offsets(), expected[~outside])
     np.testing.assert_allclose(outside_marks.get_offsets(), expected[outside])
-    framed = [ax.spines["left"].get_edgecolor() == mcolors.to_rgba("tab:orange")
-              for ax in image_axes]
-    assert framed == outside.tolist() and 0 < outside.sum() < 16
+    assert framed_images(image_axes) == outside.tolist()
+    assert outside.sum() < 16  # the corners are embedded points (how many others fall
+    # outside depends on the embedding: 9-12 of 16 over 8 seeds x 3 CPU targets,
+    # benchmarks/test_margins.py; the orange frames are checked in the test above)
     # Images are the inverse transforms, row by row, on one common scale.
     np.testing.assert_allclose(image_axes[5].images[0].get_array(), samples[5].reshape(8, 8))
     assert len({ax.images[0].get_clim() for ax in image_axes}) == 1

@@ -8,8 +8,8 @@
     mapper.save("mapper.umapx")                              # one file, no pickle
     same_mapper = umap.load("mapper.umapx")
 
-Submodules ``plot``, ``datasets`` and ``evaluation`` are imported on first use, and so is
-``explore`` (the live explorer in the browser: ``umapx.explore(mapper, labels=...)``).
+Submodules ``plot``, ``datasets``, ``evaluation`` and ``dask`` are imported on first use, and
+so is ``explore`` (the live explorer in the browser: ``umapx.explore(mapper, labels=...)``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import importlib
 from ._version import __version__
 from .estimator import UMAP, load
 
-_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics")
+_LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask")
 
 
 def __getattr__(name):

@@ -2,6 +2,11 @@
 
 ``a`` and ``b`` are fitted so that the curve is close to 1 for distances below ``min_dist`` and
 decays like ``exp(-(d - min_dist) / spread)`` beyond, by least squares on a grid.
+
+The fit is made in units of ``spread`` (where the target depends on ``min_dist / spread`` only)
+and scaled back: ``a d^(2b) = a_1 (d / spread)^(2b)`` gives ``a = a_1 / spread^(2b)``. Fitting
+in the data's units instead fails to converge for spreads far from 1 (``spread=0.1`` gave
+``a=-37, b=-18.6``).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ def find_ab_params(spread, min_dist):
     -------
     a, b : float
     """
-    d = np.linspace(0.0, 3.0 * spread, 300)
-    target = np.where(d < min_dist, 1.0, np.exp(-(d - min_dist) / spread))
+    spread, min_dist = float(spread), float(min_dist)
+    d = np.linspace(0.0, 3.0, 300)  # distances in units of spread
+    ratio = min_dist / spread
+    target = np.where(d < ratio, 1.0, np.exp(-(d - ratio)))
     (a, b), _ = curve_fit(_curve, d, target, p0=(1.0, 1.0), maxfev=10000)
-    return float(a), float(b)
+    return float(a / spread ** (2.0 * b)), float(b)
 
 
 def similarity(d, a, b):

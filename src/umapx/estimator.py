@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
@@ -21,6 +22,9 @@ from .init import initial_layout
 from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
 from .state import FittedState
+
+_DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
+             "spread) closer to the defaults")
 
 
 class _Fitted:
@@ -297,6 +301,8 @@ class UMAP(TransformerMixin, BaseEstimator):
                         negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
                         progress=report.progress(n_epochs, "epochs"),
                     )
+                _validation.check_layout(embedding, settings.a, settings.b, "the layout",
+                                         hint=_DIVERGED)
 
         return self._adopt(FittedState(
             training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
@@ -334,15 +340,23 @@ class UMAP(TransformerMixin, BaseEstimator):
         point's embedding. A row's result depends only on that row and the model: not on the
         other rows of the call, the batch size or ``n_jobs``.
 
+        A dask array or dataframe gives a lazy dask collection of the same kind, computed
+        block by block on the workers with the same row-by-row results (see
+        :mod:`umapx.dask`; dask is imported only then).
+
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features)
+        X : array-like of shape (n_new, n_features), or a dask array or dataframe
 
         Returns
         -------
-        ndarray of shape (n_new, n_components), float32
+        ndarray of shape (n_new, n_components), float32 (or a lazy dask collection)
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import transform
+
+            return transform(self, X)
         X = _validation.check_new_data(self, X)
         n_epochs = self._transform_epochs()
         k = state.n_neighbors
@@ -359,6 +373,8 @@ class UMAP(TransformerMixin, BaseEstimator):
                     negative_sample_rate=self.negative_sample_rate,
                     row_keys=row_keys(self.transform_seed, indices),
                 )
+        _validation.check_layout(embedding, state.a, state.b, "the transformed points",
+                                 hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows).
         maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
         copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
@@ -375,9 +391,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         stay finite and inside the range of the training data, and a warning says how many
         points lie far outside.
 
+        A dask array or dataframe gives lazy dask collections (see :mod:`umapx.dask`).
+
         Parameters
         ----------
-        X : array-like of shape (n_points, n_components)
+        X : array-like of shape (n_points, n_components), or a dask array or dataframe
             Points of the embedding space.
         n_neighbors : int or None
             Training samples blended per point (default: the model's ``n_neighbors``).
@@ -392,6 +410,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state
+        if is_dask_collection(X):
+            from .dask import inverse_transform
+
+            return inverse_transform(self, X, n_neighbors=n_neighbors,
+                                     return_confidence=return_confidence)
         points = _validation.check_embedding_points(self, X)
         if n_neighbors is None:
             n_neighbors = state.n_neighbors

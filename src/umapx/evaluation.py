@@ -17,18 +17,67 @@ Per point (what the diagnostic plots of :mod:`umapx.plot` colour by):
 Inverse (how good ``inverse_transform``'s samples are), on held-out points never used in fit:
 see :func:`inverse_quality`.
 
-All measures take plain arrays, so they apply to any embedding library's output.
+All measures take plain arrays, so they apply to any embedding library's output. Arrays are
+checked first: wrong shapes, mismatched lengths, NaN or infinite values and out-of-range
+indices raise a ValueError naming the argument.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils import check_array
 
 #: Rows handled at once by the neighbourhood measures (small blocks stay in cache).
 _BLOCK_ROWS = 512
+
+
+def _matrix(value, name, dtype=np.float64, min_samples=1):
+    """``value`` as a finite 2-d numeric array, or a ValueError naming ``name``."""
+    return check_array(value, dtype=dtype, ensure_min_samples=min_samples, input_name=name)
+
+
+def _same_rows(**arrays):
+    """Raise a ValueError unless every named array has the same number of rows."""
+    lengths = {name: len(array) for name, array in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name} has {length}" for name, length in lengths.items())
+        raise ValueError(f"expected one row per sample in each argument, but {shown}")
+
+
+def _same_columns(**arrays):
+    widths = {name: array.shape[1] for name, array in arrays.items()}
+    if len(set(widths.values())) > 1:
+        shown = ", ".join(f"{name} has {width}" for name, width in widths.items())
+        raise ValueError(f"expected the same number of columns, but {shown}")
+
+
+def _labels(value, name):
+    labels = np.asarray(value)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array of labels, got shape {labels.shape}")
+    return labels
+
+
+def _count(value, name, low=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _neighbour_indices(value, n_samples, name="neighbors"):
+    indices = np.asarray(value)
+    if indices.ndim != 2 or indices.dtype.kind not in "iu" or indices.shape[1] == 0:
+        raise ValueError(f"{name} must be a 2-d integer array (one row of indices per sample), "
+                         f"got shape {indices.shape} and dtype {indices.dtype}")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_samples):
+        raise ValueError(f"{name} holds indices outside [0, {n_samples})")
+    return indices
 
 
 def _sample(n, size, random_state):
@@ -53,14 +102,24 @@ def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state
     -------
     float in [0, 1]
     """
+    X, embedding = _matrix(X, "X", dtype=None), _matrix(embedding, "embedding", dtype=None)
+    _same_rows(X=X, embedding=embedding)
+    n_neighbors = _count(n_neighbors, "n_neighbors")
+    if sample_size is not None:
+        sample_size = _count(sample_size, "sample_size", low=2)
     rows = _sample(len(X), sample_size, random_state)
-    return float(_sk_trustworthiness(np.asarray(np.asarray(X)[rows], np.float32),
-                                     np.asarray(np.asarray(embedding)[rows], np.float32),
+    if n_neighbors >= len(rows) / 2:
+        raise ValueError(f"n_neighbors ({n_neighbors}) must be less than half the number of "
+                         f"samples used ({len(rows)})")
+    return float(_sk_trustworthiness(np.asarray(X[rows], np.float32),
+                                     np.asarray(embedding[rows], np.float32),
                                      n_neighbors=n_neighbors))
 
 
 def knn_accuracy(embedding, labels, n_neighbors=10, test_size=0.2, random_state=0):
     """Accuracy of a ``n_neighbors``-NN classifier on a stratified split of the embedding."""
+    embedding, labels = _matrix(embedding, "embedding"), _labels(labels, "labels")
+    _same_rows(embedding=embedding, labels=labels)
     train_x, test_x, train_y, test_y = train_test_split(
         embedding, labels, test_size=test_size, random_state=random_state, stratify=labels
     )
@@ -71,6 +130,13 @@ def knn_accuracy(embedding, labels, n_neighbors=10, test_size=0.2, random_state=
 def transform_accuracy(train_embedding, train_labels, test_embedding, test_labels,
                        n_neighbors=10):
     """Accuracy on held-out points placed by ``transform`` (classifier fit on training)."""
+    train_embedding = _matrix(train_embedding, "train_embedding")
+    test_embedding = _matrix(test_embedding, "test_embedding")
+    train_labels, test_labels = _labels(train_labels, "train_labels"), _labels(test_labels,
+                                                                                "test_labels")
+    _same_rows(train_embedding=train_embedding, train_labels=train_labels)
+    _same_rows(test_embedding=test_embedding, test_labels=test_labels)
+    _same_columns(train_embedding=train_embedding, test_embedding=test_embedding)
     classifier = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_embedding, train_labels)
     return float(classifier.score(test_embedding, test_labels))
 
@@ -96,7 +162,11 @@ def local_dimension(data, neighbors, variance_threshold=0.8):
         The number of principal components of each neighbourhood needed to explain
         ``variance_threshold`` of its variance (0 for a neighbourhood of identical points).
     """
-    data = np.asarray(data, dtype=np.float32)
+    data = _matrix(data, "data", dtype=np.float32)
+    neighbors = _neighbour_indices(neighbors, len(data))
+    _same_rows(data=data, neighbors=neighbors)
+    if not 0.0 < variance_threshold <= 1.0:
+        raise ValueError(f"variance_threshold must be in (0, 1], got {variance_threshold!r}")
     dimensions = np.empty(len(neighbors), dtype=np.int64)
     for start in range(0, len(neighbors), _BLOCK_ROWS):
         block = data[neighbors[start:start + _BLOCK_ROWS]]  # (batch, k, n_features)
@@ -128,8 +198,14 @@ def neighborhood_jaccard(neighbors, embedding):
     """
     from scipy.spatial import cKDTree
 
+    embedding = _matrix(embedding, "embedding")
+    neighbors = _neighbour_indices(neighbors, len(embedding))
+    _same_rows(neighbors=neighbors, embedding=embedding)
     k = neighbors.shape[1]
+    if k > len(embedding):
+        raise ValueError(f"neighbors has {k} columns, more than the {len(embedding)} samples")
     _, embedded = cKDTree(embedding).query(embedding, k=k, workers=-1)
+    embedded = embedded.reshape(len(embedding), k)
     shared = np.empty(len(neighbors), dtype=np.int64)
     for start in range(0, len(neighbors), _BLOCK_ROWS):
         rows = slice(start, start + _BLOCK_ROWS)
@@ -145,8 +221,11 @@ def neighborhood_jaccard(neighbors, embedding):
 def _nearest_distances(queries, reference):
     from sklearn.neighbors import NearestNeighbors
 
-    finder = NearestNeighbors(n_neighbors=1).fit(np.asarray(reference, np.float32))
-    return finder.kneighbors(np.asarray(queries, np.float32))[0][:, 0]
+    reference = _matrix(reference, "training data", dtype=np.float32)
+    queries = _matrix(queries, "samples", dtype=np.float32)
+    _same_columns(samples=queries, training_data=reference)
+    finder = NearestNeighbors(n_neighbors=1).fit(reference)
+    return finder.kneighbors(queries)[0][:, 0]
 
 
 def embedding_spacing(embedding):
@@ -154,26 +233,36 @@ def embedding_spacing(embedding):
     embedded point): the unit of :func:`round_trip_error`."""
     from scipy.spatial import cKDTree
 
-    embedding = np.asarray(embedding, np.float64)
+    embedding = _matrix(embedding, "embedding", min_samples=2)
     return float(np.median(cKDTree(embedding).query(embedding, k=2)[0][:, 1]))
 
 
 def reconstruction_mse(original, generated):
     """Mean squared error between held-out samples and their reconstructions."""
-    difference = np.asarray(original, np.float64) - np.asarray(generated, np.float64)
-    return float(np.mean(difference**2))
+    original, generated = _matrix(original, "original"), _matrix(generated, "generated")
+    if original.shape != generated.shape:
+        raise ValueError(f"original and generated must have the same shape, got "
+                         f"{original.shape} and {generated.shape}")
+    return float(np.mean((original - generated) ** 2))
 
 
 def label_preservation(generated, labels, classifier):
     """Fraction of generated samples that ``classifier`` (trained on real data) assigns the
     label of the held-out sample they were generated from."""
-    predicted = classifier.predict(np.asarray(generated, np.float32))
-    return float(np.mean(predicted == np.asarray(labels)))
+    generated, labels = _matrix(generated, "generated", np.float32), _labels(labels, "labels")
+    _same_rows(generated=generated, labels=labels)
+    predicted = classifier.predict(generated)
+    return float(np.mean(predicted == labels))
 
 
 def round_trip_error(transform, generated, points, spacing):
     """Median ``|transform(generated) - points|`` in units of the embedding's ``spacing``."""
-    placed = np.asarray(transform(generated), np.float64)
+    points = _matrix(points, "points")
+    if not (isinstance(spacing, numbers.Real) and np.isfinite(spacing) and spacing > 0):
+        raise ValueError(f"spacing must be a positive number, got {spacing!r}")
+    placed = _matrix(transform(generated), "transform(generated)")
+    if placed.shape != points.shape:
+        raise ValueError(f"transform(generated) has shape {placed.shape}, points {points.shape}")
     return float(np.median(np.linalg.norm(placed - points, axis=1)) / spacing)
 
 
@@ -208,8 +297,15 @@ def outside_support(inverse_transform, embedding, data, n_rays=20, steps=30, max
     dict with ``finite``, ``in_range``, ``max_jump``.
     """
     rng = np.random.RandomState(random_state)
-    embedding = np.asarray(embedding, np.float64)
-    data = np.asarray(data)
+    embedding = _matrix(embedding, "embedding", min_samples=2)
+    data = _matrix(data, "data", dtype=None, min_samples=2)
+    _same_rows(embedding=embedding, data=data)
+    n_rays, steps = _count(n_rays, "n_rays"), _count(steps, "steps")
+    if n_rays > len(embedding):
+        raise ValueError(f"n_rays ({n_rays}) must be at most the number of embedded points "
+                         f"({len(embedding)})")
+    if not (np.isfinite(max_factor) and max_factor >= 1.0):
+        raise ValueError(f"max_factor must be a number >= 1, got {max_factor!r}")
     centre = embedding.mean(axis=0)
     radius = np.linalg.norm(embedding - centre, axis=1).max()
     directions = embedding[rng.choice(len(embedding), n_rays, replace=False)] - centre
@@ -261,6 +357,12 @@ def inverse_quality(transform, inverse_transform, train_data, train_labels, trai
     -------
     dict with ``mse``, ``label_preservation``, ``round_trip``, ``novelty``.
     """
+    train_data = _matrix(train_data, "train_data", dtype=None)
+    test_data = _matrix(test_data, "test_data", dtype=None)
+    train_labels = _labels(train_labels, "train_labels")
+    _same_rows(train_data=train_data, train_labels=train_labels)
+    _same_rows(test_data=test_data, test_labels=_labels(test_labels, "test_labels"))
+    _same_columns(train_data=train_data, test_data=test_data)
     if classifier is None:
         classifier = KNeighborsClassifier(n_neighbors=10).fit(
             np.asarray(train_data, np.float32), train_labels)

@@ -6,9 +6,14 @@ and the explorer; needs nothing beyond numpy.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-__all__ = ["default_corners", "grid_points"]
+__all__ = ["default_corners", "grid_points", "MAX_GRID_SIDE"]
+
+#: Largest grid side the figures and the command line draw (10,000 points, each an image).
+MAX_GRID_SIDE = 100
 
 
 def grid_points(corners, n):
@@ -31,11 +36,11 @@ def grid_points(corners, n):
     ndarray of shape (n * n, dim)
         Row ``i * n + j`` is the point at ``y = i / (n - 1)``, ``x = j / (n - 1)``.
     """
-    corners = np.asarray(corners, dtype=np.float64)
-    if corners.ndim != 2 or corners.shape[0] != 4:
+    corners = _finite(corners, "corners")
+    if corners.ndim != 2 or corners.shape[0] != 4 or corners.shape[1] == 0:
         raise ValueError(f"corners must have shape (4, dim), got {corners.shape}")
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
     y, x = np.meshgrid(np.linspace(0, 1, int(n)), np.linspace(0, 1, int(n)), indexing="ij")
     x, y = x.reshape(-1, 1), y.reshape(-1, 1)
     return ((corners[0] * (1 - x) + corners[1] * x) * (1 - y)
@@ -62,7 +67,7 @@ def default_corners(embedding, quantile=0.05):
         Top-left, top-right, bottom-left, bottom-right (in the embedding's coordinates), the
         order in which :func:`umapx.plot.inverse_grid`'s image grid shows them.
     """
-    embedding = np.asarray(embedding, dtype=np.float64)
+    embedding = _finite(embedding, "embedding")
     if embedding.ndim != 2 or embedding.shape[1] != 2 or len(embedding) == 0:
         raise ValueError(f"embedding must have shape (n_samples, 2), got {embedding.shape}")
     if not 0.0 <= quantile < 0.5:
@@ -77,3 +82,14 @@ def default_corners(embedding, quantile=0.05):
         centre = np.median(candidates, axis=0)
         corners[corner] = candidates[np.argmin(np.sum((candidates - centre) ** 2, axis=1))]
     return corners
+
+
+def _finite(values, name):
+    """``values`` as a float64 array, or a ValueError if it is not numeric or not finite."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric ({error})") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return array

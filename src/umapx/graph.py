@@ -224,6 +224,27 @@ def fuzzy_union(directed, set_op_mix_ratio=1.0):
                                    shape=(n_rows, n_columns))
 
 
+def check_distances(knn_indices, knn_dists, between):
+    """Raise a ValueError naming a pair if any k-NN distance is NaN or infinite.
+
+    Built-in metrics give finite distances on the finite data validation lets through (or
+    refuse the data); a user metric, or a metric parameter that overflows (minkowski with a
+    huge ``p``), may not, and weights computed from such distances are meaningless.
+    """
+    finite = np.isfinite(knn_dists)
+    if finite.all():
+        return
+    row, column = np.argwhere(~finite)[0]
+    neighbour = knn_indices[row, column]
+    example = (f"{knn_dists[row, column]} between row {row} and training sample {neighbour}"
+               if neighbour >= 0 else f"row {row} has no neighbour at a finite distance")
+    raise ValueError(
+        f"the metric gave {np.count_nonzero(~finite)} NaN or infinite distances between "
+        f"{between} (e.g. {example}): a metric must return a finite number for every pair of "
+        "finite rows (for minkowski: a smaller p, or rescaled data)"
+    )
+
+
 def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
                          local_connectivity):
     """The fuzzy graph of training points from their k-NN (self in column 0).
@@ -234,6 +255,7 @@ def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
         Symmetric membership strengths.
     sigmas, rhos : ndarray (n,), float32
     """
+    check_distances(knn_indices, knn_dists, "samples")
     n = knn_indices.shape[0]
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), float(local_connectivity))
     _, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, True)
@@ -251,6 +273,7 @@ def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_t
     As in fitting, but a new point is not among its own neighbours, so the connectivity it
     must reach through them is one less.
     """
+    check_distances(knn_indices, knn_dists, "new points and the training samples")
     adjusted = max(0.0, float(local_connectivity) - 1.0)
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), adjusted)
     rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, False)

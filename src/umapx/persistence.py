@@ -10,13 +10,13 @@ This module turns constructor parameters and a :class:`~umapx.state.FittedState`
 and back (:func:`save`, :func:`read`); it never imports the estimator, whose ``load`` builds
 the model from what :func:`read` returns.
 
-Format (version 1)
+Format (version 2)
 ------------------
 A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can open it:
 
 ``metadata.json`` (the first entry), UTF-8 JSON:
 
-* ``format``: ``"umapx-model"``; ``format_version``: ``1``; ``umapx_version``: the writer;
+* ``format``: ``"umapx-model"``; ``format_version``: ``2``; ``umapx_version``: the writer;
 * ``params``: the constructor parameters (``get_params``), except the two stored otherwise:
   an array ``init`` (entry ``param_init``) and a ``numpy.random.RandomState`` given as
   ``random_state``, whose exact state is kept, as pickling keeps it (entry
@@ -46,19 +46,34 @@ param_init                         float64  (n, n_components), when ``init`` is 
 param_random_state_key             uint32   (624,), when ``random_state`` is a RandomState
 =================================  =======  ===========================================
 
+The archive's comment (the last bytes of the file) is ``umapx-sha256:`` followed by the
+SHA-256 (64 hexadecimal digits) of every byte of the file before the comment: any change to the
+file -- an entry, a zip header, the metadata -- is refused on load. Version 1 (umapx 0.1) is
+the same without the checksum; it still loads, with every check below except the checksum.
+
 Entries are written in a fixed order with a fixed timestamp: saving the same model twice gives
-the same bytes. The file is written to a temporary file beside the target and renamed over it,
-so a crash never leaves a half-written model under the target name.
+the same bytes. The file is written to a temporary file ``.<name>.<pid>-<random>.tmp`` beside
+the target and renamed over it, so a crash never leaves a half-written model under the target
+name. The temporary file is removed on every exit path Python sees (an exception,
+``KeyboardInterrupt``, and ``SIGTERM`` / ``SIGHUP`` in the main thread while they have their
+default action); a save killed outright (``SIGKILL``, power loss) leaves it behind, and the next
+save into that directory removes such files of processes that no longer run. Saving refuses a
+target that is a directory and a write-protected target file (no write permission bit, or not
+writable by this user): it is never replaced silently through the rename.
 
 Safety and validation
 ---------------------
-Loading never unpickles and never runs code from the file. Every entry is checked before use:
-the format name and version (a newer version asks to upgrade umapx), that each entry is
-present, uncompressed (so memory use is bounded by the file size), of the expected dtype and of
-a shape consistent with the others, that its bytes match the zip checksum, and that every
-stored index points inside the arrays it indexes (a crafted file cannot make the compiled
-kernels read out of bounds or loop forever). Any failure raises :class:`ModelFormatError`
-saying what is wrong.
+Loading never unpickles and never runs code from the file. Before reading, the path must be a
+regular file (not a directory, FIFO, device or socket; a symbolic link is followed) of at most
+:data:`MAX_FILE_BYTES` bytes. Then: the checksum; the format name and version (a newer version
+asks to upgrade umapx); that each entry is present once, uncompressed, not overlapping others
+(so memory use is bounded by the file size), of the expected dtype and of a shape consistent
+with the others, and that its bytes match the zip checksum; that every stored index points
+inside the arrays it indexes (a crafted file cannot make the compiled kernels read out of
+bounds or loop forever); that values are sound (data, embedding, distances, local scales and
+graph weights finite and in range; ``a_``, ``b_`` and every parameter within the ranges a fit
+accepts, so a loaded model cannot produce NaN or run for ever). Any failure raises
+:class:`ModelFormatError` saying what is wrong.
 
 Models with a user metric function cannot be saved: compiled code is not data, and storing it
 would mean unpickling it on load.
@@ -71,11 +86,17 @@ writer) take their defaults.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import numbers
 import os
+import re
 import secrets
+import signal
+import stat
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 
@@ -90,12 +111,23 @@ from .metrics import resolve_metric
 from .state import ARRAYS, FittedState
 
 FORMAT_NAME = "umapx-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: Largest model file :func:`read` opens (64 GiB); raise it for larger models.
+MAX_FILE_BYTES = 64 << 30
 
 _METADATA = "metadata.json"
 _ZIP_MAGIC = b"PK\x03\x04"
 _FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
-_CHUNK = 1 << 24  # bytes read at a time into an array
+_CHUNK = 1 << 24  # bytes read at a time into an array or the checksum
+# The archive comment: this prefix and the SHA-256 of every byte before the comment.
+_CHECKSUM_PREFIX = b"umapx-sha256:"
+_CHECKSUM_LENGTH = len(_CHECKSUM_PREFIX) + 64
+# Temporary files of saves: ".<name>.<pid>-<12 hex digits>.tmp" (umapx 0.1: no "<pid>-").
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?:(?P<pid>[0-9]+)-)?[0-9a-f]{12}\.tmp")
+_STALE_UNKNOWN_WRITER_S = 3600.0  # age after which a temporary file without a pid is stale
+_CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                         if hasattr(signal, name))
 
 # Arrays every model has: entry -> (dtypes, number of dimensions): the state's array fields,
 # and its graph as three CSR arrays.
@@ -113,6 +145,8 @@ _NNDESCENT_ARRAYS = {
     "tree_offset": ("float32", 1),
 }
 _INDEX_PREFIX = "index_"
+# Membership strengths are at most 1; float32 rounding of the fuzzy union may exceed it by ulps.
+_MAX_GRAPH_WEIGHT = 1.0 + 1e-5
 
 
 class ModelFormatError(ValueError):
@@ -211,23 +245,147 @@ def _json_value(name, value):
 
 def _write_atomically(path, metadata, arrays):
     """Write the archive to a temporary file beside ``path``, then rename it over ``path``."""
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    path = os.path.abspath(path)
+    _check_target(path)
+    directory, name = os.path.split(path)
+    remove_stale_temporaries(directory, name)
+    temporary = os.path.join(directory, f".{name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
-        with open(temporary, "xb") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                archive.writestr(_entry_info(_METADATA), metadata)
-                for entry, array in arrays.items():
-                    with archive.open(_entry_info(entry + ".npy"), "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, np.ascontiguousarray(array),
-                                                  allow_pickle=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        with _removed_on_termination(temporary):
+            with open(temporary, "x+b") as file:
+                with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                    archive.comment = _CHECKSUM_PREFIX + b"0" * 64  # filled in below
+                    archive.writestr(_entry_info(_METADATA), metadata)
+                    for entry, array in arrays.items():
+                        with archive.open(_entry_info(entry + ".npy"), "w",
+                                          force_zip64=True) as out:
+                            np.lib.format.write_array(out, np.ascontiguousarray(array),
+                                                      allow_pickle=False)
+                file.flush()
+                size = file.seek(0, os.SEEK_END)
+                digest = _sha256(file, size - _CHECKSUM_LENGTH)
+                file.seek(size - 64)
+                file.write(digest.encode("ascii"))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+
+
+def _check_target(path):
+    """Refuse a target that saving could not (or must not) replace, before any work."""
+    directory = os.path.dirname(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"cannot save the model to {path}: it is a directory; give a file name such as "
+            f"{os.path.join(path, 'model.umapx')}")
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"cannot save the model to {path}: the directory {directory} does not exist")
+    if os.path.lexists(path) and not is_writable(path):
+        raise PermissionError(
+            f"cannot save the model to {path}: the file is write-protected; remove it or make "
+            "it writable first (umapx never replaces a write-protected file)")
+    if not is_writable(directory):
+        raise PermissionError(
+            f"cannot save the model to {path}: the directory {directory} is not writable")
+
+
+def is_writable(path):
+    """Whether ``path`` (a file or directory) may be written: writable by this user, and not
+    write-protected (no write permission bit at all, which even root respects here, as ``rm``
+    asks before removing such a file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and bool(stat.S_IMODE(mode) & 0o222)
+
+
+def remove_stale_temporaries(directory, name):
+    """Remove temporary files that killed saves of ``name`` left in ``directory``.
+
+    A temporary file is stale when the process that wrote it no longer runs (its pid is in the
+    name), or, for files without a pid (umapx 0.1), when it is over an hour old. Files of saves
+    still running (in this or another process) are kept.
+    """
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry)
+        if match is None or match["name"] != name:
+            continue
+        temporary = os.path.join(directory, entry)
+        if match["pid"] is not None:
+            stale = not _process_exists(int(match["pid"]))
+        else:
+            try:
+                stale = time.time() - os.lstat(temporary).st_mtime > _STALE_UNKNOWN_WRITER_S
+            except OSError:
+                continue
+        if stale:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+
+
+def _process_exists(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process, or an unusable number: leave the file alone
+    return True
+
+
+@contextlib.contextmanager
+def _removed_on_termination(temporary):
+    """Remove ``temporary`` if SIGTERM or SIGHUP ends the process during the block.
+
+    Only signals still at their default action (ending the process) are intercepted, only in
+    the main thread (where Python runs handlers), and the process then ends by the same
+    signal, as it would have without the handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def end(signum, frame):
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    try:
+        for signum in _CLEANUP_SIGNALS:
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, end)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _sha256(file, size):
+    """Hex SHA-256 of the first ``size`` bytes of ``file``."""
+    file.seek(0)
+    digest = hashlib.sha256()
+    remaining = size
+    while remaining > 0:
+        chunk = file.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        digest.update(chunk)
+        remaining -= len(chunk)
+    return digest.hexdigest()
 
 
 def _entry_info(name):
@@ -270,13 +428,17 @@ def read(path):
     Raises
     ------
     ModelFormatError
-        If the file is not a umapx model (a text file, another zip or ``.npz``), is truncated
-        or corrupt, or was written in a newer format version than this umapx reads.
+        If the path is not a regular file, is larger than :data:`MAX_FILE_BYTES`, or the file
+        is not a umapx model (a text file, another zip or ``.npz``), is truncated, corrupt
+        or unsound, or was written in a newer format version than this umapx reads.
     OSError
         If the file cannot be opened.
     """
     path = os.fspath(path)
-    with open(path, "rb") as file:
+    with _open_regular_file(path) as file:
+        size = os.fstat(file.fileno()).st_size
+        checksum = _verify_checksum(file, size, path)
+        file.seek(0)
         head = file.read(len(_ZIP_MAGIC))
         file.seek(0)
         try:
@@ -292,7 +454,7 @@ def read(path):
                 "UMAP.save)"
             ) from error
         with archive:
-            reader = _ArchiveReader(archive, path)
+            reader = _ArchiveReader(archive, path, size, checksum)
             try:
                 return _restore(reader)
             except ModelFormatError:
@@ -302,12 +464,74 @@ def read(path):
                                    f"{error})") from error
 
 
+def _open_regular_file(path):
+    """Open ``path`` for reading if it is a regular file within the size bound.
+
+    Checked before opening (a FIFO would block, a device could be read without end) and again
+    on the open file (the path could have changed in between).
+    """
+    _check_regular(os.stat(path), path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _check_regular(os.fstat(descriptor), path)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _check_regular(info, path):
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else
+                "a FIFO" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise ModelFormatError(f"{path} is {kind}, not a umapx model file (models are regular "
+                               "files written by UMAP.save)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ModelFormatError(
+            f"{path} is {info.st_size} bytes, more than umapx.persistence.MAX_FILE_BYTES "
+            f"({MAX_FILE_BYTES}); raise that limit to load a model this large")
+
+
+def _verify_checksum(file, size, path):
+    """Check the archive's SHA-256 comment; return whether the file has one."""
+    if size < _CHECKSUM_LENGTH:
+        return False
+    file.seek(size - _CHECKSUM_LENGTH)
+    trailer = file.read(_CHECKSUM_LENGTH)
+    if not trailer.startswith(_CHECKSUM_PREFIX):
+        return False
+    expected = trailer[len(_CHECKSUM_PREFIX):].decode("ascii", "replace")
+    if _sha256(file, size - _CHECKSUM_LENGTH) != expected:
+        raise ModelFormatError(
+            f"{path} is not a valid umapx model file: its content does not match its SHA-256 "
+            "checksum (the file is corrupt or was modified after saving)")
+    return True
+
+
 class _ArchiveReader:
     """Reads and checks the entries of one model archive."""
 
-    def __init__(self, archive, path):
+    def __init__(self, archive, path, size, checksum):
         self.archive = archive
         self.path = path
+        self.used = set()  # entries read so far
+        self._check_entries(size, checksum)
+
+    def _check_entries(self, size, checksum):
+        """Each entry present once, the stored entries not overlapping (so what is read is
+        bounded by the file size), and a comment only when it is the checksum."""
+        names = self.archive.namelist()
+        if len(set(names)) != len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise self.error(f"the entries {twice} appear more than once")
+        if sum(info.compress_size for info in self.archive.infolist()) > size:
+            raise self.error("its entries claim more bytes than the file holds")
+        if self.archive.comment and not checksum:
+            raise self.error("its archive comment is not a umapx checksum")
+        self.checksum = checksum
 
     def error(self, message):
         return ModelFormatError(f"{self.path} is not a valid umapx model file: {message}")
@@ -324,6 +548,7 @@ class _ArchiveReader:
                 from error
 
     def _info(self, entry):
+        self.used.add(entry)
         try:
             info = self.archive.getinfo(entry)
         except KeyError:
@@ -359,6 +584,8 @@ class _ArchiveReader:
                 f"in model format version {version}; this umapx {__version__} reads "
                 f"format versions up to {FORMAT_VERSION}. Upgrade umapx to load it"
             )
+        if version >= 2 and not self.checksum:
+            raise self.error("its SHA-256 checksum is missing (the end of the file is damaged)")
         return metadata
 
     def array(self, name, dtype, ndim):
@@ -396,12 +623,20 @@ class _ArchiveReader:
         return {name: self.array(prefix + name, dtype, ndim)
                 for name, (dtype, ndim) in table.items()}
 
+    def check_all_used(self):
+        """Refuse entries that no reader of this format would read (crafted additions)."""
+        extra = sorted(set(self.archive.namelist()) - self.used)
+        if extra:
+            shown = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
+            raise self.error(f"it holds entries a umapx model does not have: {shown}")
+
 
 def _restore(reader):
     """The :class:`SavedModel` of a checked archive."""
     metadata = reader.metadata()
     arrays = reader.arrays(_FITTED_ARRAYS)
     n = _check_fitted_arrays(reader, arrays)
+    _check_fitted_values(reader, arrays)
     params = _restore_params(reader, metadata, n)
 
     saved_metric = _section(reader, metadata, "metric")
@@ -413,13 +648,17 @@ def _restore(reader):
 
     fitted = _section(reader, metadata, "fitted")
     a, b = fitted.get("a_"), fitted.get("b_")
-    if not all(isinstance(v, float) and np.isfinite(v) and v > 0 for v in (a, b)):
-        raise reader.error(f"a_ and b_ must be positive numbers, got {a!r} and {b!r}")
+    try:
+        _validation.check_curve(a, b, "a_", "b_")
+        _validation.check_layout(arrays["embedding"], a, b)
+    except ValueError as error:
+        raise reader.error(str(error)) from error
     n_features = fitted.get("n_features_in_")
     if n_features != arrays["training_data"].shape[1] or not _is_int(n_features):
         raise reader.error("n_features_in_ does not match the training data")
     timings = fitted.get("timings_")
-    if not isinstance(timings, dict) or not all(isinstance(v, float) for v in timings.values()):
+    if not isinstance(timings, dict) or not all(
+            isinstance(v, float) and np.isfinite(v) for v in timings.values()):
         raise reader.error("timings_ must map stage names to seconds")
     feature_names = fitted.get("feature_names_in_")
     if feature_names is not None:
@@ -437,6 +676,7 @@ def _restore(reader):
         index=_restore_index(reader, metadata, metric, arrays["training_data"]),
         n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
     )
+    reader.check_all_used()
     return SavedModel(params, state)
 
 
@@ -447,10 +687,12 @@ def _restore_params(reader, metadata, n):
     if unknown:
         raise reader.error(f"it names parameters this umapx does not know: {sorted(unknown)}")
     params = dict(params)
+    if not isinstance(params.get("init", ""), str):  # an array init is an entry of its own
+        raise reader.error(f"the init parameter must be a method name, got {params['init']!r}")
     if "param_init.npy" in reader.archive.namelist():
         params["init"] = reader.array("param_init", "float64", 2)
-        if params["init"].shape[0] != n:
-            raise reader.error("the init array does not have one row per training sample")
+        if params["init"].shape[0] != n or not np.all(np.isfinite(params["init"])):
+            raise reader.error("the init array must have one finite row per training sample")
     if "random_state_state" in metadata:
         state = _section(reader, metadata, "random_state_state")
         key = reader.array("param_random_state_key", "uint32", 1)
@@ -495,8 +737,37 @@ def _check_fitted_arrays(reader, arrays):
     return n
 
 
+def _check_fitted_values(reader, arrays):
+    """Values a fit can produce: finite data, embedding, distances, scales and weights."""
+    for name in ("training_data", "embedding", "knn_dists", "sigmas", "rhos", "graph_data"):
+        if not _all_finite(arrays[name]):
+            raise reader.error(f"{name} holds NaN or infinite values")
+    for name in ("knn_dists", "sigmas", "rhos", "graph_data"):
+        if arrays[name].size and arrays[name].min() < 0:
+            raise reader.error(f"{name} holds negative values")
+    if arrays["graph_data"].size and arrays["graph_data"].max() > _MAX_GRAPH_WEIGHT:
+        raise reader.error("graph_data holds membership strengths above 1")
+    n = arrays["knn_indices"].shape[0]
+    if arrays["knn_indices"].shape[1] and np.any(arrays["knn_indices"][:, 0] != np.arange(n)):
+        raise reader.error("knn_indices does not list each sample first among its neighbours")
+    try:
+        _validation.check_magnitude(arrays["training_data"], "the training data",
+                                    allow_tiny=False)
+    except ValueError as error:
+        raise reader.error(str(error)) from error
+
+
+def _all_finite(array):
+    """Whether every value is finite, a block at a time (no full-size temporary)."""
+    flat = array.reshape(-1)
+    step = _CHUNK // 4
+    return all(np.isfinite(flat[start:start + step]).all() for start in range(0, flat.size, step))
+
+
 def _check_index_arrays(reader, state, n):
     _check_csr(reader, "index graph", state["graph_indptr"], state["graph_neighbours"], n)
+    if not _all_finite(state["tree_offset"]):
+        raise reader.error("the index tree has NaN or infinite split offsets")
     tree = {field: state["tree_" + field] for field in RPTree._fields}
     perm = tree.pop("perm")
     if perm.shape != (n,):

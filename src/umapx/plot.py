@@ -25,6 +25,7 @@ matplotlib is an optional dependency: ``pip install umapx[plot]``.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ from matplotlib.lines import Line2D
 from sklearn.utils.validation import check_is_fitted
 
 from .evaluation import local_dimension, neighborhood_jaccard
-from .geometry import default_corners, grid_points
+from .geometry import MAX_GRID_SIDE, default_corners, grid_points
 from .inverse import LOW_CONFIDENCE
 
 __all__ = [
@@ -623,6 +624,13 @@ def _integer_ticks(measure):
 # ------------------------------------------------------------------------------------------------
 
 
+def supported_figure_formats():
+    """File suffixes (without the dot) matplotlib can save figures as."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return set(FigureCanvasBase.get_supported_filetypes())
+
+
 def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", labels=None,
                  ax=None, figsize=(12, 6), point_size=None):
     """The inverse-transform figure of the tutorial: the embedding and generated images.
@@ -653,6 +661,10 @@ def inverse_grid(mapper, corners=None, n=10, image_shape=None, cmap="gray_r", la
     """
     embedding = _embedding_2d(mapper)
     image_shape = _image_shape(image_shape, mapper.n_features_in_)  # checked before the work
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) \
+            or not 1 <= n <= MAX_GRID_SIDE:
+        raise ValueError(f"n must be an integer from 1 to {MAX_GRID_SIDE} (images per side), "
+                         f"got {n!r}")
     if corners is None:
         corners = default_corners(embedding)
     corners = np.asarray(corners, dtype=np.float64)
@@ -753,6 +765,9 @@ def sample_grid(samples, image_shape=None, n_columns=None, cmap="gray_r", value_
     samples = np.asarray(samples)
     if samples.ndim != 2 or len(samples) == 0:
         raise ValueError(f"samples must have shape (n_samples, n_features), got {samples.shape}")
+    if len(samples) > MAX_GRID_SIDE ** 2:
+        raise ValueError(f"sample_grid draws at most {MAX_GRID_SIDE ** 2} images, got "
+                         f"{len(samples)} samples")
     columns = int(n_columns or math.ceil(math.sqrt(len(samples))))
     if columns < 1:
         raise ValueError(f"n_columns must be a positive integer, got {n_columns}")
@@ -789,6 +804,8 @@ def _image_shape(image_shape, n_features):
                              f"image_shape, e.g. image_shape=(height, width)")
         return (side, side)
     image_shape = tuple(int(size) for size in image_shape)
+    if not image_shape or min(image_shape) < 1:
+        raise ValueError(f"image_shape must be positive sizes, got {image_shape}")
     if math.prod(image_shape) != n_features:
         raise ValueError(f"image_shape {image_shape} has {math.prod(image_shape)} pixels, but "
                          f"samples have {n_features} features")

@@ -102,6 +102,15 @@ class FittedState:
         return InverseModel(self.training_data, self.embedding, self.metric, self.a, self.b,
                             self.n_neighbors)
 
+    def build_lazy_parts(self, inverse=True):
+        """Build now what is otherwise built on first use: the search graph that ``transform``
+        walks and, with ``inverse``, the inverse model (before sending the state to other
+        processes, so that each does not build them again)."""
+        if self.index.method == "nndescent":
+            self.index.search_graph  # noqa: B018 - built and stored on first access
+        if inverse:
+            self.inverse  # noqa: B018
+
     def replace(self, **changes):
         """A copy with some fields changed (what was built lazily is built again)."""
         return dataclasses.replace(self, **changes)

@@ -1,9 +1,11 @@
 """Exact nearest neighbours by brute force.
 
 For squared euclidean and the dot distance (cosine and correlation on unit rows), candidate
-distances come from blocked BLAS products; a few more candidates than needed are kept and their
-distances recomputed exactly, so the result does not inherit the rounding of the
-``|x|^2 - 2<x, y> + |y|^2`` expansion. Other metrics run a parallel numba scan.
+distances come from blocked BLAS products; every row that a bound on their rounding cannot rule
+out is re-ranked by its exact distance, so the result does not inherit the rounding of the
+``|x|^2 - 2<x, y> + |y|^2`` expansion, which changes with the shape of the block (a one-row
+product takes another BLAS path) and the BLAS library. A query's neighbours are therefore the
+same whatever rows it is searched with. Other metrics run a parallel numba scan.
 """
 
 from __future__ import annotations
@@ -42,16 +44,44 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
 
 
 @kernel(parallel=True)
-def _rerank(metric, queries, data, candidates, k):
-    """Exact distances to the candidate indices; keep the ``k`` best of each row, sorted."""
+def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exclude_self):
+    """The exact ``k`` nearest rows of each query, sorted by (distance, index).
+
+    The candidates' exact distances give an upper bound of the k-th distance; then every row
+    whose BLAS distance ``approx`` lies within that bound plus ``slack`` (a bound on the
+    rounding of both computations) is ranked by its exact distance. The result is the exact
+    k nearest whatever the BLAS rounding, which varies with the block's shape and the BLAS
+    library: a query's neighbours depend only on the query and the data.
+    """
     n_rows = queries.shape[0]
-    out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
+    out_d = np.empty((n_rows, k), np.float32)
+    out_i = np.empty((n_rows, k), np.int32)
     for row in numba.prange(n_rows):
+        first = np.empty(candidates.shape[1], np.float32)
         for c in range(candidates.shape[1]):
-            j = candidates[row, c]
-            if j >= 0:
-                heap_push(out_d[row], out_i[row], distance(metric, queries[row], data[j]), j)
-        sort_heap(out_d[row], out_i[row])
+            first[c] = distance(metric, queries[row], data[candidates[row, c]])
+        bound = np.sort(first)[k - 1] + slack[row]
+        values = approx[row]
+        self_index = row + row_offset if exclude_self else -1
+        count = 0
+        for j in range(values.shape[0]):
+            if values[j] <= bound and j != self_index:
+                count += 1
+        if count < k:  # cannot happen when ``slack`` bounds the rounding; stay exact anyway
+            bound = np.inf
+            count = values.shape[0] - (1 if exclude_self else 0)
+        chosen = np.empty(count, np.int32)
+        exact = np.empty(count, np.float32)
+        count = 0
+        for j in range(values.shape[0]):
+            if values[j] <= bound and j != self_index:
+                chosen[count] = j
+                exact[count] = distance(metric, queries[row], data[j])
+                count += 1
+        order = np.argsort(exact, kind="mergesort")  # stable: ties keep the smaller index
+        for c in range(k):
+            out_i[row, c] = chosen[order[c]]
+            out_d[row, c] = exact[order[c]]
     return out_i, out_d
 
 
@@ -85,6 +115,25 @@ def _blas_candidate_distances(metric, queries, data, data_sq_norms):
     return products
 
 
+def _rounding_slack(metric, queries, data_norm_max):
+    """Per query, a bound on |BLAS distance - exact distance| plus the exact kernel's rounding.
+
+    Any float32 dot product of length d, in any summation order (BLAS blocks, FMA), is off by
+    at most ``gamma_d * |x| |y|`` with ``gamma_d ~ d u`` (u = 2^-24, Higham's bound). The BLAS
+    squared distance ``|x|^2 - 2<x, y> + |y|^2`` is then off by at most
+    ``(gamma_d + 3u) (|x| + |y|)^2`` and the kernel's sum of squares by
+    ``gamma_(d+2) (|x| + |y|)^2``; ``1 - <x, y>`` and the kernel's dot distance by
+    ``(gamma_d + u) (|x| |y| + 1)`` each. ``(2 d + 8) u`` covers the two, doubled for margin.
+    """
+    unit = float(np.finfo(np.float32).eps) / 2.0
+    norms = np.sqrt(np.einsum("ij,ij->i", queries, queries, dtype=np.float64))
+    if metric.search_code == _metrics.DOT_DISTANCE:
+        scale = norms * data_norm_max + 1.0
+    else:
+        scale = (norms + data_norm_max) ** 2
+    return 2.0 * (2 * queries.shape[1] + 8) * unit * scale
+
+
 def exact_neighbors(metric, data, k, queries=None):
     """The ``k`` nearest rows of ``data`` for each query, by exhaustive search.
 
@@ -112,13 +161,16 @@ def exact_neighbors(metric, data, k, queries=None):
                                                       _metrics.DOT_DISTANCE):
         n_select = min(k + _RERANK_MARGIN, data.shape[0] - int(exclude_self))
         data_sq_norms = np.einsum("ij,ij->i", data, data)
+        data_norm_max = float(np.sqrt(np.einsum("ij,ij->i", data, data, dtype=np.float64).max()))
         indices = np.empty((queries.shape[0], k), np.int32)
         distances = np.empty((queries.shape[0], k), np.float32)
         for start in range(0, queries.shape[0], _BLOCK_ROWS):
             block = queries[start : start + _BLOCK_ROWS]
             approx = _blas_candidate_distances(metric, block, data, data_sq_norms)
             candidates = _select_smallest(approx, n_select, start, exclude_self)
-            block_i, block_d = _rerank(args, block, data, candidates, k)
+            slack = _rounding_slack(metric, block, data_norm_max)
+            block_i, block_d = _rerank(args, block, data, approx, candidates, slack, k, start,
+                                       exclude_self)
             indices[start : start + len(block)] = block_i
             distances[start : start + len(block)] = block_d
         return indices, distances
