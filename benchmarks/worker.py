@@ -214,7 +214,7 @@ def task_scale(args, module, library):
     if args.knn_only:
         result = _knn_only(module, library, data, params)
     else:
-        mapper, seconds = _timed(module.UMAP(**params).fit, data)
+        mapper, seconds = _timed(module.UMAP(**params, verbose=args.verbose).fit, data)
         embedding = mapper.embedding_
         result = {"fit_s": seconds, "stages_s": dict(getattr(mapper, "timings_", {})),
                   "trustworthiness": evaluation.trustworthiness(data, embedding,
@@ -267,6 +267,7 @@ def main(argv=None):
     parser.add_argument("--sample-sizes", default="10000")
     parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
+    parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")
