@@ -97,3 +97,12 @@ def test_timings_cover_every_stage_in_order(blobs):
     mapper = umapx.UMAP(n_epochs=10, random_state=0).fit(blobs[0])
     assert list(mapper.timings_) == ["knn", "graph", "init", "layout"]
     assert all(isinstance(t, float) and t >= 0.0 for t in mapper.timings_.values())
+
+
+def test_verbose_transform_logs_its_stages(capsys, blobs):
+    mapper = umapx.UMAP(n_epochs=9, random_state=0).fit(blobs[0])
+    mapper.set_params(verbose=True).transform(blobs[0][:20] + 0.5)
+    err = capsys.readouterr().err
+    assert "transforming 20 x 10 data (3 epochs)" in err
+    for stage in ("knn", "graph", "init", "layout"):
+        assert re.search(rf"transform {stage} done in [\d.]+ s \(CPU [\d.]+ s\)", err)

@@ -360,19 +360,28 @@ class UMAP(TransformerMixin, BaseEstimator):
         X = _validation.check_new_data(self, X)
         n_epochs = self._transform_epochs()
         k = state.n_neighbors
+        report = Report(self.verbose)
+        report.log(f"transforming {X.shape[0]} x {X.shape[1]} data ({n_epochs} epochs)")
         with numba_threads(self.n_jobs):
-            indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)
-            graph = transform_graph(indices, dists, k, self.local_connectivity, state.n_samples)
-            start = _weighted_mean_embedding(graph, state.embedding)
+            with report.stage("transform knn"):
+                indices, dists = state.index.query(X, k,
+                                                   epsilon=0.005 * self.transform_queue_size)
+            with report.stage("transform graph"):
+                graph = transform_graph(indices, dists, k, self.local_connectivity,
+                                        state.n_samples)
+            with report.stage("transform init"):
+                start = _weighted_mean_embedding(graph, state.embedding)
             embedding = start
             if n_epochs > 0:
-                embedding = optimize_transform(
-                    start, state.embedding, prune_weak_edges(graph, n_epochs, reference=1.0),
-                    n_epochs=n_epochs, a=state.a, b=state.b,
-                    repulsion_strength=self.repulsion_strength, learning_rate=self.learning_rate,
-                    negative_sample_rate=self.negative_sample_rate,
-                    row_keys=row_keys(self.transform_seed, indices),
-                )
+                with report.stage("transform layout"):
+                    embedding = optimize_transform(
+                        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=1.0),
+                        n_epochs=n_epochs, a=state.a, b=state.b,
+                        repulsion_strength=self.repulsion_strength,
+                        learning_rate=self.learning_rate,
+                        negative_sample_rate=self.negative_sample_rate,
+                        row_keys=row_keys(self.transform_seed, indices),
+                    )
         _validation.check_layout(embedding, state.a, state.b, "the transformed points",
                                  hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows).
