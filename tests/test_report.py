@@ -54,7 +54,7 @@ def estimate(line):
     """(rounds left, seconds left) of a convergence line, (0, 0) once it says done."""
     if line.endswith("(done)"):
         return 0, 0
-    found = re.search(r"\(~(\d+) more, ~(\d+) s left\)$", line)
+    found = re.search(r"\((?:at most )?~(\d+) more, ~(\d+) s left\)$", line)
     assert found, line
     return int(found[1]), int(found[2])
 
@@ -62,12 +62,14 @@ def estimate(line):
 def test_convergence_estimates_rounds_left_from_the_decay_of_changes():
     stream = io.StringIO()
     update = Report(True, stream=stream).rounds(20, 100, "updates")
+    update(0, None)  # the rounds begin: nothing logged
     update(1, 100_000)  # nothing to extrapolate from yet: the most rounds that remain
     update(2, 10_000)  # falls 10x a round: 100 is two rounds away
     update(3, 1_000)
     update(4, 90)  # at most the threshold: converged
     lines = lines_of(stream)
     assert [estimate(line)[0] for line in lines] == [19, 2, 1, 0]
+    assert "(at most ~19 more" in lines[0] and "at most" not in "".join(lines[1:])
     assert all(re.search(r"round \d+: \d+ updates in \d+\.\d s", line) for line in lines)
 
 
@@ -86,7 +88,8 @@ def test_verbose_fit_shows_knn_rounds_and_epochs_with_estimates(capsys, blobs):
     assert re.search(r"NN-descent: \d+ trees", err)
     assert re.search(r"\d+/\d+ trees \[.*left\]", err)
     rounds = [line for line in err.splitlines() if re.search(r"round \d+: \d+ neighbour", line)]
-    assert rounds and all(re.search(r"\((~\d+ more, ~\d+ s left|done)\)$", r) for r in rounds)
+    assert rounds and all(re.search(r"\(((at most )?~\d+ more, ~\d+ s left|done)\)$", r)
+                          for r in rounds)
     assert rounds[-1].endswith("(done)") or len(rounds) == max(5, round(np.log2(300)))
     assert "20/20 epochs" in err
     for stage in ("knn", "graph", "init", "layout"):

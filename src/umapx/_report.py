@@ -57,7 +57,9 @@ class Report:
         makes at most ``threshold`` changes (or after ``most`` rounds).
 
         Each round is logged with its changes and an estimate of the rounds and time left,
-        from the geometric decay of the changes so far and the last round's duration.
+        from the geometric decay of the changes so far and the last round's duration; before
+        two rounds have shown a decay, the estimate is the most rounds that may remain.
+        ``update(0, None)`` restarts the clock (the iteration begins after some set-up).
         """
         if not self.verbose:
             return None
@@ -113,6 +115,9 @@ class _Convergence:
     def __call__(self, round_, changes):
         now = time.perf_counter()
         took, self.last_time = now - self.last_time, now
+        if round_ == 0:
+            return
+        bound = ""
         if changes <= self.threshold or round_ >= self.most:
             left = 0
         elif self.last_changes:
@@ -120,7 +125,7 @@ class _Convergence:
             left = math.ceil(math.log(self.threshold / changes) / math.log(decay))
             left = min(left, self.most - round_)
         else:
-            left = self.most - round_
+            left, bound = self.most - round_, "at most "
         self.last_changes = changes
-        estimate = f"~{left} more, ~{left * took:.0f} s left" if left else "done"
+        estimate = f"{bound}~{left} more, ~{left * took:.0f} s left" if left else "done"
         self.report.log(f"  round {round_}: {changes} {self.unit} in {took:.1f} s ({estimate})")

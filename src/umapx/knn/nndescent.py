@@ -459,7 +459,8 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
     tree_progress : callable or None
         Called as ``tree_progress(n_trees_done)`` after each tree is joined.
     round_progress : callable or None
-        Called as ``round_progress(round, n_changed)`` after each round.
+        Called as ``round_progress(0, None)`` when the rounds begin (after the trees), then
+        as ``round_progress(round, n_changed)`` after each round.
 
     Returns
     -------
@@ -470,6 +471,8 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
     n = data.shape[0]
     tree, order, local, heaps = _init_from_forest(metric, data, n_others, n_trees, leaf_size,
                                                   seed, tree_progress)
+    if round_progress is not None:
+        round_progress(0, None)
     join = metric.specialize(_local_join)
     block = min(_JOIN_BLOCK, n)
     capacity = max_candidates * (max_candidates - 1) // 2 + max_candidates * max_candidates
