@@ -13,6 +13,7 @@
     python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
                                       [--targets host,haswell,generic]
     python benchmarks/run.py reproducibility [--datasets fashion] [--repeats 3]
+    python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -204,6 +205,8 @@ def suite_explore(args, libs):
                "--repeats", str(args.repeats)]
     subprocess.run(command, cwd=ROOT, check=True)
     return []
+
+
 def suite_dask(args, libs):
     """umapx on a LocalCluster: throughput against in-process, worker memory, sample fits."""
     rows = []
@@ -241,6 +244,8 @@ def suite_dask(args, libs):
                     ("trustworthiness", "trust@15", "{:.4f}"),
                     ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
     return rows + samples
+
+
 def suite_spread(args, libs):
     """umapx's quality over seeds and emulated CPUs (``benchmarks/targets.py``): the
     distribution the real-data tests' thresholds are set from."""
@@ -372,13 +377,45 @@ def suite_scale(args, libs):
                 print(f"  {dataset} {size} / {lib}: "
                       f"{_brief(result, 'knn_s' if knn_only else 'fit_s')}", file=sys.stderr)
     print("\nscale: one seeded fit (random_state=42) per size, warm kernels; peak RSS of the "
-          "process (data included)")
+          "process up to the end of the fit (data and warm-up included)")
     table(rows, [("dataset", "dataset", None), ("rows", "rows", None),
                  ("library", "library", None), ("fit_s", "fit s", "{:.1f}"),
-                 ("stages", "stages s", None), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+                 ("fit_cpu_s", "fit CPU s", "{:.1f}"), ("stages", "stages s", None),
+                 ("fit_peak_rss_mb", "peak RSS of the fit MB", "{:.0f}"),
                  ("baseline_rss_mb", "RSS before MB", "{:.0f}"),
                  ("trustworthiness", "trust@15 (10k)", "{:.4f}"),
                  ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    return rows
+
+
+def suite_compat(args, libs):
+    """umap-learn's modes on the same input for both libraries: quality side by side."""
+    rows = []
+    for dataset in args.datasets:
+        for mode in args.modes:
+            results = {lib: worker("compat", lib, dataset, "--mode", mode,
+                                   "--seeded" if args.seeded else "--no-seeded")
+                       for lib in libs}
+            anchor = results.get("umap-learn", {})
+            for lib, result in results.items():
+                row = {"dataset": dataset, "mode": mode, "library": lib, **result}
+                if lib == "umapx" and "error" not in anchor and "error" not in result:
+                    row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
+                    row["trust_difference"] = (result["trustworthiness"]
+                                               - anchor["trustworthiness"])
+                rows.append(row)
+                print(f"  {dataset} {mode} / {lib}: {_brief(result, 'fit_median_s')}",
+                      file=sys.stderr)
+    print("\numap-learn modes on the same input (one warm fit each); trust difference = umapx - "
+          "umap-learn")
+    table(rows, [("dataset", "dataset", None), ("mode", "mode", None),
+                 ("library", "library", None), ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_ratio", "ratio", None), ("transform_median_s", "transform s", "{:.2f}"),
+                 ("trustworthiness", "trust@15", "{:.4f}"),
+                 ("trust_difference", "trust diff", "{:+.4f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"),
+                 ("transform_accuracy", "transform acc", "{:.4f}"),
+                 ("transform_error", "transform error", None), ("error", "error", None)])
     return rows
 
 
@@ -390,10 +427,12 @@ def _brief(result, key):
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "explore": suite_explore, "dask": suite_dask, "spread": suite_spread,
-          "reproducibility": suite_reproducibility, "scale": suite_scale}
+          "reproducibility": suite_reproducibility, "compat": suite_compat,
+          "scale": suite_scale}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "explore": "", "dask": "",
-                    "spread": "mnist10k,fashion", "reproducibility": "fashion", "scale": "blobs"}
+                    "spread": "mnist10k,fashion", "reproducibility": "fashion",
+                    "compat": "digits,mnist10k", "scale": "blobs"}
 
 
 def main(argv=None):
@@ -423,8 +462,11 @@ def main(argv=None):
     parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
     parser.add_argument("--targets", default="host,haswell,generic",
                         help="spread: emulated CPUs (benchmarks/targets.py)")
+    parser.add_argument("--modes", default="precomputed-dense,precomputed-sparse",
+                        help="compat: comma-separated modes")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.modes = [m for m in args.modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
     args.seeds = [int(seed) for seed in args.seeds.split(",") if seed]

@@ -5,11 +5,13 @@
 TASK is ``fit`` (fit / transform speed and forward quality), ``quality`` (one fit with
 ``--seed``: forward quality and SHA-256 digests of the embedding and of the transformed test
 set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of one fit),
-``start`` (import + first fit on digits, timed from process start), or ``dask-throughput`` /
-``dask-sample`` (see ``dask_bench.py``), or ``scale`` (one fit of a prefix of a 1M-row
-dataset: time per stage, peak RSS, quality on a sample; ``--knn-only`` times the k-NN stage
-alone). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are
-compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``.
+``start`` (import + first fit on digits, timed from process start), ``compat`` (a umap-learn
+mode on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
+``precomputed-sparse`` distance matrices), ``dask-throughput`` / ``dask-sample`` (see
+``dask_bench.py``), or ``scale`` (one fit of a prefix of a 1M-row dataset: time per stage,
+peak RSS, quality on a sample; ``--knn-only`` times the k-NN stage alone). With
+``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without fastmath
+(``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``.
 ``benchmarks/run.py`` drives this; it is a separate process so that every library starts
 equally cold or equally warm.
 """
@@ -177,6 +179,66 @@ def task_inverse(args, module, library):
     return result
 
 
+def _distance_inputs(mode, train, test, k=30):
+    """Euclidean distances train x train and test x train: dense, or for ``precomputed-sparse``
+    each row's ``k`` nearest (with the diagonal), the train matrix made symmetric (umap-learn
+    requires that of sparse distance matrices)."""
+    import scipy.sparse
+    from sklearn.metrics import pairwise_distances
+
+    fit = pairwise_distances(train, n_jobs=-1).astype(np.float32)
+    new = pairwise_distances(test, train, n_jobs=-1).astype(np.float32)
+    np.fill_diagonal(fit, 0.0)
+    if mode == "precomputed-dense":
+        return fit, new
+
+    def nearest(matrix, count):
+        columns = np.argpartition(matrix, count, axis=1)[:, :count]
+        rows = np.repeat(np.arange(matrix.shape[0]), count)
+        values = np.take_along_axis(matrix, columns, axis=1).ravel()
+        return scipy.sparse.csr_matrix((values, (rows, columns.ravel())), shape=matrix.shape)
+
+    sparse_fit = nearest(fit, k + 1)
+    sparse_fit = sparse_fit.maximum(sparse_fit.T).tocsr()
+    sparse_fit.setdiag(0.0)  # stored zeros: umap-learn reads neighbours from stored entries
+    return sparse_fit, nearest(new, k)
+
+
+def task_compat(args, module, library):
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = as_float32(*load(args.dataset))
+    fit_input, new_input = _distance_inputs(args.mode, train, test)
+    params = {"metric": "precomputed", **_params(args)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not args.cold:
+            small_fit, small_new = _distance_inputs(args.mode, train[:1000], test[:20])
+            module.UMAP(**params, n_epochs=5).fit(small_fit).transform(small_new)
+        mapper, fit_s = _timed(module.UMAP(**params).fit, fit_input)
+        try:
+            placed, transform_s = _timed(mapper.transform, new_input)
+        except NotImplementedError as error:  # umap-learn above 4095 samples
+            placed, transform_s = None, None
+            transform_error = str(error)
+    embedding = mapper.embedding_
+    result = {
+        "mode": args.mode,
+        "fit_median_s": fit_s,
+        "transform_median_s": transform_s,
+        "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
+        "n_train": len(train),
+    }
+    if placed is None:
+        result["transform_error"] = transform_error
+    else:
+        result["transform_accuracy"] = evaluation.transform_accuracy(
+            embedding, train_labels, placed, test_labels)
+    return result
+
+
 def task_start(args, module, library):
     from sklearn.datasets import load_digits
 
@@ -214,9 +276,13 @@ def task_scale(args, module, library):
     if args.knn_only:
         result = _knn_only(module, library, data, params)
     else:
+        cpu = time.process_time()
         mapper, seconds = _timed(module.UMAP(**params, verbose=args.verbose).fit, data)
+        # Peak RSS of the fit, before the quality measures (trustworthiness holds 10k x 10k).
+        fit_peak, cpu = _peak_rss_mb(), time.process_time() - cpu
         embedding = mapper.embedding_
-        result = {"fit_s": seconds, "stages_s": dict(getattr(mapper, "timings_", {})),
+        result = {"fit_s": seconds, "fit_cpu_s": cpu, "fit_peak_rss_mb": fit_peak,
+                  "stages_s": dict(getattr(mapper, "timings_", {})),
                   "trustworthiness": evaluation.trustworthiness(data, embedding,
                                                                 sample_size=10_000),
                   "knn_accuracy": evaluation.knn_accuracy(embedding[:100_000],
@@ -242,7 +308,7 @@ def task_dask_sample(args, module, library):
 
 
 TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
-         "inverse": task_inverse, "start": task_start,
+         "inverse": task_inverse, "start": task_start, "compat": task_compat,
          "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
          "scale": task_scale}
 
@@ -268,6 +334,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
+    parser.add_argument("--mode", default="precomputed-dense",
+                        choices=["precomputed-dense", "precomputed-sparse"], help="compat mode")
     args = parser.parse_args(argv)
     module, import_s = _import(args.library)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")

@@ -8,16 +8,13 @@ Real-data fixtures skip cleanly when the files are missing: MNIST-10k lives in
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from data_paths import FASHION_DIR, MNIST10K
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-REPO = Path(__file__).resolve().parents[1]
-MNIST10K = Path(os.environ.get("UMAPX_MNIST10K", REPO.parent / "shared" / "data" / "mnist10k.npz"))
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import FASHION_DIR, MNIST10K
+from data_paths import FASHION_DIR, MNIST10K
 
 from umapx import datasets
 

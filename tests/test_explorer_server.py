@@ -392,7 +392,7 @@ def test_cli_input_errors(model_files, capsys, args, message):
 
 def test_cli_missing_model(capsys):
     code, stderr = run_cli(capsys, "explore", "no-such-model.umapx", "--no-browser")
-    assert code == 3 and "no such model file" in stderr
+    assert code == 3 and "no-such-model.umapx: no such file" in stderr
 
 
 def test_cli_port_in_use(model_files, capsys):

@@ -97,7 +97,7 @@ def test_curve_scales_with_spread():
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_distances_are_named(bad):
-    from umapx.graph import fuzzy_simplicial_set, transform_graph
+    from umapx.graph import check_knn_distances, fuzzy_simplicial_set, transform_graph
 
     indices = np.tile(np.arange(4, dtype=np.int32), (4, 1))
     distances = np.tile(np.array([0.0, 1.0, 2.0, 3.0], np.float32), (4, 1))
@@ -105,6 +105,11 @@ def test_non_finite_distances_are_named(bad):
     with pytest.raises(ValueError, match="1 NaN or infinite distances.*row 2 and training "
                                          "sample 3"):
         fuzzy_simplicial_set(indices, distances, 4, 1.0, 1.0)
+    distances[2, 3] = 3.0
     indices[1, 1], distances[1, 1] = -1, np.inf
+    # an absent neighbour (disconnected, or unstored in sparse distances) leaves no edge...
+    graph = transform_graph(indices, distances, 4, 1.0, 4)
+    assert np.isfinite(graph.data).all() and graph[1].nnz == 3
+    # ...but in a search's own result it means the metric gave no finite distance
     with pytest.raises(ValueError, match="row 1 has no neighbour at a finite distance"):
-        transform_graph(indices, distances, 4, 1.0, 4)
+        check_knn_distances(indices, distances, "new points", absent_allowed=False)

@@ -42,7 +42,8 @@ from umapx import evaluation, geometry
 from umapx.persistence import ModelFormatError
 
 WATCHDOG_S = 600
-CLEAR_ERRORS = (ValueError, TypeError)
+# NotImplementedError names a umap-learn parameter whose mode umapx does not have yet.
+CLEAR_ERRORS = (ValueError, TypeError, NotImplementedError)
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])

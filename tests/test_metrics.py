@@ -88,8 +88,14 @@ def test_gradients_match_finite_differences(name):
 @pytest.mark.parametrize("spec", metrics.METRICS, ids=lambda spec: spec.name)
 def test_every_table_entry_is_handled_by_the_kernels(spec, rows):
     """A metric of the table has a branch in ``distance`` (and ``gradient`` if it says so)."""
-    metric = metrics.resolve_metric(spec.name)
-    x, y = np.abs(rows[0]), np.abs(rows[1])  # positive rows suit every metric
+    positive = np.abs(rows)  # positive rows suit every metric but a few
+    if spec.domain in ("counts", "unit_ball", "latitude_longitude", "polar_azimuth"):
+        pytest.skip("checked with rows of its domain in tests/compat/test_metrics_dense.py")
+    if spec.input:
+        metric = metrics.resolve_metric(spec.name).bind(positive)
+    else:
+        metric = metrics.resolve_metric(spec.name, role="output_metric").for_output(7)
+    x, y = positive[0], positive[1]
     assert np.isfinite(metrics.distance(metric.distance_args, x, y))
     if spec.gradient:
         out = np.empty(len(x))
@@ -98,7 +104,8 @@ def test_every_table_entry_is_handled_by_the_kernels(spec, rows):
     assert spec.search in metrics.SEARCH_KINDS
     assert spec.centre is None or spec.centre in metrics.CENTRE_KINDS
     for name in (spec.name, *spec.aliases):
-        assert metrics.resolve_metric(name).spec is spec
+        role = "metric" if spec.input else "output_metric"
+        assert metrics.resolve_metric(name, role=role).spec is spec
 
 
 def test_table_names_are_unique():

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import FASHION_DIR, MNIST10K
+from data_paths import FASHION_DIR, MNIST10K
 
 
 @pytest.fixture

@@ -46,11 +46,15 @@ class Report:
         # how many cores the stage actually got.
         self.log(f"{name} done in {elapsed:.2f} s (CPU {time.process_time() - cpu_start:.2f} s)")
 
-    def progress(self, total, unit):
-        """A callable ``update(done)`` drawing a progress bar over ``total`` ``unit``."""
-        if not self.verbose or total <= 0:
+    def progress(self, total, unit, description=None, disable=False):
+        """A callable ``update(done)`` drawing a progress bar over ``total`` ``unit``.
+
+        ``description`` replaces the report's name at the start of the bar; ``disable`` turns
+        the bar off (umap-learn's ``tqdm_kwds`` ``desc`` and ``disable``).
+        """
+        if not self.verbose or total <= 0 or disable:
             return None
-        return _ProgressBar(total, unit, self.name, self.stream)
+        return _ProgressBar(total, unit, description or self.name, self.stream)
 
     def rounds(self, most, threshold, unit):
         """A callable ``update(round, changes)`` for an iteration that stops when a round

@@ -8,6 +8,7 @@ estimator's own attributes: a fitted estimator still reports exactly what the us
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,8 @@ from sklearn.utils.validation import validate_data
 
 from .curve import find_ab_params
 from .init import INIT_METHODS
-from .knn import KNN_METHODS
-from .metrics import Metric, resolve_metric
+from .knn import KNN_METHODS, NeighborIndex
+from .metrics import Metric, resolve_metric, spec_of
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,12 @@ class _Number:
     high_inclusive: bool = True
     integral: bool = False
     optional: bool = False
+    infinity: bool = False  # +inf allowed
 
     def check(self, name, value):
         if value is None and self.optional:
+            return
+        if self.infinity and isinstance(value, (float, np.floating)) and value == np.inf:
             return
         kind = numbers.Integral if self.integral else numbers.Real
         if isinstance(value, (bool, np.bool_)) and name == "verbose":
@@ -86,17 +90,71 @@ MAX_NEGATIVE_SAMPLE_RATE = 1_000
 A_RANGE = (1e-30, 1e30)
 MAX_B = 10.0
 
+
+@dataclass(frozen=True)
+class _OptionalDict:
+    def check(self, name, value):
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f"{name} must be a dict or None, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Epochs:
+    """An int in [0, MAX_EPOCHS], None, or (umap-learn) a list of them: the layout runs the
+    largest and keeps the embeddings after each listed number of epochs."""
+
+    def check(self, name, value):
+        single = _Number(low=0, high=MAX_EPOCHS, integral=True)
+        if isinstance(value, (list, tuple, np.ndarray)):
+            values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) \
+                else list(value)
+            if not values:
+                raise ValueError(f"{name} must not be an empty list")
+            for item in values:
+                single.check(f"every entry of {name}", item)
+            return
+        _Number(low=0, high=MAX_EPOCHS, integral=True, optional=True).check(name, value)
+
+
+@dataclass(frozen=True)
+class _TargetNeighbors:
+    def check(self, name, value):
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) \
+                and value == -1:
+            return
+        _Number(low=2, integral=True).check(f"{name} (or -1 for n_neighbors)", value)
+
+
+#: ``target_metric`` values of umap-learn besides the metrics of the table.
+TARGET_METRICS = ("categorical", "string", "ordinal", "count")
+
+
+@dataclass(frozen=True)
+class _TargetMetric:
+    def check(self, name, value):
+        if callable(value) or value in TARGET_METRICS:
+            return
+        if isinstance(value, str) and spec_of(value) is not None and spec_of(value).input \
+                and value != "precomputed":
+            return
+        raise ValueError(f"{name} must be one of {TARGET_METRICS}, a metric name or a numba "
+                         f"function, got {value!r}")
+
+
 PARAMETERS = {
     "n_neighbors": _Number(low=2, integral=True),
     "n_components": _Number(low=1, integral=True),
     "metric": _Anything(),  # resolved by ``resolve_metric``
-    "metric_kwds": _Anything(),
-    "n_epochs": _Number(low=0, high=MAX_EPOCHS, integral=True, optional=True),
+    "metric_kwds": _OptionalDict(),
+    "output_metric": _Anything(),  # resolved by ``resolve_metric(..., role="output_metric")``
+    "output_metric_kwds": _OptionalDict(),
+    "n_epochs": _Epochs(),
     "learning_rate": _Number(low=0, low_inclusive=False),
     "init": _Choice(INIT_METHODS, allow_array=True),
     "min_dist": _Number(low=0),
     "spread": _Number(low=0, low_inclusive=False),
     "low_memory": _Boolean(),
+    "n_jobs": _Number(integral=True, optional=True),
     "set_op_mix_ratio": _Number(low=0, high=1),
     "local_connectivity": _Number(low=0, low_inclusive=False),
     "repulsion_strength": _Number(low=0),
@@ -104,14 +162,27 @@ PARAMETERS = {
     "a": _Number(low=A_RANGE[0], high=A_RANGE[1], optional=True),
     "b": _Number(low=0, low_inclusive=False, high=MAX_B, optional=True),
     "random_state": _Anything(),  # checked by sklearn's check_random_state
-    "transform_seed": _Number(low=0, high=2**32 - 1, integral=True),  # a numpy seed
     "transform_queue_size": _Number(low=0, low_inclusive=False),
-    "n_jobs": _Number(integral=True, optional=True),
-    "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
-    "knn_method": _Choice(KNN_METHODS),
-    "target_metric": _Choice(("categorical",)),
+    "angular_rp_forest": _Boolean(),
+    "target_n_neighbors": _TargetNeighbors(),
+    "target_metric": _TargetMetric(),
+    "target_metric_kwds": _OptionalDict(),
     "target_weight": _Number(low=0, high=1),
+    "transform_seed": _Number(low=0, high=2**32 - 1, integral=True),  # a numpy seed
+    "transform_mode": _Choice(("embedding", "graph")),
     "force_approximation_algorithm": _Boolean(),
+    "verbose": _Number(low=0, integral=True),  # bool or int, as in scikit-learn
+    "tqdm_kwds": _OptionalDict(),
+    "unique": _Boolean(),
+    "densmap": _Boolean(),
+    "dens_lambda": _Number(low=0),
+    "dens_frac": _Number(low=0, high=1),
+    "dens_var_shift": _Number(low=0),
+    "output_dens": _Boolean(),
+    "disconnection_distance": _Number(low=0, low_inclusive=False, optional=True,
+                                      infinity=True),
+    "precomputed_knn": _Anything(),  # checked against the data by ``check_precomputed_knn``
+    "knn_method": _Choice(KNN_METHODS),
 }
 
 
@@ -123,6 +194,10 @@ class Settings:
     a: float
     b: float
     knn_method: str
+    output_metric: Metric
+    disconnection_distance: float
+    n_epochs: int | None
+    epoch_snapshots: tuple = ()
 
 
 def validate_parameters(params):
@@ -134,8 +209,6 @@ def validate_parameters(params):
         rule.check(name, params[name])
     if params["n_jobs"] == 0:
         raise ValueError("n_jobs must be a non-zero integer (-1 for all CPUs) or None, got 0")
-    if params["metric_kwds"] is not None and not isinstance(params["metric_kwds"], dict):
-        raise ValueError(f"metric_kwds must be a dict or None, got {params['metric_kwds']!r}")
     if params["min_dist"] > params["spread"]:
         raise ValueError(
             f"min_dist ({params['min_dist']}) must be less than or equal to spread "
@@ -151,6 +224,8 @@ def validate_parameters(params):
             f"{params['random_state']!r}"
         ) from None
     metric = resolve_metric(params["metric"], params["metric_kwds"])
+    output_metric = resolve_metric(params["output_metric"], params["output_metric_kwds"],
+                                   role="output_metric").for_output(params["n_components"])
     if params["a"] is None:
         a, b = find_ab_params(params["spread"], params["min_dist"])
         check_curve(a, b, f"a (fitted to spread={params['spread']!r})", "b (fitted)")
@@ -159,7 +234,16 @@ def validate_parameters(params):
     knn_method = params["knn_method"]
     if params["force_approximation_algorithm"] and knn_method == "auto":
         knn_method = "nndescent"
-    return Settings(metric=metric, a=a, b=b, knn_method=knn_method)
+    disconnection = params["disconnection_distance"]
+    n_epochs, snapshots = params["n_epochs"], ()
+    if isinstance(n_epochs, (list, tuple, np.ndarray)):
+        snapshots = tuple(sorted({int(e) for e in np.ravel(n_epochs)}))
+        n_epochs = snapshots[-1]
+    return Settings(metric=metric, a=a, b=b, knn_method=knn_method, output_metric=output_metric,
+                    disconnection_distance=float(metric.bound if disconnection is None
+                                                 else disconnection),
+                    n_epochs=None if n_epochs is None else int(n_epochs),
+                    epoch_snapshots=snapshots)
 
 
 def check_curve(a, b, name_a="a", name_b="b"):
@@ -171,27 +255,210 @@ def check_curve(a, b, name_a="a", name_b="b"):
         raise ValueError(f"{name_a} and {name_b} must be numbers, got {a!r} and {b!r}")
 
 
-def check_fit_data(estimator, X):
-    """Validate training data: a finite, numeric, dense 2-d array with enough samples."""
+def check_implemented(params, y):
+    """Raise a NotImplementedError naming a parameter that asks for what umapx lacks.
+
+    These parameters are accepted (and validated) for compatibility with umap-learn; their
+    defaults work.
+    """
+    missing = {
+        "densmap": "densMAP",
+        "output_dens": "the local radii of output_dens",
+        "unique": "unique=True (embedding duplicate rows once)",
+    }
+    for name, what in missing.items():
+        if params[name]:
+            raise NotImplementedError(f"{name}=True: {what} is not implemented in umapx yet; "
+                                      f"leave {name}=False")
+    if y is not None and params["target_metric"] != "categorical":
+        raise NotImplementedError(
+            f"target_metric={params['target_metric']!r}: supervised UMAP with targets other "
+            "than class labels is not implemented in umapx yet (nor are target_n_neighbors and "
+            "target_metric_kwds, which only they use); use target_metric='categorical'")
+
+
+def check_fit_data(estimator, X, metric, ensure_all_finite=True):
+    """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample, whose
+    squared distances neither overflow nor underflow float32 (see also :func:`check_varied`).
+
+    For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
+    ``ensure_all_finite`` (umap-learn's argument of ``fit``) lets NaN (``"allow-nan"``) or any
+    non-finite value (False) through to a user metric function, whose business they are.
+    """
+    if metric.is_precomputed:
+        return check_distances(estimator, X, reset=True)
     if scipy.sparse.issparse(X):
         raise TypeError(
             "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
             "fits in memory"
         )
-    X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=2,
-                      reset=True)
-    check_magnitude(X, allow_tiny=False)
+    return _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
+
+
+def check_varied(X, metric):
+    """Refuse training rows that are all identical (there is nothing to embed). Called after
+    the metric has checked the rows' domain and widths, whose errors say more."""
     n_samples = X.shape[0]
-    if n_samples <= estimator.n_neighbors:
-        raise ValueError(
-            f"n_samples={n_samples} must be greater than n_neighbors={estimator.n_neighbors}: "
-            f"use at most n_neighbors={n_samples - 1}, or more samples"
-        )
-    if n_samples > 1 and np.array_equal(X, np.broadcast_to(X[0], X.shape)):
+    if metric.is_precomputed or scipy.sparse.issparse(X) or n_samples < 2:
+        return
+    if np.array_equal(X, np.broadcast_to(X[0], X.shape)):
         raise ValueError(
             f"all {n_samples} samples of X are identical: there is no structure to embed"
         )
+
+
+def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
+    """Dense rows as float32, finite unless a user metric is allowed to see NaN / infinity;
+    training rows (``reset``) must not be so small that squared distances underflow."""
+    if ensure_all_finite not in (True, False, "allow-nan"):
+        raise ValueError(f"ensure_all_finite must be True, False or 'allow-nan', got "
+                         f"{ensure_all_finite!r}")
+    lenient = ensure_all_finite is not True and metric is not None and \
+        metric.user_function is not None
+    try:
+        X = validate_data(estimator, X, dtype=np.float32, order="C", ensure_min_samples=1,
+                          reset=reset, ensure_all_finite=ensure_all_finite if lenient else True)
+    except ValueError as error:
+        if ensure_all_finite is True or lenient or "NaN" not in str(error) and \
+                "infinity" not in str(error):
+            raise
+        raise ValueError(f"{error}; ensure_all_finite={ensure_all_finite!r} only lets "
+                         "non-finite values through to a user metric function, and "
+                         f"metric={metric.name!r} cannot compare them") from None
+    if not lenient:
+        check_magnitude(X, allow_tiny=not reset)
     return X
+
+
+def effective_neighbors(n_neighbors, n_samples):
+    """``n_neighbors``, or ``n_samples - 1`` (at least 2) with a warning when the data has no
+    more samples than that, as umap-learn does."""
+    if n_samples > n_neighbors:
+        return n_neighbors
+    effective = max(n_samples - 1, 2)
+    warnings.warn(
+        f"n_neighbors={n_neighbors} is not smaller than the number of samples ({n_samples}); "
+        f"using n_neighbors={effective} instead", UserWarning, stacklevel=3)
+    return effective
+
+
+def check_distances(estimator, D, reset):
+    """Validate a matrix of distances (``metric="precomputed"``), dense or sparse (CSR).
+
+    For fitting (``reset``): square, finite, non-negative, zero diagonal. For transform: one
+    column per training sample, finite, non-negative.
+    """
+    what = "the precomputed distance matrix"
+    if not reset and len(getattr(D, "shape", ())) == 2 and D.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"metric='precomputed': transform takes the distances from each new "
+                         f"point to the {estimator.n_features_in_} training points, got "
+                         f"{D.shape[1]} columns")
+    D = validate_data(estimator, D, dtype=np.float32, accept_sparse="csr",
+                      ensure_min_samples=1, reset=reset)
+    if scipy.sparse.issparse(D):
+        D = D.copy()
+        D.sum_duplicates()
+        D.sort_indices()
+        values = D.data
+    else:
+        D = np.ascontiguousarray(D)
+        values = D
+    if values.size and float(values.min()) < 0:
+        raise ValueError(f"{what} has negative entries (as low as {float(values.min()):g}); "
+                         "distances must be >= 0")
+    if reset:
+        if D.shape[0] != D.shape[1]:
+            raise ValueError(f"metric='precomputed' needs a square (n_samples, n_samples) "
+                             f"matrix of distances between the training samples, got shape "
+                             f"{D.shape}")
+        diagonal = D.diagonal()
+        if np.any(diagonal != 0):
+            first = int(np.flatnonzero(diagonal != 0)[0])
+            raise ValueError(f"{what} must have a zero diagonal (the distance of each sample "
+                             f"to itself); entry ({first}, {first}) is {diagonal[first]:g}")
+    return D
+
+
+def check_precomputed_knn(precomputed_knn, n_samples, n_neighbors, metric):
+    """umap-learn's ``precomputed_knn=(indices, distances[, index])``, checked and normalised.
+
+    Returns None when it is not given (``(None, None, None)``), or when umap-learn would ignore
+    it (fewer neighbours than ``n_neighbors``, another number of rows: with a warning).
+    Otherwise ``(indices, distances, index)``: int32 / float32 arrays of ``n_neighbors``
+    columns, each row sorted by distance with the point itself first (``-1``: no neighbour),
+    and the given :class:`~umapx.knn.NeighborIndex` or None.
+    """
+    name = "precomputed_knn"
+    if precomputed_knn is None:
+        return None
+    if not isinstance(precomputed_knn, (tuple, list)) or len(precomputed_knn) not in (2, 3):
+        raise ValueError(f"{name} must be a tuple (knn_indices, knn_dists) or (knn_indices, "
+                         f"knn_dists, index), got {type(precomputed_knn).__name__}")
+    indices, dists = precomputed_knn[0], precomputed_knn[1]
+    index = precomputed_knn[2] if len(precomputed_knn) == 3 else None
+    if indices is None and dists is None and index is None:
+        return None
+    for position, array in ((0, indices), (1, dists)):
+        if not isinstance(array, np.ndarray) or array.ndim != 2:
+            raise ValueError(f"{name}[{position}] must be a 2-d numpy array (one row per "
+                             f"sample), got {type(array).__name__}")
+    if indices.shape != dists.shape:
+        raise ValueError(f"{name}[0] and {name}[1] must have the same shape, got "
+                         f"{indices.shape} and {dists.shape}")
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise ValueError(f"{name}[0] must hold integer indices, got dtype {indices.dtype}")
+    if not np.issubdtype(dists.dtype, np.number) or np.any(np.isnan(dists)) \
+            or np.any(dists < 0):
+        raise ValueError(f"{name}[1] must hold distances >= 0 (no NaN)")
+    if index is not None and not isinstance(index, NeighborIndex):
+        raise ValueError(f"{name}[2] must be a umapx NeighborIndex (as returned by "
+                         f"umapx.umap_.nearest_neighbors) or None, got {type(index).__name__}")
+    if indices.shape[1] < n_neighbors:
+        warnings.warn(f"{name} has {indices.shape[1]} neighbours per sample, fewer than "
+                      f"n_neighbors={n_neighbors}: it is ignored and the neighbours are "
+                      "computed", UserWarning, stacklevel=3)
+        return None
+    if indices.shape[0] != n_samples:
+        warnings.warn(f"{name} has {indices.shape[0]} rows but the data has {n_samples} "
+                      "samples: it is ignored and the neighbours are computed", UserWarning,
+                      stacklevel=3)
+        return None
+    if indices.size and (indices.min() < -1 or indices.max() >= n_samples):
+        raise ValueError(f"{name}[0] has indices outside [0, {n_samples}) (-1 marks a missing "
+                         "neighbour)")
+    if index is not None:
+        if index.n_samples != n_samples or not index.metric == metric:
+            raise ValueError(f"{name}[2] is an index over {index.n_samples} samples under "
+                             f"metric {index.metric.name!r}; this model has {n_samples} "
+                             f"samples under {metric.name!r}")
+    return (*_self_first(indices[:, :n_neighbors], dists[:, :n_neighbors], name), index)
+
+
+def _self_first(indices, dists, name):
+    """Rows sorted by distance with each point first in its own row, as the graph expects."""
+    indices = np.array(indices, dtype=np.int32)
+    dists = np.array(dists, dtype=np.float32)
+    dists[indices < 0] = np.inf
+    rows = np.arange(indices.shape[0])
+    own = indices == rows[:, None]
+    lacking = np.flatnonzero(~own.any(axis=1))
+    if lacking.size:
+        raise ValueError(f"{name}[0] must list each sample among its own neighbours, first "
+                         f"(as umap-learn's nearest_neighbors does); row {lacking[0]} does not "
+                         "contain its own index")
+    if np.any(dists[own] != 0):
+        raise ValueError(f"{name}[1] must give each sample distance 0 to itself")
+    # Sort every row by (not self, distance, index): the point first, then by distance.
+    order = np.lexsort((indices, dists, ~own), axis=1)
+    return (np.ascontiguousarray(np.take_along_axis(indices, order, axis=1)),
+            np.ascontiguousarray(np.take_along_axis(dists, order, axis=1)))
+
+
+def check_tqdm_kwds(tqdm_kwds):
+    """What of ``tqdm_kwds`` the progress bar honours: ``(disable, description, stream)``."""
+    tqdm_kwds = tqdm_kwds or {}
+    return (bool(tqdm_kwds.get("disable", False)), tqdm_kwds.get("desc"),
+            tqdm_kwds.get("file"))
 
 
 def check_target(y, n_samples):
@@ -219,13 +486,16 @@ def check_target(y, n_samples):
     return codes
 
 
-def check_new_data(estimator, X):
-    """Validate data passed to transform: same checks, and the training number of features."""
+def check_new_data(estimator, X, metric=None, ensure_all_finite=True):
+    """Validate data passed to transform: same checks, and the training number of features
+    (for ``metric="precomputed"``: distances to every training sample)."""
+    if metric is not None and metric.is_precomputed:
+        return check_distances(estimator, X, reset=False)
     if scipy.sparse.issparse(X):
         raise TypeError("umapx does not accept sparse input yet; pass a dense array")
-    X = validate_data(estimator, X, dtype=np.float32, order="C", reset=False,
-                      ensure_min_samples=1)
-    check_magnitude(X)
+    X = _checked_rows(estimator, X, metric, ensure_all_finite, reset=False)
+    if metric is not None:
+        metric.check_data(X)
     return X
 
 

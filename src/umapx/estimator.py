@@ -6,8 +6,11 @@ The estimator holds its constructor parameters and, once fitted, one
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+import scipy.sparse
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -17,10 +20,18 @@ from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
-from .graph import categorical_intersection, fuzzy_simplicial_set, transform_graph
+from .graph import (
+    categorical_intersection,
+    check_knn_distances,
+    disconnect,
+    fuzzy_simplicial_set,
+    isolated_vertices,
+    transform_graph,
+)
 from .init import initial_layout
 from .knn import NeighborIndex
 from .layout import normalise_layout, optimize_layout, optimize_transform, prune_weak_edges
+from .metrics import EUCLIDEAN
 from .state import FittedState
 
 _DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b (min_dist, "
@@ -28,10 +39,15 @@ _DIVERGED = ("the optimisation diverged; use a smaller learning_rate, or a and b
 
 
 class _Fitted:
-    """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state."""
+    """A fitted attribute of :class:`UMAP`: a read-only view of a field of its fitted state.
 
-    def __init__(self, field):
+    With ``absent`` the attribute does not exist (AttributeError saying ``absent``) when the
+    field is None, as umap-learn leaves it unset.
+    """
+
+    def __init__(self, field, absent=None):
         self.field = field
+        self.absent = absent
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -43,48 +59,93 @@ class _Fitted:
         if state is None:
             raise AttributeError(f"{type(model).__name__!r} object has no attribute "
                                  f"{self.name!r}: it is set by fit")
-        return getattr(state, self.field)
+        value = getattr(state, self.field)
+        if value is None and self.absent is not None:
+            raise AttributeError(f"{type(model).__name__!r} object has no attribute "
+                                 f"{self.name!r}: {self.absent}")
+        return value
 
     def __set__(self, model, value):
         raise AttributeError(f"{self.name} is part of the fitted model and cannot be set; "
                              "fit the model again instead")
 
 
-class UMAP(TransformerMixin, BaseEstimator):
+class _FittedEmbedding(_Fitted):
+    """``embedding_``: a view of the state's embedding that may also be replaced, as umap-learn
+    users do (``mapper.embedding_ = aligned``): the model then adopts a copy of its state with
+    the new embedding (checked: same shape, finite; stored as float32), so ``transform`` and
+    ``inverse_transform`` use it."""
+
+    def __set__(self, model, value):
+        state = model.__dict__.get("_state")
+        if state is None:
+            raise AttributeError("embedding_ is set by fit")
+        current = state.require_embedding("setting embedding_")
+        embedding = np.asarray(value)
+        if embedding.shape != current.shape or not np.issubdtype(embedding.dtype, np.number) \
+                or not np.all(np.isfinite(embedding)):
+            raise ValueError(f"embedding_ must be a finite numeric array of shape "
+                             f"{current.shape}, got {embedding.dtype} {embedding.shape}")
+        model._adopt(state.replace(embedding=np.array(embedding, dtype=np.float32, order="C")))
+
+
+class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection.
 
     Finds a low-dimensional embedding of the data that keeps its fuzzy topological structure
-    (McInnes, Healy & Melville, 2018). Parameters, methods and fitted attributes follow
-    umap-learn, so ``import umapx as umap`` runs code written for it; results are reproducible
-    (the same ``random_state`` gives bit-identical output whatever ``n_jobs`` is) and
-    parallelism stays on when seeded.
+    (McInnes, Healy & Melville, 2018). Parameters (with their order and defaults), methods and
+    fitted attributes follow umap-learn 0.5.12, so ``import umapx as umap`` runs code written
+    for it; results are reproducible (the same ``random_state`` gives bit-identical output
+    whatever ``n_jobs`` is) and parallelism stays on when seeded.
 
     Parameters
     ----------
     n_neighbors : int, default=15
         Size of the local neighbourhood (the point itself included): larger values favour
-        global structure, smaller values local detail. At least 2.
+        global structure, smaller values local detail. At least 2. With no more samples than
+        this, ``n_samples - 1`` is used (with a warning), as in umap-learn.
     n_components : int, default=2
         Dimension of the embedding.
     metric : str or numba function, default="euclidean"
-        Distance of the input space; see :mod:`umapx.metrics` for the list and for which have
-        a gradient. A user function must be compiled with ``numba.njit`` and take two 1-d
-        float32 arrays.
+        Distance of the input space; see :mod:`umapx.metrics` for the list (every named metric
+        of umap-learn and their aliases) and for which have an inverse transform.
+        ``"precomputed"``: ``X`` is a square matrix of distances (dense or sparse), and
+        :meth:`transform` takes distances from new points to the training points. A user
+        function must be compiled with ``numba.njit``, take two 1-d float32 arrays (then the
+        values of ``metric_kwds``, in order) and return the distance, or the pair
+        ``(distance, gradient)`` (the gradient enables :meth:`inverse_transform`).
     metric_kwds : dict or None, default=None
-        Arguments of the metric (``{"p": 3}`` for minkowski).
-    n_epochs : int or None, default=None
+        Arguments of the metric: ``{"p": 3}`` for minkowski, ``V`` (or umap-learn's ``sigma``)
+        for seuclidean, ``VI`` (or ``vinv``; or the covariance ``V``) for mahalanobis, ``w`` and
+        ``p`` for wminkowski, ``z`` for symmetric_kl. Array parameters not given are taken
+        from the training data (variances, inverse covariance, unit weights).
+    output_metric : str or numba function, default="euclidean"
+        Distance of the embedding space: ``"euclidean"``, ``"haversine"`` (a sphere:
+        ``n_components=2`` as polar angle and azimuth, umap-learn's convention, drawn on the
+        sphere as ``(sin x0 cos x1, sin x0 sin x1, cos x0)``), ``"hyperboloid"`` (hyperbolic
+        space), any table metric with a gradient and unrestricted rows, or a numba function
+        returning ``(distance, gradient)``.
+    output_metric_kwds : dict or None, default=None
+        Arguments of the output metric.
+    n_epochs : int, list of int or None, default=None
         Epochs of the layout optimisation; ``None`` means 500 for up to 10,000 samples and
-        200 above. 0 returns the initialisation.
+        200 above. 0 returns the initialisation. A list runs its largest value and keeps the
+        embedding after each listed number of epochs in ``embedding_list_``.
     learning_rate : float, default=1.0
         Initial learning rate of the layout optimisation.
-    init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components)
-        Initial embedding.
+    init : {"spectral", "tswspectral", "pca", "random"} or ndarray of shape (n_samples, \
+n_components)
+        Initial embedding (``"tswspectral"``, umap-learn's warm-started spectral solver, is
+        the spectral layout).
     min_dist : float, default=0.1
         Minimum distance between embedded points (how tightly they may pack).
     spread : float, default=1.0
         Scale of the embedded points; with ``min_dist`` it sets ``a`` and ``b``.
     low_memory : bool, default=True
         Accepted for compatibility; memory use is already bounded by blocked computation.
+    n_jobs : int or None, default=-1
+        Threads for the numba kernels (-1 or None: all CPUs, -2: all but one...). Does not
+        change results.
     set_op_mix_ratio : float in [0, 1], default=1.0
         1 symmetrises the graph by fuzzy union, 0 by fuzzy intersection.
     local_connectivity : float, default=1.0
@@ -93,14 +154,6 @@ class UMAP(TransformerMixin, BaseEstimator):
         Weight of the negative samples in the layout.
     negative_sample_rate : int, default=5
         Negative samples per positive sample.
-    a, b : float or None, default=None
-        Parameters of the embedding similarity ``1 / (1 + a d^(2b))``; fitted from
-        ``min_dist`` and ``spread`` when None.
-    random_state : int, RandomState or None, default=None
-        Seed of every random choice. With an int the result is bit-identical across runs and
-        thread counts.
-    transform_seed : int, default=42
-        Seed of :meth:`transform`'s random choices.
     transform_queue_size : float, default=4.0
         How hard :meth:`transform` searches for the neighbours of new points with the
         approximate index (above 8,192 training samples): the search explores candidates up
@@ -108,35 +161,89 @@ class UMAP(TransformerMixin, BaseEstimator):
         Fashion-MNIST's 10k test points: neighbour recall 0.971 / 0.988 / 0.9975, transform
         0.73 / 0.90 / 1.34 s and transform accuracy 0.7606 / 0.7621 / 0.7637 at 4 / 10 / 20
         (0.7651 with exact neighbours).
-    n_jobs : int or None, default=-1
-        Threads for the numba kernels (-1 or None: all CPUs, -2: all but one...). Does not
-        change results.
-    verbose : bool, default=False
-        Print each stage with its time, and a progress bar over the layout epochs, to stderr.
-    target_metric : {"categorical"}, default="categorical"
-        How ``y`` given to :meth:`fit` is compared (supervised UMAP): as class labels.
+    a, b : float or None, default=None
+        Parameters of the embedding similarity ``1 / (1 + a d^(2b))``; fitted from
+        ``min_dist`` and ``spread`` when None.
+    random_state : int, RandomState or None, default=None
+        Seed of every random choice. With an int the result is bit-identical across runs and
+        thread counts.
+    angular_rp_forest : bool, default=False
+        Accepted for compatibility: in umap-learn it picks angular random-projection trees for
+        its approximate search; umapx's trees for the angular metrics (cosine, correlation)
+        already split normalised rows.
+    target_n_neighbors : int, default=-1
+        Neighbours of the target graph of non-categorical targets (-1: ``n_neighbors``).
+        Validated; non-categorical targets are not implemented yet.
+    target_metric : str or numba function, default="categorical"
+        How ``y`` given to :meth:`fit` is compared (supervised UMAP). ``"categorical"``
+        (class labels) is implemented; the others umap-learn accepts (a metric name,
+        ``"string"``, ``"ordinal"``, ``"count"``) are validated and raise
+        ``NotImplementedError`` when ``y`` is given.
+    target_metric_kwds : dict or None, default=None
+        Arguments of a non-categorical target metric (see ``target_metric``).
     target_weight : float in [0, 1], default=0.5
         How strongly labels shape the embedding: 0 barely, 1 separates classes completely.
-    knn_method : {"auto", "exact", "nndescent"}, default="auto"
-        Nearest-neighbour search: exact below 8,192 samples, NN-descent above.
+    transform_seed : int, default=42
+        Seed of :meth:`transform`'s random choices.
+    transform_mode : {"embedding", "graph"}, default="embedding"
+        ``"graph"``: :meth:`fit` builds only the fuzzy graph (no layout, no ``embedding_``),
+        and :meth:`transform` / :meth:`fit_transform` return membership graphs (new points x
+        training points), as in umap-learn.
     force_approximation_algorithm : bool, default=False
-        umap-learn's switch for NN-descent on small data (same as ``knn_method="nndescent"``).
+        umap-learn's switch for the approximate neighbour search on small data (same as
+        ``knn_method="nndescent"``).
+    verbose : bool, default=False
+        Print each stage with its time, and a progress bar over the layout epochs, to stderr.
+    tqdm_kwds : dict or None, default=None
+        Options of the progress bar shown with ``verbose``; umapx draws its own bar and honours
+        ``disable``, ``desc`` (its label) and ``file`` (where it is written); other tqdm
+        options are accepted and ignored.
+    unique : bool, default=False
+        umap-learn's embedding of duplicate rows once; not implemented yet (True raises
+        ``NotImplementedError``).
+    densmap : bool, default=False
+        densMAP; not implemented yet (True raises ``NotImplementedError``).
+    dens_lambda, dens_frac, dens_var_shift : float, default=2.0, 0.3, 0.1
+        densMAP's settings (validated: >= 0, in [0, 1], >= 0).
+    output_dens : bool, default=False
+        Also return local radii; not implemented yet (True raises ``NotImplementedError``).
+    disconnection_distance : float or None, default=None
+        k-NN edges at or beyond this distance are removed from the graph (for training and new
+        points). None: the metric's largest value for cosine, correlation (2), hellinger,
+        jaccard, dice (1), infinity for the others, as in umap-learn. Vertices left without
+        edges keep their initial position (umap-learn sets them to NaN) and are named by
+        :func:`umapx.utils.disconnected_vertices`.
+    precomputed_knn : tuple, default=(None, None, None)
+        A k-NN graph computed elsewhere: ``(knn_indices, knn_dists)`` or ``(knn_indices,
+        knn_dists, index)`` with arrays of shape (n_samples, k >= n_neighbors), each sample
+        itself first, as :func:`umapx.umap_.nearest_neighbors` returns (``index``: its
+        :class:`~umapx.knn.NeighborIndex`, or None to build one for :meth:`transform`). With
+        fewer neighbours or another number of rows it is ignored with a warning, as in
+        umap-learn.
+    knn_method : {"auto", "exact", "nndescent"}, default="auto"
+        Nearest-neighbour search (umapx's own parameter): exact up to 8,192 samples,
+        NN-descent above.
 
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
-        The embedding of the training data.
+        The embedding of the training data. Assigning an array of the same shape replaces it
+        (transform and inverse_transform then use it); the other fitted attributes are
+        read-only.
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         The symmetric fuzzy graph of the training data.
     knn_indices_, knn_dists_ : ndarray of shape (n_samples, n_neighbors)
         Nearest neighbours of each training point (itself first) and their distances.
-        umap-learn's names ``_knn_indices`` and ``_knn_dists`` also work.
+        umap-learn's names ``_knn_indices`` and ``_knn_dists`` also work, and
+        ``_knn_search_index`` is the :class:`~umapx.knn.NeighborIndex`.
     sigmas_, rhos_ : ndarray of shape (n_samples,)
         Local scales (``_sigmas``, ``_rhos`` in umap-learn).
     a_, b_ : float
         Curve parameters used (``_a``, ``_b`` in umap-learn).
+    embedding_list_ : list of ndarray
+        With a list ``n_epochs``: the embedding after each listed number of epochs.
     n_features_in_ : int
-        Number of input features.
+        Number of input features (for ``metric="precomputed"``: of training samples).
     timings_ : dict
         Seconds spent in each stage of the last fit.
 
@@ -156,56 +263,87 @@ class UMAP(TransformerMixin, BaseEstimator):
         n_components=2,
         metric="euclidean",
         metric_kwds=None,
+        output_metric="euclidean",
+        output_metric_kwds=None,
         n_epochs=None,
         learning_rate=1.0,
         init="spectral",
         min_dist=0.1,
         spread=1.0,
         low_memory=True,
+        n_jobs=-1,
         set_op_mix_ratio=1.0,
         local_connectivity=1.0,
         repulsion_strength=1.0,
         negative_sample_rate=5,
+        transform_queue_size=4.0,
         a=None,
         b=None,
         random_state=None,
-        transform_seed=42,
-        transform_queue_size=4.0,
-        n_jobs=-1,
-        verbose=False,
+        angular_rp_forest=False,
+        target_n_neighbors=-1,
         target_metric="categorical",
+        target_metric_kwds=None,
         target_weight=0.5,
-        knn_method="auto",
+        transform_seed=42,
+        transform_mode="embedding",
         force_approximation_algorithm=False,
+        verbose=False,
+        tqdm_kwds=None,
+        unique=False,
+        densmap=False,
+        dens_lambda=2.0,
+        dens_frac=0.3,
+        dens_var_shift=0.1,
+        output_dens=False,
+        disconnection_distance=None,
+        precomputed_knn=(None, None, None),
+        knn_method="auto",
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.metric = metric
         self.metric_kwds = metric_kwds
+        self.output_metric = output_metric
+        self.output_metric_kwds = output_metric_kwds
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.init = init
         self.min_dist = min_dist
         self.spread = spread
         self.low_memory = low_memory
+        self.n_jobs = n_jobs
         self.set_op_mix_ratio = set_op_mix_ratio
         self.local_connectivity = local_connectivity
         self.repulsion_strength = repulsion_strength
         self.negative_sample_rate = negative_sample_rate
+        self.transform_queue_size = transform_queue_size
         self.a = a
         self.b = b
         self.random_state = random_state
-        self.transform_seed = transform_seed
-        self.transform_queue_size = transform_queue_size
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        self.angular_rp_forest = angular_rp_forest
+        self.target_n_neighbors = target_n_neighbors
         self.target_metric = target_metric
+        self.target_metric_kwds = target_metric_kwds
         self.target_weight = target_weight
-        self.knn_method = knn_method
+        self.transform_seed = transform_seed
+        self.transform_mode = transform_mode
         self.force_approximation_algorithm = force_approximation_algorithm
+        self.verbose = verbose
+        self.tqdm_kwds = tqdm_kwds
+        self.unique = unique
+        self.densmap = densmap
+        self.dens_lambda = dens_lambda
+        self.dens_frac = dens_frac
+        self.dens_var_shift = dens_var_shift
+        self.output_dens = output_dens
+        self.disconnection_distance = disconnection_distance
+        self.precomputed_knn = precomputed_knn
+        self.knn_method = knn_method
 
     # Fitted attributes (umap-learn's private names too), read from the fitted state.
-    embedding_ = _Fitted("embedding")
+    embedding_ = _FittedEmbedding("embedding",
+                                  absent="transform_mode='graph' builds no embedding")
     graph_ = _Fitted("graph")
     knn_indices_ = _Fitted("knn_indices")
     knn_dists_ = _Fitted("knn_dists")
@@ -216,16 +354,33 @@ class UMAP(TransformerMixin, BaseEstimator):
     timings_ = _Fitted("timings")
     _knn_indices = _Fitted("knn_indices")
     _knn_dists = _Fitted("knn_dists")
+    _knn_search_index = _Fitted("index")
     _sigmas = _Fitted("sigmas")
     _rhos = _Fitted("rhos")
     _a = _Fitted("a")
     _b = _Fitted("b")
     _raw_data = _Fitted("training_data")
     _n_neighbors = _Fitted("n_neighbors")
+    _disconnection_distance = _Fitted("disconnection_distance")
+    _embedding_snapshots = _Fitted("embedding_list", absent="it is set when n_epochs is a list")
+
+    @property
+    def embedding_list_(self):
+        """The embedding after each number of epochs of a list ``n_epochs`` (a list)."""
+        return list(self._embedding_snapshots)
+
+    @property
+    def _n_features_out(self):
+        """Columns of :meth:`transform`'s output (scikit-learn's feature names use it)."""
+        state = self.__dict__.get("_state")
+        if state is None:
+            raise AttributeError("_n_features_out is set by fit")
+        return state.n_samples if self.transform_mode == "graph" else self.n_components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
+        tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -251,70 +406,145 @@ class UMAP(TransformerMixin, BaseEstimator):
     # Fitting
     # ------------------------------------------------------------------------------------------
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X, y=None, ensure_all_finite=True, **fit_params):
         """Fit the embedding of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Finite numeric data, more samples than ``n_neighbors``.
+            Finite numeric data; for ``metric="precomputed"`` a square matrix of distances
+            (dense or scipy sparse: unstored entries are not neighbours). A single sample is
+            embedded at the origin (as umap-learn does) and such a model cannot transform.
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
+        ensure_all_finite : {True, False, "allow-nan"}
+            umap-learn's argument: False or ``"allow-nan"`` let infinity / NaN through to a user
+            metric function (the built-in metrics always refuse them, with a clear error).
 
         Returns
         -------
         self
         """
-        settings = _validation.validate_parameters(self.get_params(deep=False))
-        X = _validation.check_fit_data(self, X)
-        labels = _validation.check_target(y, X.shape[0])
-        init = _validation.resolve_init(self.init, X.shape[0], self.n_components)
+        params = self.get_params(deep=False)
+        settings = _validation.validate_parameters(params)
+        _validation.check_implemented(params, y)
+        X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
+        n_samples = X.shape[0]
+        if n_samples == 1:
+            return self._adopt(self._single_sample_state(X, settings))
+        n_neighbors = _validation.effective_neighbors(self.n_neighbors, n_samples)
+        metric = settings.metric.bind(X)
+        _validation.check_varied(X, metric)
+        given_knn = _validation.check_precomputed_knn(self.precomputed_knn, n_samples,
+                                                      n_neighbors, metric)
+        labels = _validation.check_target(y, n_samples)
+        init = _validation.resolve_init(self.init, n_samples, self.n_components)
         random_state = check_random_state(self.random_state)
         knn_seed, layout_seed = seed_from(random_state), seed_from(random_state)
-        n_epochs = self._fit_epochs(X.shape[0])
-        report = Report(self.verbose)
+        n_epochs = self._fit_epochs(n_samples, settings)
+        report = self._report()
         report.log(f"fitting {X.shape[0]} x {X.shape[1]} data with {self!r}")
 
         with numba_threads(self.n_jobs):
             with report.stage("knn"):
-                index, knn_indices, knn_dists = NeighborIndex.build(
-                    X, self.n_neighbors, settings.metric, method=settings.knn_method,
-                    seed=knn_seed, report=report,
-                )
+                index, knn_indices, knn_dists = self._neighbours(
+                    X, n_neighbors, metric, settings, given_knn, knn_seed, report)
+                if given_knn is None and not metric.is_precomputed:
+                    check_knn_distances(knn_indices, knn_dists, "samples", absent_allowed=False)
+                knn_indices, knn_dists, removed = disconnect(
+                    knn_indices, knn_dists, settings.disconnection_distance)
             with report.stage("graph"):
                 graph, sigmas, rhos = fuzzy_simplicial_set(
-                    knn_indices, knn_dists, self.n_neighbors, self.set_op_mix_ratio,
+                    knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
                     self.local_connectivity,
                 )
                 if labels is not None:
                     graph = categorical_intersection(graph, labels, self._far_distance())
-            with report.stage("init"):
-                start = initial_layout(init, graph, self.n_components, random_state, data=X)
-            with report.stage("layout"):
-                embedding = normalise_layout(start)
-                if n_epochs > 0:
-                    embedding = optimize_layout(
-                        embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs,
-                        a=settings.a, b=settings.b, repulsion_strength=self.repulsion_strength,
-                        learning_rate=self.learning_rate,
-                        negative_sample_rate=self.negative_sample_rate, seed=layout_seed,
-                        progress=report.progress(n_epochs, "epochs"),
-                    )
-                _validation.check_layout(embedding, settings.a, settings.b, "the layout",
-                                         hint=_DIVERGED)
+                _warn_if_disconnected(graph, removed, settings.disconnection_distance)
+            embedding = embedding_list = None
+            if self.transform_mode == "embedding":
+                with report.stage("init"):
+                    # Rows a user metric saw with NaN / infinity cannot place components.
+                    finite = ensure_all_finite is True or bool(np.all(np.isfinite(X.data)
+                                                                      if hasattr(X, "tocsr")
+                                                                      else np.isfinite(X)))
+                    start = initial_layout(init, graph, self.n_components, random_state,
+                                           data=X if finite else None)
+                with report.stage("layout"):
+                    embedding, embedding_list = self._layout(
+                        start, graph, n_epochs, settings, layout_seed, report)
+                    _validation.check_layout(embedding, settings.a, settings.b, "the layout",
+                                             hint=_DIVERGED)
 
         return self._adopt(FittedState(
-            training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
-            knn_dists=knn_dists, sigmas=sigmas, rhos=rhos, a=settings.a, b=settings.b,
-            metric=settings.metric, index=index, n_features_in=self.n_features_in_,
+            training_data=None if metric.is_precomputed else X, embedding=embedding,
+            graph=graph, knn_indices=knn_indices, knn_dists=knn_dists, sigmas=sigmas,
+            rhos=rhos, a=settings.a, b=settings.b, metric=metric, index=index,
+            n_features_in=self.n_features_in_,
             feature_names_in=getattr(self, "feature_names_in_", None),
-            timings=dict(report.timings),
+            timings=dict(report.timings), output_metric=settings.output_metric,
+            disconnection_distance=settings.disconnection_distance,
+            embedding_list=embedding_list,
         ))
 
-    def fit_transform(self, X, y=None, **fit_params):
-        """Fit ``X`` and return its embedding (``embedding_``)."""
-        return self.fit(X, y, **fit_params).embedding_
+    def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
+        """Fit ``X`` and return its embedding (``embedding_``), or with
+        ``transform_mode="graph"`` its fuzzy graph (``graph_``)."""
+        self.fit(X, y, ensure_all_finite, **fit_params)
+        if self.transform_mode == "graph":
+            return self.graph_
+        return self.embedding_
+
+    def _single_sample_state(self, X, settings):
+        """The model of one sample (umap-learn's): embedded at the origin, nothing to search."""
+        metric = settings.metric.bind(X)
+        return FittedState(
+            training_data=None if metric.is_precomputed else X,
+            embedding=np.zeros((1, self.n_components), np.float32)
+            if self.transform_mode == "embedding" else None,
+            graph=scipy.sparse.csr_matrix((1, 1), dtype=np.float32),
+            knn_indices=np.zeros((1, 1), np.int32), knn_dists=np.zeros((1, 1), np.float32),
+            sigmas=np.zeros(1, np.float32), rhos=np.zeros(1, np.float32), a=settings.a,
+            b=settings.b, metric=metric, index=NeighborIndex.from_knn(
+                X, metric, np.zeros((1, 1), np.int32), np.zeros((1, 1), np.float32)),
+            n_features_in=self.n_features_in_,
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            output_metric=settings.output_metric,
+            disconnection_distance=settings.disconnection_distance)
+
+    def _neighbours(self, X, n_neighbors, metric, settings, given_knn, seed, report):
+        """``(index, knn_indices, knn_dists)`` of the training data, searched or given."""
+        if given_knn is not None:
+            knn_indices, knn_dists, index = given_knn
+            if index is None:
+                index = NeighborIndex.from_knn(X, metric, knn_indices, knn_dists, seed=seed)
+            return index, knn_indices, knn_dists
+        return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
+                                   seed=seed, report=report)
+
+    def _layout(self, start, graph, n_epochs, settings, seed, report):
+        """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None)."""
+        embedding = normalise_layout(start)
+        snapshots = settings.epoch_snapshots
+        if n_epochs == 0 or graph.nnz == 0:
+            return embedding, (np.stack([embedding] * len(snapshots)) if snapshots else None)
+        disable, description, _ = _validation.check_tqdm_kwds(self.tqdm_kwds)
+        result = optimize_layout(
+            embedding, prune_weak_edges(graph, n_epochs), n_epochs=n_epochs, a=settings.a,
+            b=settings.b, repulsion_strength=self.repulsion_strength,
+            learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
+            seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
+            progress=report.progress(n_epochs, "epochs", description, disable),
+        )
+        if snapshots:
+            embedding, kept = result
+            return embedding, np.stack(kept)
+        return result, None
+
+    def _report(self):
+        _, _, stream = _validation.check_tqdm_kwds(self.tqdm_kwds)
+        return Report(self.verbose, stream=stream)
 
     def _far_distance(self):
         """How far apart different labels are taken to be (supervised UMAP)."""
@@ -322,16 +552,17 @@ class UMAP(TransformerMixin, BaseEstimator):
             return 1e12
         return 2.5 / (1.0 - self.target_weight)
 
-    def _fit_epochs(self, n_samples):
-        if self.n_epochs is not None:
-            return int(self.n_epochs)
+    @staticmethod
+    def _fit_epochs(n_samples, settings):
+        if settings.n_epochs is not None:
+            return settings.n_epochs
         return 500 if n_samples <= 10_000 else 200
 
     # ------------------------------------------------------------------------------------------
     # Transforming new points
     # ------------------------------------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X, ensure_all_finite=True):
         """Place new points into the fitted embedding.
 
         Each new point is connected to its ``n_neighbors`` nearest training points as in
@@ -347,47 +578,74 @@ class UMAP(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_new, n_features), or a dask array or dataframe
+            New samples; for ``metric="precomputed"``, their distances to the training
+            samples, shape (n_new, n_train), dense or sparse (unstored entries are not
+            neighbours).
+        ensure_all_finite : {True, False, "allow-nan"}
+            As for :meth:`fit` (only a user metric function may see non-finite values).
 
         Returns
         -------
         ndarray of shape (n_new, n_components), float32 (or a lazy dask collection)
+            With ``transform_mode="graph"``: a scipy.sparse.coo_matrix of shape
+            (n_new, n_train), the memberships of the new points to the training points.
         """
         state = self.fitted_state
         if is_dask_collection(X):
             from .dask import transform
 
             return transform(self, X)
-        X = _validation.check_new_data(self, X)
-        n_epochs = self._transform_epochs()
+        if state.n_samples == 1:
+            raise ValueError("transform is not available for a model fitted on a single sample "
+                             "(there is no neighbourhood to place new points in)")
+        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite)
         k = state.n_neighbors
-        report = Report(self.verbose)
+        n_epochs = self._transform_epochs()
+        report = self._report()
         report.log(f"transforming {X.shape[0]} x {X.shape[1]} data ({n_epochs} epochs)")
         with numba_threads(self.n_jobs):
             with report.stage("transform knn"):
                 indices, dists = state.index.query(X, k,
                                                    epsilon=0.005 * self.transform_queue_size)
+                if not state.metric.is_precomputed:
+                    check_knn_distances(indices, dists, "new points and the training samples",
+                                        absent_allowed=False)
+                indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
+                                               training=False)
             with report.stage("transform graph"):
                 graph = transform_graph(indices, dists, k, self.local_connectivity,
                                         state.n_samples)
+            if self.transform_mode == "graph":
+                graph.eliminate_zeros()  # absent neighbours (-1) leave no entry
+                return graph.tocoo()
+            trained = state.require_embedding("transform")
             with report.stage("transform init"):
-                start = _weighted_mean_embedding(graph, state.embedding)
-            embedding = start
+                if state.output_metric.code == EUCLIDEAN and state.output_metric.user_function \
+                        is None:
+                    embedding = _weighted_mean_embedding(graph, trained)
+                else:  # coordinates of other spaces (angles...) do not average: start at the
+                    embedding = _strongest_neighbour_embedding(graph, trained)  # closest point
             if n_epochs > 0:
                 with report.stage("transform layout"):
                     embedding = optimize_transform(
-                        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=1.0),
+                        embedding, trained, prune_weak_edges(graph, n_epochs, reference=1.0),
                         n_epochs=n_epochs, a=state.a, b=state.b,
                         repulsion_strength=self.repulsion_strength,
                         learning_rate=self.learning_rate,
                         negative_sample_rate=self.negative_sample_rate,
                         row_keys=row_keys(self.transform_seed, indices),
+                        output_metric=state.output_metric,
                     )
         _validation.check_layout(embedding, state.a, state.b, "the transformed points",
                                  hint=_DIVERGED)
-        # Exact copies of training samples take their embedding (checked on near-zero rows).
-        maybe = np.flatnonzero(dists[:, 0] <= 1e-5)
-        copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
-        embedding[copies] = state.embedding[indices[copies, 0]]
+        # Exact copies of training samples take their embedding (checked on near-zero rows;
+        # given distances: at distance 0).
+        maybe = np.flatnonzero((dists[:, 0] <= 1e-5) & (indices[:, 0] >= 0))
+        if state.training_data is None:
+            copies = maybe[dists[maybe, 0] == 0]
+        else:
+            copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
+        embedding[copies] = trained[indices[copies, 0]]
         return embedding
 
     def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False):
@@ -395,10 +653,13 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         Each point becomes the weighted centre (under the input metric) of the training samples
         embedded nearest to it, weighted by the model's own similarity curve
-        ``1 / (1 + a d^(2b))`` so that the result is continuous in the point; see
-        :mod:`umapx.inverse` for the method. Outside the support of the embedding the samples
-        stay finite and inside the range of the training data, and a warning says how many
-        points lie far outside.
+        ``1 / (1 + a d^(2b))`` (``d`` under the output metric) so that the result is continuous
+        in the point; see :mod:`umapx.inverse` for the method. Outside the support of the
+        embedding the samples stay finite and inside the range of the training data, and a
+        warning says how many points lie far outside. Not available for models fitted on
+        distances (``metric="precomputed"``: there are no samples to blend), with
+        ``transform_mode="graph"`` (no embedding), or for metrics without a weighted centre
+        (a ValueError names the reason).
 
         A dask array or dataframe gives lazy dask collections (see :mod:`umapx.dask`).
 
@@ -425,20 +686,22 @@ class UMAP(TransformerMixin, BaseEstimator):
             return inverse_transform(self, X, n_neighbors=n_neighbors,
                                      return_confidence=return_confidence)
         points = _validation.check_embedding_points(self, X)
+        inverse = state.inverse  # a ValueError says when the model has no inverse
         if n_neighbors is None:
             n_neighbors = state.n_neighbors
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
         with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
-            samples, out_of_support = state.inverse.generate(points, n_neighbors)
+            samples, out_of_support = inverse.generate(points, n_neighbors)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)
         return samples
 
     def _transform_epochs(self):
-        if self.n_epochs is not None:
-            return int(self.n_epochs) // 3
-        return 100
+        n_epochs = self.n_epochs
+        if n_epochs is None:
+            return 100
+        return int(np.max(n_epochs)) // 3
 
     def save(self, path):
         """Save the fitted model to one file; :func:`umapx.load` reads it back.
@@ -502,6 +765,29 @@ def load(path):
             f"{path} is not a valid umapx model file: its parameters are invalid or do not fit "
             f"its content ({error})") from error
     return model._adopt(saved.state)
+
+
+def _warn_if_disconnected(graph, removed, disconnection_distance):
+    """Warn when vertices were left without edges (umap-learn warns likewise)."""
+    isolated = int(np.count_nonzero(isolated_vertices(graph)))
+    if isolated:
+        reason = (f"disconnection_distance={disconnection_distance:g} removed {removed} edges "
+                  "of the k-NN graph, and " if removed else "")
+        warnings.warn(
+            f"{reason}{isolated} of {graph.shape[0]} vertices have no edge in the graph: they "
+            "keep their initial position in the embedding (umapx.utils.disconnected_vertices "
+            "names them)", UserWarning, stacklevel=3)
+
+
+def _strongest_neighbour_embedding(graph, embedding):
+    """Each row's training embedding of its strongest membership (the mean where none)."""
+    graph = graph.tocsr()
+    start = np.repeat(embedding.mean(axis=0, keepdims=True), graph.shape[0], axis=0)
+    for row in range(graph.shape[0]):
+        weights = graph.data[graph.indptr[row]:graph.indptr[row + 1]]
+        if weights.size and weights.max() > 0:
+            start[row] = embedding[graph.indices[graph.indptr[row] + np.argmax(weights)]]
+    return np.ascontiguousarray(start, dtype=np.float32)
 
 
 def _weighted_mean_embedding(graph, embedding):

@@ -47,17 +47,21 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     target = np.log2(k) * bandwidth
     sigmas = np.zeros(n, np.float32)
     rhos = np.zeros(n, np.float32)
+    # Absent neighbours (index -1, removed by ``disconnection_distance``) sit at infinity:
+    # they count neither as positive distances nor in the means.
     mean_all = np.mean(distances)
+    if not np.isfinite(mean_all):
+        mean_all = _finite_mean(distances.ravel())
     for i in numba.prange(n):
         row = distances[i]
         n_positive = 0
         for j in range(n_cols):
-            if row[j] > 0.0:
+            if 0.0 < row[j] < np.inf:
                 n_positive += 1
         positive = np.empty(n_positive, np.float64)
         m = 0
         for j in range(n_cols):
-            if row[j] > 0.0:
+            if 0.0 < row[j] < np.inf:
                 positive[m] = row[j]
                 m += 1
         rho = 0.0
@@ -97,12 +101,27 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
                     mid = (lo + hi) / 2.0
         # Floor sigma for rows of (near) duplicates, relative to the typical distance.
         if rho > 0.0:
-            floor = MIN_K_DIST_SCALE * np.mean(row)
+            row_mean = np.mean(row)
+            if not np.isfinite(row_mean):
+                row_mean = _finite_mean(row)
+            floor = MIN_K_DIST_SCALE * row_mean
         else:
             floor = MIN_K_DIST_SCALE * mean_all
         sigmas[i] = max(mid, floor)
         rhos[i] = rho
     return sigmas, rhos
+
+
+@kernel()
+def _finite_mean(values):
+    """The mean of the finite entries of a 1-d array (0 if there are none)."""
+    total = 0.0
+    count = 0
+    for value in values:
+        if np.isfinite(value):
+            total += value
+            count += 1
+    return total / count if count else 0.0
 
 
 @kernel(parallel=True)
@@ -224,14 +243,19 @@ def fuzzy_union(directed, set_op_mix_ratio=1.0):
                                    shape=(n_rows, n_columns))
 
 
-def check_distances(knn_indices, knn_dists, between):
+def check_knn_distances(knn_indices, knn_dists, between, absent_allowed=True):
     """Raise a ValueError naming a pair if any k-NN distance is NaN or infinite.
 
     Built-in metrics give finite distances on the finite data validation lets through (or
     refuse the data); a user metric, or a metric parameter that overflows (minkowski with a
-    huge ``p``), may not, and weights computed from such distances are meaningless.
+    huge ``p``), may not, and weights computed from such distances are meaningless. With
+    ``absent_allowed``, absent neighbours (index -1 at +infinity: removed by
+    :func:`disconnect`, or unstored in a sparse distance matrix) are not errors; without it
+    (the search's own result) they mean the metric gave no finite distance.
     """
     finite = np.isfinite(knn_dists)
+    if absent_allowed:
+        finite |= (knn_indices < 0) & np.isposinf(knn_dists)
     if finite.all():
         return
     row, column = np.argwhere(~finite)[0]
@@ -245,6 +269,36 @@ def check_distances(knn_indices, knn_dists, between):
     )
 
 
+def disconnect(knn_indices, knn_dists, disconnection_distance, training=True):
+    """Remove the k-NN edges at or beyond ``disconnection_distance`` (umap-learn's option).
+
+    Removed neighbours become index ``-1`` at infinite distance, which the graph leaves out.
+    For the ``training`` k-NN the first column (each point itself) is kept. Returns
+    ``(indices, distances, n_removed)``; the arrays are new only when something was removed.
+    """
+    if not np.isfinite(disconnection_distance):
+        return knn_indices, knn_dists, 0
+    far = knn_dists >= disconnection_distance
+    if training:
+        far[:, 0] = False
+    far &= knn_indices >= 0
+    removed = int(np.count_nonzero(far))
+    if removed == 0:
+        return knn_indices, knn_dists, 0
+    knn_indices, knn_dists = knn_indices.copy(), knn_dists.copy()
+    knn_indices[far] = -1
+    knn_dists[far] = np.inf
+    return knn_indices, knn_dists, removed
+
+
+def isolated_vertices(graph):
+    """Boolean mask of the vertices without any edge in ``graph``."""
+    graph = graph.tocsr()
+    return (np.diff(graph.indptr) == 0) | (np.asarray(abs(graph).sum(axis=1)).ravel() == 0)
+
+
+
+
 def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
                          local_connectivity):
     """The fuzzy graph of training points from their k-NN (self in column 0).
@@ -255,7 +309,15 @@ def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
         Symmetric membership strengths.
     sigmas, rhos : ndarray (n,), float32
     """
-    check_distances(knn_indices, knn_dists, "samples")
+    check_knn_distances(knn_indices, knn_dists, "samples")
+    directed, sigmas, rhos = directed_graph(knn_indices, knn_dists, n_neighbors,
+                                            local_connectivity)
+    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+
+
+def directed_graph(knn_indices, knn_dists, n_neighbors, local_connectivity):
+    """The directed memberships of training points to their k-NN (self in column 0), before
+    symmetrisation: ``(csr_matrix (n, n), sigmas, rhos)``."""
     n = knn_indices.shape[0]
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), float(local_connectivity))
     _, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, True)
@@ -264,7 +326,7 @@ def fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, set_op_mix_ratio,
     indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
     directed = scipy.sparse.csr_matrix((weights, cols, indptr), shape=(n, n))
     directed.eliminate_zeros()
-    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+    return directed, sigmas, rhos
 
 
 def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_train):
@@ -273,7 +335,7 @@ def transform_graph(knn_indices, knn_dists, n_neighbors, local_connectivity, n_t
     As in fitting, but a new point is not among its own neighbours, so the connectivity it
     must reach through them is one less.
     """
-    check_distances(knn_indices, knn_dists, "new points and the training samples")
+    check_knn_distances(knn_indices, knn_dists, "new points and the training samples")
     adjusted = max(0.0, float(local_connectivity) - 1.0)
     sigmas, rhos = smooth_knn_dist(knn_dists, float(n_neighbors), adjusted)
     rows, cols, weights = membership_strengths(knn_indices, knn_dists, sigmas, rhos, False)

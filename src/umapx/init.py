@@ -16,7 +16,9 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
 
-INIT_METHODS = ("spectral", "pca", "random")
+#: ``"tswspectral"`` (umap-learn's spectral layout with a truncated-SVD warm start of its
+#: eigensolver) is the same spectral layout here: umapx's solver needs no warm start.
+INIT_METHODS = ("spectral", "pca", "random", "tswspectral")
 
 # Noise added to spectral / PCA layouts (relative to coordinates scaled into [-10, 10]) to
 # separate coincident points.
@@ -180,18 +182,23 @@ def initial_layout(init, graph, dim, random_state, data=None):
 
     Parameters
     ----------
-    init : {"spectral", "pca", "random"} or ndarray (n, dim)
+    init : {"spectral", "tswspectral", "pca", "random"} or ndarray (n, dim)
     graph : scipy.sparse matrix (n, n)
     dim : int
     random_state : numpy.random.RandomState
-    data : ndarray (n, d) or None
+    data : ndarray (n, d), sparse matrix or None
+        The rows PCA is taken of (and components are placed by); for ``metric="precomputed"``
+        the distance matrix, as in umap-learn.
     """
     n = graph.shape[0]
     if isinstance(init, np.ndarray):
         return np.array(init, dtype=np.float32, order="C", copy=True)
-    if init == "spectral":
+    if init in ("spectral", "tswspectral"):
         coords = spectral_layout(graph, dim, random_state, data)
     elif init == "pca":
+        if data is None:
+            raise ValueError("init='pca' needs finite data rows; use init='spectral' or "
+                             "'random'")
         coords = pca_layout(data, dim, random_state)
     elif init == "random":
         coords = random_layout(n, dim, random_state)

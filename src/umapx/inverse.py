@@ -19,14 +19,17 @@ reconstruction error at equal novelty (see benchmarks/README.md).
 
 The weighted centre under each metric:
 
-* euclidean: the weighted mean;
+* euclidean, seuclidean, mahalanobis: the weighted mean (it minimises the weighted sum of
+  squared distances under any fixed quadratic form);
 * manhattan: the coordinate-wise weighted median;
 * cosine: the weighted mean direction of the unit rows, scaled by the weighted mean norm;
 * correlation: the same on centred rows, then the weighted mean offset added back;
-* chebyshev, minkowski, canberra, braycurtis: gradient descent on ``sum_i w_i dist(x, x_i)^2``
-  from the weighted mean, with the metrics' gradients;
-* hamming, jaccard and user metrics have no meaningful centre here: ``inverse_transform``
-  raises a ValueError.
+* the other metrics with a gradient (chebyshev, minkowski, wminkowski, canberra, braycurtis,
+  haversine, hellinger, symmetric_kl, poincare) and user metrics returning
+  ``(distance, gradient)``: gradient descent on ``sum_i w_i dist(x, x_i)^2`` from the weighted
+  mean, with the metric's gradient;
+* the binary dissimilarities, ll_dirichlet and user metrics without a gradient have no
+  meaningful centre here: ``inverse_transform`` raises a ValueError.
 
 Which of these a metric uses is its ``centre`` in the metric table (:data:`umapx.metrics.METRICS`).
 
@@ -45,6 +48,11 @@ Cost: a KD-tree query and ``k`` row reads per point, parallel over points; no ma
 queries x training points is ever formed. Every point's result depends only on that point and
 the model (deterministic, independent of batching and ``n_jobs``).
 
+With a non-euclidean ``output_metric`` the embedding's neighbours and distances are taken under
+that metric (a KD-tree only answers euclidean queries): by the same neighbour index as for the
+data (:class:`~umapx.knn.NeighborIndex` under the output metric: exhaustive up to 8,192
+training points, NN-descent above), so the weights follow the model's own similarity.
+
 Everything the method needs from a fitted model (the training data, the KD-tree over the
 embedding with local scales, the per-feature data range, the metric and the curve) is held by
 one :class:`InverseModel`, which the fitted state builds once, on first use.
@@ -60,6 +68,8 @@ from scipy.spatial import cKDTree
 
 from . import metrics as _metrics
 from ._jit import kernel
+from .knn import NeighborIndex
+from .metrics import gradient
 
 #: Points beyond this out-of-support score trigger the warning.
 FAR_OUTSIDE = 3.0
@@ -82,20 +92,30 @@ class EmbeddingIndex:
     n_neighbors : int
         Neighbourhood size; the local scale of a point is its distance to its
         ``n_neighbors``-th nearest other embedded point.
+    output_metric : Metric or None
+        Metric of the embedding (None or euclidean: a KD-tree; otherwise a
+        :class:`~umapx.knn.NeighborIndex` under it).
     """
 
     # Points farther than this many embedding radii are pulled back radially to that distance:
     # the samples there are already constant to float64 precision, and distances stay finite.
     FAR_LIMIT = 1e6
 
-    def __init__(self, embedding, n_neighbors):
+    def __init__(self, embedding, n_neighbors, output_metric=None):
         self.embedding = np.asarray(embedding, dtype=np.float64)
         self.centre = self.embedding.mean(axis=0)
         self.radius = max(float(np.linalg.norm(self.embedding - self.centre, axis=1).max()),
                           np.finfo(np.float64).tiny)
-        self.tree = cKDTree(self.embedding)
         k = min(n_neighbors, len(self.embedding) - 1)
-        dists, _ = self.tree.query(self.embedding, k=k + 1)
+        if output_metric is None or (output_metric.user_function is None
+                                     and output_metric.code == _metrics.EUCLIDEAN):
+            self.tree = cKDTree(self.embedding)
+            self.metric_index = None
+            dists, _ = self.tree.query(self.embedding, k=k + 1)
+        else:
+            self.tree = None
+            self.metric_index, _, dists = NeighborIndex.build(
+                np.ascontiguousarray(embedding, dtype=np.float32), k + 1, output_metric)
         scale = dists[:, -1]
         positive = scale[scale > 0]
         floor = positive.min() if positive.size else 1.0
@@ -116,6 +136,9 @@ class EmbeddingIndex:
         if np.any(far):
             points = points.copy()
             points[far] = self.centre + directions[far] * (limit / lengths[far])[:, None]
+        if self.metric_index is not None:
+            idx, dists = self.metric_index.query(points, k)
+            return dists.astype(np.float64), idx.astype(np.int64)
         dists, idx = self.tree.query(points, k=k, workers=numba.get_num_threads())
         return np.atleast_2d(dists), np.atleast_2d(idx).astype(np.int64)
 
@@ -235,7 +258,7 @@ def _frechet_descent(metric, data, idx, weights, start, low, high, n_steps):
         total = np.empty(n_features)
         # Step size relative to the spread of the neighbourhood.
         radius = 0.0
-        euclidean = _metrics.DistanceArgs(_metrics.EUCLIDEAN, 2.0)
+        euclidean = _metrics.DistanceArgs(_metrics.EUCLIDEAN, 2.0, metric.vector, metric.matrix)
         for j in range(idx.shape[1]):
             d = _metrics.gradient(euclidean, x, data[idx[q, j]], grad)
             radius += weights[q, j] * d
@@ -248,7 +271,7 @@ def _frechet_descent(metric, data, idx, weights, start, low, high, n_steps):
                 w = weights[q, j]
                 if w <= 0:
                     continue
-                d = _metrics.gradient(metric, x, data[idx[q, j]], grad)
+                d = gradient(metric, x, data[idx[q, j]], grad)
                 objective += w * d * d
                 for f in range(n_features):
                     total[f] += 2.0 * w * d * grad[f]
@@ -279,8 +302,8 @@ def weighted_centres(metric, data, idx, weights, data_range):
     if centre == "descent":
         start = _weighted_mean(data, idx, weights)
         low, high = data_range
-        return _frechet_descent(metric.distance_args, data, idx, weights, start, low, high,
-                                _DESCENT_STEPS)
+        return metric.specialize(_frechet_descent)(metric.distance_args, data, idx, weights,
+                                                   start, low, high, _DESCENT_STEPS)
     check_metric_supports_inverse(metric)
     raise AssertionError(f"unknown centre {centre!r} in the metric table")
 
@@ -300,15 +323,17 @@ class InverseModel:
         The model's similarity curve.
     n_neighbors : int
         The model's neighbourhood size (sets the local scales of the support score).
+    output_metric : Metric or None
+        The metric of the embedding (None: euclidean).
     """
 
-    def __init__(self, data, embedding, metric, a, b, n_neighbors):
+    def __init__(self, data, embedding, metric, a, b, n_neighbors, output_metric=None):
         check_metric_supports_inverse(metric)
         self.data = data
         self.metric = metric
         self.a = a
         self.b = b
-        self.index = EmbeddingIndex(embedding, n_neighbors)
+        self.index = EmbeddingIndex(embedding, n_neighbors, output_metric)
         self.data_range = (data.min(axis=0).astype(np.float64),
                            data.max(axis=0).astype(np.float64))
 

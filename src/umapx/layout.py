@@ -18,6 +18,17 @@ formulation, where an edge moves both its ends.
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
+
+With an ``output_metric`` other than euclidean (umap-learn's option: a sphere with
+``"haversine"``, hyperbolic space with ``"hyperboloid"``, a user function returning
+``(distance, gradient)``...), the forces are the same functions of the distance ``d`` under
+that metric, applied along its gradient ``g`` (``*_metric`` kernels)::
+
+    attraction:  -2ab d^(2b-1) / (1 + a d^(2b)) * g
+    repulsion:    2 gamma b d / ((0.001 + d^2)(1 + a d^(2b))) * g
+
+which for the euclidean metric (``g = (y - other) / d``) are exactly the forces above. The
+euclidean kernels are kept as they are: results of euclidean models do not change.
 """
 
 from __future__ import annotations
@@ -27,9 +38,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ._jit import kernel
+from ._jit import kernel, respecialize
 from ._rng import draw_index, stream_key
-from .metrics import squared_euclidean
+from .metrics import EUCLIDEAN, gradient, squared_euclidean
 
 _CLIP = np.float32(4.0)
 # float32 constants: a Python int or float in an expression would promote it to float64.
@@ -241,6 +252,94 @@ def _transform_points(head, tail, scratch, indptr, indices, schedule, forces, le
             head[i, 0], head[i, 1] = y0, y1
 
 
+@kernel(inline="always")
+def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forces, alpha, epoch,
+                         output):
+    """:func:`_vertex_epoch` under the output metric ``output`` (a ``DistanceArgs``).
+
+    ``grad`` is a float64 scratch row as long as ``y``; the forces are functions of the output
+    distance along its gradient (see the module docstring).
+    """
+    a, b, gamma = forces.a, forces.b, forces.gamma
+    epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
+    epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
+    dim = y.shape[0]
+    for e in range(vertex.first, vertex.last):
+        if next_sample[e] > epoch:
+            continue
+        d = gradient(output, y, others[indices[e]], grad)
+        if d > 0:
+            d_2b = d ** (2.0 * b)
+            coeff = -2.0 * a * b * d_2b / (d * (a * d_2b + 1.0))
+            step = forces.attraction * alpha
+            for k in range(dim):
+                y[k] += step * _clip(np.float32(coeff * grad[k]))
+        next_sample[e] += epochs_per_sample[e]
+        n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
+        key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
+        for k in range(dim):
+            draws[k] = 0
+        for draw in range(n_negative):
+            j = draw_index(key, draw, others.shape[0])
+            if j == vertex.skip:
+                continue
+            d = gradient(output, y, others[j], grad)
+            if d > 0:
+                coeff = 2.0 * gamma * b * d / ((0.001 + d * d) * (a * d ** (2.0 * b) + 1.0))
+                for k in range(dim):
+                    draws[k] += _clip(np.float32(coeff * grad[k]))
+        for k in range(dim):
+            y[k] += alpha * draws[k]
+        next_negative[e] += n_negative * epochs_per_negative[e]
+
+
+@kernel(parallel=True)
+def _fit_epoch_metric(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, output):
+    """:func:`_fit_epoch` under the output metric ``output``."""
+    alpha = np.float32(alpha)
+    for i in numba.prange(current.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i)
+        updated[i] = current[i]
+        _metric_vertex_epoch(updated[i], scratch[i], grads[i], vertex, current, indices,
+                             schedule, forces, alpha, epoch, output)
+
+
+@kernel(parallel=True)
+def _transform_points_metric(head, tail, scratch, grads, indptr, indices, schedule, forces,
+                             learning_rate, n_epochs, row_keys, output):
+    """:func:`_transform_points` under the output metric ``output``."""
+    for i in numba.prange(head.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1)
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            _metric_vertex_epoch(head[i], scratch[i], grads[i], vertex, tail, indices, schedule,
+                                 forces, alpha, epoch, output)
+
+
+_USER_OUTPUT_KERNELS = {}
+
+
+def _metric_kernels(output_metric):
+    """The ``(fit epoch, transform)`` kernels for an output metric (recompiled around a user
+    function's gradient, once per function)."""
+    if output_metric.user_function is None:
+        return _fit_epoch_metric, _transform_points_metric
+    key = output_metric
+    if key not in _USER_OUTPUT_KERNELS:
+        vertex_epoch = output_metric.specialize(_metric_vertex_epoch)
+        _USER_OUTPUT_KERNELS[key] = (
+            respecialize(_fit_epoch_metric, _metric_vertex_epoch=vertex_epoch),
+            respecialize(_transform_points_metric, _metric_vertex_epoch=vertex_epoch),
+        )
+    return _USER_OUTPUT_KERNELS[key]
+
+
+def _is_euclidean(output_metric):
+    return output_metric is None or (output_metric.user_function is None
+                                     and output_metric.code == EUCLIDEAN)
+
+
 def epochs_per_sample(weights, n_epochs, reference=None):
     """Epochs between two samples of each edge: ``reference / weight`` (``-1``: never).
 
@@ -283,7 +382,8 @@ def normalise_layout(embedding):
 
 
 def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
-                    negative_sample_rate, seed, progress=None):
+                    negative_sample_rate, seed, progress=None, output_metric=None,
+                    snapshots=()):
     """Optimise the embedding of a fitted graph.
 
     Parameters
@@ -301,10 +401,16 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         Seed of the negative sampling streams.
     progress : callable or None
         Called with the epoch number after every epoch.
+    output_metric : Metric or None
+        Metric of the embedding space (None: euclidean).
+    snapshots : collection of int
+        Numbers of epochs after which a copy of the embedding is kept.
 
     Returns
     -------
     ndarray (n, dim), float32
+        The embedding; with ``snapshots``, a pair ``(embedding, list of copies)`` in increasing
+        epoch order.
     """
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
@@ -314,23 +420,39 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
+    euclidean = _is_euclidean(output_metric)
+    if not euclidean:
+        fit_epoch, _ = _metric_kernels(output_metric)
+        grads = np.empty(current.shape, np.float64)
+        output = output_metric.distance_args
+    kept = [current.copy()] if 0 in snapshots else []
     for epoch in range(n_epochs):
         alpha = learning_rate * (1.0 - epoch / n_epochs)
-        _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
-                   seed)
+        if euclidean:
+            _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
+                       epoch, seed)
+        else:
+            fit_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, output)
         current, updated = updated, current
+        if epoch + 1 in snapshots:
+            kept.append(current.copy())
         if progress is not None:
             progress(epoch + 1)
+    if snapshots:
+        return current, kept
     return current
 
 
 def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
-                       negative_sample_rate, row_keys):
+                       negative_sample_rate, row_keys, output_metric=None):
     """Optimise new points ``head`` against the fixed training embedding ``tail``.
 
     ``graph`` has one row per new point (memberships to training points, weak edges pruned).
     Edge sampling is relative to weight 1 (the largest possible membership), so a row's result
     does not depend on the other rows of the call. ``row_keys`` seed each row's random stream.
+    ``output_metric`` is the metric of the embedding space (None: euclidean); under another
+    metric each attraction has the weight it has in the fit.
     """
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
@@ -338,7 +460,18 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
     schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
-    forces = make_forces(a, b, repulsion_strength, attraction=1.0)
-    _transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
-                      learning_rate, n_epochs, row_keys)
+    if _is_euclidean(output_metric):
+        forces = make_forces(a, b, repulsion_strength, attraction=1.0)
+        _transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
+                          learning_rate, n_epochs, row_keys)
+    else:
+        # The fit's balance of attraction and repulsion: in a bounded space (a sphere) the
+        # repulsion of far points never vanishes, and half the attraction lets new points
+        # drift out of their neighbourhood (class agreement of placed points 0.68-0.83 against
+        # 0.8-1.0 with this balance, 4 seeds).
+        forces = make_forces(a, b, repulsion_strength, attraction=2.0)
+        _, transform_points = _metric_kernels(output_metric)
+        transform_points(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
+                         indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
+                         output_metric.distance_args)
     return head

@@ -17,23 +17,34 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
 ``metadata.json`` (the first entry), UTF-8 JSON:
 
 * ``format``: ``"umapx-model"``; ``format_version``: ``2``; ``umapx_version``: the writer;
-* ``params``: the constructor parameters (``get_params``), except the two stored otherwise:
-  an array ``init`` (entry ``param_init``) and a ``numpy.random.RandomState`` given as
+* ``params``: the constructor parameters (``get_params``), except those stored otherwise:
+  an array ``init`` (entry ``param_init``), a ``numpy.random.RandomState`` given as
   ``random_state``, whose exact state is kept, as pickling keeps it (entry
   ``param_random_state_key`` plus ``random_state_state``: ``{"pos", "has_gauss",
-  "cached_gaussian"}``);
+  "cached_gaussian"}``), array values of ``metric_kwds`` / ``output_metric_kwds`` (entries
+  named in ``param_arrays``: ``{parameter: {key: [entry, ndim]}}``) and the arrays of
+  ``precomputed_knn`` (entries ``param_precomputed_knn_indices`` / ``_dists``; its index, if
+  one was given, is the model's own: ``precomputed_knn`` holds ``{"index": "fitted" | null}``);
 * ``fitted``: ``a_``, ``b_``, ``n_features_in_``, ``feature_names_in_`` (a list of strings or
-  null) and ``timings_``;
-* ``metric``: ``{"name", "p"}``, the resolved metric (a check on ``params``);
-* ``knn_index``: ``{"method": "exact" | "nndescent", "epsilon"}``.
+  null), ``timings_``, ``disconnection_distance`` (null for infinity), and ``has_embedding``
+  / ``has_embedding_list`` (which of those optional entries the file holds; the training data
+  is there unless the metric is ``"precomputed"``);
+* ``metric``: ``{"name", "p", "arrays"}``, the resolved metric (a check on ``params``);
+  ``arrays`` lists which of its array parameters are stored (entries ``metric_vector``,
+  ``metric_matrix``), including those taken from the training data;
+* ``output_metric``: the same for the metric of the embedding (entries
+  ``output_metric_vector``, ``output_metric_matrix``);
+* ``knn_index``: ``{"method": "exact" | "nndescent" | "precomputed", "epsilon"}``.
 
 ``<name>.npy``, one NumPy array per entry (``numpy.lib.format``; never an object dtype):
 
 =================================  =======  ===========================================
 entry                              dtype    shape
 =================================  =======  ===========================================
-training_data                      float32  (n, n_features)
-embedding                          float32  (n, n_components)
+training_data                      float32  (n, n_features); absent for ``precomputed``
+embedding                          float32  (n, n_components); absent for
+                                            ``transform_mode="graph"``
+embedding_list                     float32  (snapshots, n, n_components), list ``n_epochs``
 knn_indices                        int32    (n, n_neighbors)
 knn_dists                          float32  (n, n_neighbors)
 sigmas, rhos                       float32  (n,)
@@ -75,12 +86,14 @@ graph weights finite and in range; ``a_``, ``b_`` and every parameter within the
 accepts, so a loaded model cannot produce NaN or run for ever). Any failure raises
 :class:`ModelFormatError` saying what is wrong.
 
-Models with a user metric function cannot be saved: compiled code is not data, and storing it
-would mean unpickling it on load.
+Models with a user metric function (as ``metric``, ``output_metric`` or ``target_metric``)
+cannot be saved: compiled code is not data, and storing it would mean unpickling it on load.
 
 Versioning: ``FORMAT_VERSION`` grows whenever a reader of the previous version would misread a
 new file; readers keep reading every older version. Parameters missing from a file (an older
-writer) take their defaults.
+writer) take their defaults. Version 2 (umap-learn's parameters, precomputed and graph-only
+models, output metrics, metric arrays) adds the optional entries and sections above; a
+version 1 file is read as a version 2 file without them.
 """
 
 from __future__ import annotations
@@ -107,8 +120,8 @@ from . import _validation
 from ._version import __version__
 from .knn import NeighborIndex
 from .knn.nndescent import RPTree
-from .metrics import resolve_metric
-from .state import ARRAYS, FittedState
+from .metrics import Metric, resolve_metric, spec_of
+from .state import ARRAYS, EUCLIDEAN_OUTPUT, FittedState
 
 FORMAT_NAME = "umapx-model"
 FORMAT_VERSION = 2
@@ -147,6 +160,10 @@ _NNDESCENT_ARRAYS = {
 _INDEX_PREFIX = "index_"
 # Membership strengths are at most 1; float32 rounding of the fuzzy union may exceed it by ulps.
 _MAX_GRAPH_WEIGHT = 1.0 + 1e-5
+# The array parameters of a metric (fields of ``Metric``): entry suffix -> (dtype, ndim).
+_METRIC_ARRAYS = {"vector": ("float64", 1), "matrix": ("float64", 2)}
+# Parameters that may hold arrays in their dict values.
+_KWDS_PARAMS = ("metric_kwds", "output_metric_kwds", "target_metric_kwds")
 
 
 class ModelFormatError(ValueError):
@@ -181,18 +198,19 @@ def save(path, params, state):
 
 def _encode(model_params, state):
     """The JSON metadata and the named arrays that describe a model."""
-    metric = state.metric
-    if metric.user_function is not None:
-        raise ValueError(
-            f"cannot save a model with a user metric function ({metric.name!r}): a umapx model "
-            "file holds data, not compiled code, so that loading one never runs code from the "
-            "file. Use a built-in metric, or pickle the estimator (and only unpickle files you "
-            "trust)"
-        )
+    for role, metric in (("metric", state.metric), ("output_metric", state.output_metric)):
+        if metric.user_function is not None:
+            raise ValueError(
+                f"cannot save a model with a user {role} function ({metric.name!r}): a umapx "
+                "model file holds data, not compiled code, so that loading one never runs code "
+                "from the file. Use a built-in metric, or pickle the estimator (and only "
+                "unpickle files you trust)"
+            )
     metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
                 "umapx_version": __version__}
     arrays = {}
     params = {}
+    param_arrays = {}
     for name, value in model_params.items():
         if name == "init" and not isinstance(value, str):
             arrays["param_init"] = np.asarray(value, dtype=np.float64)
@@ -201,28 +219,66 @@ def _encode(model_params, state):
             arrays["param_random_state_key"] = key
             metadata["random_state_state"] = {"pos": int(pos), "has_gauss": int(has_gauss),
                                               "cached_gaussian": float(cached_gaussian)}
+        elif name in _KWDS_PARAMS and isinstance(value, dict):
+            plain = {}
+            for position, (key, item) in enumerate(value.items()):
+                if isinstance(item, np.ndarray) and item.ndim in (1, 2):
+                    entry = f"param_{name}_{position}"
+                    arrays[entry] = np.asarray(item, dtype=np.float64)
+                    param_arrays.setdefault(name, {})[str(key)] = [entry, item.ndim]
+                else:
+                    plain[key] = item
+            params[name] = _json_value(name, plain)
+        elif name == "precomputed_knn":
+            params[name] = _encode_precomputed_knn(value, state, arrays)
+        elif name in ("metric", "output_metric") and isinstance(
+                getattr(value, "_umapx_metric", None), str):
+            params[name] = value._umapx_metric  # a umapx.distances function: stored by name
         else:
             params[name] = _json_value(name, value)
     metadata["params"] = params
+    if param_arrays:
+        metadata["param_arrays"] = param_arrays
     feature_names = state.feature_names_in
+    distance = state.disconnection_distance
     metadata["fitted"] = {
         "a_": float(state.a),
         "b_": float(state.b),
         "n_features_in_": int(state.n_features_in),
         "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
         "timings_": {str(stage): float(seconds) for stage, seconds in state.timings.items()},
+        "disconnection_distance": None if np.isinf(distance) else float(distance),
+        "has_embedding": state.embedding is not None,
+        "has_embedding_list": state.embedding_list is not None,
     }
-    metadata["metric"] = {"name": metric.name, "p": float(metric.p)}
+    for role, metric in (("metric", state.metric), ("output_metric", state.output_metric)):
+        stored = [field for field in _METRIC_ARRAYS if getattr(metric, field) is not None]
+        metadata[role] = {"name": metric.name, "p": float(metric.p), "arrays": stored}
+        for field in stored:
+            arrays[f"{role}_{field}"] = getattr(metric, field)
     index = state.index
     metadata["knn_index"] = {"method": index.method, "epsilon": float(index.epsilon)}
 
     graph = state.graph.tocsr()
-    arrays.update({name: getattr(state, name) for name in ARRAYS})
+    arrays.update({name: getattr(state, name) for name in ARRAYS
+                   if getattr(state, name) is not None})
     arrays.update({"graph_data": graph.data, "graph_indices": graph.indices,
                    "graph_indptr": graph.indptr})
     for name, array in index.state_arrays().items():
         arrays[_INDEX_PREFIX + name] = array
     return metadata, arrays
+
+
+def _encode_precomputed_knn(value, state, arrays):
+    """``precomputed_knn`` as JSON (its arrays go into ``arrays``)."""
+    if not isinstance(value, (tuple, list)) or all(item is None for item in value):
+        return None
+    arrays["param_precomputed_knn_indices"] = np.asarray(value[0], dtype=np.int64)
+    arrays["param_precomputed_knn_dists"] = np.asarray(value[1], dtype=np.float64)
+    index = value[2] if len(value) > 2 else None
+    if index is not None and index is not state.index:
+        raise ValueError("cannot save precomputed_knn: its index is not the model's own")
+    return {"length": len(value), "index": None if index is None else "fitted"}
 
 
 def _json_value(name, value):
@@ -237,9 +293,11 @@ def _json_value(name, value):
         return float(value)
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
         return {key: _json_value(f"{name}[{key!r}]", item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(f"{name}[{i}]", item) for i, item in enumerate(value)]
     raise ValueError(
         f"cannot save parameter {name}={value!r}: a model file stores numbers, strings, "
-        "booleans, None and dicts of them"
+        "booleans, None and lists or dicts of them"
     )
 
 
@@ -634,27 +692,38 @@ class _ArchiveReader:
 def _restore(reader):
     """The :class:`SavedModel` of a checked archive."""
     metadata = reader.metadata()
-    arrays = reader.arrays(_FITTED_ARRAYS)
+    fitted = _section(reader, metadata, "fitted")
+    metric = _restore_metric(reader, metadata, "metric")
+    # Which optional arrays the model has (version 1 files always hold the first two).
+    present = {"training_data": not metric.is_precomputed,
+               "embedding": fitted.get("has_embedding", True),
+               "embedding_list": fitted.get("has_embedding_list", False)}
+    if not all(isinstance(value, bool) for value in present.values()):
+        raise reader.error("has_embedding and has_embedding_list must be true or false")
+    arrays = reader.arrays({name: rule for name, rule in _FITTED_ARRAYS.items()
+                            if present.get(name, True)})
+    arrays.update({name: None for name, here in present.items() if not here})
     n = _check_fitted_arrays(reader, arrays)
     _check_fitted_values(reader, arrays)
     params = _restore_params(reader, metadata, n)
+    training_data = arrays["training_data"]
+    output_metric = (_restore_metric(reader, metadata, "output_metric")
+                     if "output_metric" in metadata else EUCLIDEAN_OUTPUT)
+    if training_data is not None:
+        metric.check_width(training_data.shape[1])
+    if arrays["embedding"] is not None:
+        output_metric.check_width(arrays["embedding"].shape[1], "output_metric")
 
-    saved_metric = _section(reader, metadata, "metric")
-    name, p = saved_metric.get("name"), saved_metric.get("p")
-    try:
-        metric = resolve_metric(name, {"p": p} if name == "minkowski" else None)
-    except ValueError as error:
-        raise reader.error(f"its metric {saved_metric} is not valid ({error})") from error
-
-    fitted = _section(reader, metadata, "fitted")
     a, b = fitted.get("a_"), fitted.get("b_")
     try:
         _validation.check_curve(a, b, "a_", "b_")
-        _validation.check_layout(arrays["embedding"], a, b)
+        if arrays["embedding"] is not None:
+            _validation.check_layout(arrays["embedding"], a, b)
     except ValueError as error:
         raise reader.error(str(error)) from error
     n_features = fitted.get("n_features_in_")
-    if n_features != arrays["training_data"].shape[1] or not _is_int(n_features):
+    width = n if training_data is None else training_data.shape[1]
+    if n_features != width or not _is_int(n_features):
         raise reader.error("n_features_in_ does not match the training data")
     timings = fitted.get("timings_")
     if not isinstance(timings, dict) or not all(
@@ -666,6 +735,12 @@ def _restore(reader):
                 or not all(isinstance(f, str) for f in feature_names)):
             raise reader.error("feature_names_in_ must be n_features_in_ strings")
         feature_names = np.asarray(feature_names, dtype=object)
+    distance = fitted.get("disconnection_distance")
+    if distance is None:
+        distance = np.inf
+    elif not isinstance(distance, float) or not distance > 0:
+        raise reader.error(f"disconnection_distance must be a positive number or null, got "
+                           f"{distance!r}")
 
     state = FittedState(
         **{name: arrays[name] for name in ARRAYS},
@@ -673,9 +748,14 @@ def _restore(reader):
             (arrays["graph_data"], arrays["graph_indices"], arrays["graph_indptr"]),
             shape=(n, n)),
         a=a, b=b, metric=metric,
-        index=_restore_index(reader, metadata, metric, arrays["training_data"]),
+        index=_restore_index(reader, metadata, metric, training_data, n),
         n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
+        output_metric=output_metric, disconnection_distance=distance,
     )
+    if isinstance(params.get("precomputed_knn"), tuple) and params["precomputed_knn"][2] == \
+            "fitted":
+        indices, dists, _ = params["precomputed_knn"]
+        params["precomputed_knn"] = (indices, dists, state.index)
     reader.check_all_used()
     return SavedModel(params, state)
 
@@ -689,6 +769,26 @@ def _restore_params(reader, metadata, n):
     params = dict(params)
     if not isinstance(params.get("init", ""), str):  # an array init is an entry of its own
         raise reader.error(f"the init parameter must be a method name, got {params['init']!r}")
+    for name, entries in metadata.get("param_arrays", {}).items():
+        if name not in _KWDS_PARAMS or not isinstance(entries, dict) or not isinstance(
+                params.get(name), dict):
+            raise reader.error(f"param_arrays names {name!r}, not a dict parameter")
+        for key, where in entries.items():
+            if (not isinstance(where, list) or len(where) != 2 or not isinstance(where[0], str)
+                    or not where[0].startswith(f"param_{name}_") or where[1] not in (1, 2)):
+                raise reader.error(f"param_arrays[{name!r}][{key!r}] is not [entry, ndim]")
+            params[name][key] = reader.array(where[0], "float64", where[1])
+    knn = params.get("precomputed_knn", None)
+    if knn is None:
+        params.pop("precomputed_knn", None)
+    else:
+        if not isinstance(knn, dict) or knn.get("index") not in (None, "fitted") \
+                or knn.get("length") not in (2, 3):
+            raise reader.error(f"precomputed_knn must describe its arrays, got {knn!r}")
+        indices = reader.array("param_precomputed_knn_indices", "int64", 2)
+        dists = reader.array("param_precomputed_knn_dists", "float64", 2)
+        params["precomputed_knn"] = ((indices, dists, knn["index"]) if knn["length"] == 3
+                                     else (indices, dists))
     if "param_init.npy" in reader.archive.namelist():
         params["init"] = reader.array("param_init", "float64", 2)
         if params["init"].shape[0] != n or not np.all(np.isfinite(params["init"])):
@@ -703,19 +803,44 @@ def _restore_params(reader, metadata, n):
     return params
 
 
-def _restore_index(reader, metadata, metric, training_data):
+
+def _restore_metric(reader, metadata, role):
+    """The resolved metric of section ``role`` ("metric" or "output_metric")."""
+    saved = _section(reader, metadata, role)
+    name, p, stored = saved.get("name"), saved.get("p"), saved.get("arrays", [])
+    spec = spec_of(name) if isinstance(name, str) else None
+    if spec is None or not isinstance(p, float) or not isinstance(stored, list) \
+            or not set(stored) <= set(_METRIC_ARRAYS):
+        raise reader.error(f"its {role} {saved} is not valid")
+    scalar = {kwd.field for kwd in spec.kwds.values()} & {"p"}
+    if not (np.isfinite(p) and p > 0 if scalar else p == spec.default_p) or (
+            "p" in spec.kwds and p < 1):
+        raise reader.error(f"its {role} {saved} has an invalid parameter p={p}")
+    try:
+        spec = resolve_metric(name, None, role=role).spec
+    except ValueError as error:
+        raise reader.error(f"its {role} {saved} is not valid ({error})") from error
+    values = {field: reader.array(f"{role}_{field}", *_METRIC_ARRAYS[field]) for field in stored}
+    if any(np.any(np.isnan(value)) for value in values.values()):
+        raise reader.error(f"its {role} parameters contain NaN")
+    return Metric(spec, p=p, vector=values.get("vector"), matrix=values.get("matrix"))
+
+
+def _restore_index(reader, metadata, metric, training_data, n):
     settings = _section(reader, metadata, "knn_index")
     method, epsilon = settings.get("method"), settings.get("epsilon")
     if not isinstance(epsilon, float) or not np.isfinite(epsilon) or epsilon < 0:
         raise reader.error(f"the index epsilon must be a number >= 0, got {epsilon!r}")
-    if method == "exact":
+    if (method == "precomputed") != metric.is_precomputed:
+        raise reader.error(f"its k-NN index method {method!r} does not fit its metric")
+    if method in ("exact", "precomputed"):
         state = {}
     elif method == "nndescent":
         state = reader.arrays(_NNDESCENT_ARRAYS, prefix=_INDEX_PREFIX)
         _check_index_arrays(reader, state, training_data.shape[0])
     else:
         raise reader.error(f"unknown k-NN index method {method!r}")
-    return NeighborIndex.from_state(metric, training_data, method, state, epsilon)
+    return NeighborIndex.from_state(metric, training_data, method, state, epsilon, n_samples=n)
 
 
 # -- consistency checks (a crafted file must not send the kernels out of bounds) ------------
@@ -723,11 +848,15 @@ def _restore_index(reader, metadata, metric, training_data):
 
 def _check_fitted_arrays(reader, arrays):
     """Check shapes and index ranges of the fitted arrays; return the number of samples."""
-    n = arrays["training_data"].shape[0]
-    for name in ("embedding", "knn_indices", "knn_dists", "sigmas", "rhos"):
-        if arrays[name].shape[0] != n:
-            raise reader.error(f"{name} has {arrays[name].shape[0]} rows but the training data "
+    n = arrays["knn_indices"].shape[0]
+    for name in ("training_data", "embedding", "knn_dists", "sigmas", "rhos"):
+        if arrays[name] is not None and arrays[name].shape[0] != n:
+            raise reader.error(f"{name} has {arrays[name].shape[0]} rows but the k-NN graph "
                                f"has {n}")
+    snapshots = arrays["embedding_list"]
+    if snapshots is not None and (arrays["embedding"] is None
+                                  or snapshots.shape[1:] != arrays["embedding"].shape):
+        raise reader.error("embedding_list does not hold embeddings of the embedding's shape")
     if arrays["knn_dists"].shape != arrays["knn_indices"].shape:
         raise reader.error("knn_dists and knn_indices differ in shape")
     _check_range(reader, "knn_indices", arrays["knn_indices"], -1, n)
@@ -738,10 +867,15 @@ def _check_fitted_arrays(reader, arrays):
 
 
 def _check_fitted_values(reader, arrays):
-    """Values a fit can produce: finite data, embedding, distances, scales and weights."""
-    for name in ("training_data", "embedding", "knn_dists", "sigmas", "rhos", "graph_data"):
-        if not _all_finite(arrays[name]):
+    """Values a fit can produce: finite data, embedding, distances (infinite only for the
+    neighbours ``disconnection_distance`` removed, index -1), scales and weights."""
+    for name in ("training_data", "embedding", "embedding_list", "sigmas", "rhos", "graph_data"):
+        if arrays.get(name) is not None and not _all_finite(arrays[name]):
             raise reader.error(f"{name} holds NaN or infinite values")
+    absent = arrays["knn_indices"] < 0
+    if not (np.isfinite(arrays["knn_dists"][~absent]).all()
+            and np.isposinf(arrays["knn_dists"][absent]).all()):
+        raise reader.error("knn_dists holds NaN or infinite values for present neighbours")
     for name in ("knn_dists", "sigmas", "rhos", "graph_data"):
         if arrays[name].size and arrays[name].min() < 0:
             raise reader.error(f"{name} holds negative values")
@@ -750,6 +884,8 @@ def _check_fitted_values(reader, arrays):
     n = arrays["knn_indices"].shape[0]
     if arrays["knn_indices"].shape[1] and np.any(arrays["knn_indices"][:, 0] != np.arange(n)):
         raise reader.error("knn_indices does not list each sample first among its neighbours")
+    if arrays["training_data"] is None:
+        return
     try:
         _validation.check_magnitude(arrays["training_data"], "the training data",
                                     allow_tiny=False)

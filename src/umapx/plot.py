@@ -156,8 +156,8 @@ def _foreground(background):
 
 
 def _embedding_2d(mapper):
-    check_is_fitted(mapper, "embedding_")
-    embedding = np.asarray(mapper.embedding_)
+    check_is_fitted(mapper)
+    embedding = np.asarray(mapper.fitted_state.require_embedding("umapx.plot"))
     if embedding.ndim != 2 or embedding.shape[1] != 2:
         raise ValueError(
             f"umapx.plot draws 2-d embeddings; this model has n_components="
@@ -491,16 +491,18 @@ def _edge_colours(weights, edge_cmap):
 # ------------------------------------------------------------------------------------------------
 
 
-def diagnostic(mapper, diagnostic_type="pca", ax=None, nhood_size=None,
-               local_variance_threshold=0.8, cmap="viridis", point_size=None, background=None,
-               width=800, height=800):
+def diagnostic(mapper, diagnostic_type="pca", nhood_size=None, local_variance_threshold=0.8,
+               ax=None, cmap="viridis", point_size=None, background=None, width=800,
+               height=800, return_diagnostics=False, plot_result=True):
     """The embedding coloured by a property of the input data, to judge what it kept.
+
+    The parameters and their order are umap-learn's ``umap.plot.diagnostic``.
 
     Parameters
     ----------
     mapper : fitted UMAP
         A model with a 2-d ``embedding_``, its training data and ``knn_indices_``.
-    diagnostic_type : {"pca", "ica", "local_dim", "neighborhood_jaccard"}
+    diagnostic_type : {"pca", "ica", "local_dim", "neighborhood_jaccard", "all"}
         * ``"pca"``: the first three principal components of the input data as red, green and
           blue (each scaled between its 1st and 99th percentile): points close in colour are
           close in the data's main directions, so colour jumps inside a cluster, or smooth
@@ -513,13 +515,17 @@ def diagnostic(mapper, diagnostic_type="pca", ax=None, nhood_size=None,
         * ``"neighborhood_jaccard"`` (or umap-learn's ``"neighborhood"``): the Jaccard index
           between each point's ``nhood_size`` nearest neighbours in the input space and in the
           embedding: 1 where the embedding kept the neighbourhood, near 0 where it did not.
-    ax : matplotlib Axes, optional
-        Where to draw; by default a new figure of ``width`` x ``height`` pixels.
+        * ``"all"``: the four, in a 2 x 2 figure (``ax`` is ignored).
+
+        ``"pca"``, ``"ica"`` and ``"local_dim"`` need the input data, which a model fitted with
+        ``metric="precomputed"`` does not have (a ValueError says so).
     nhood_size : int, optional
         Neighbourhood size of ``"local_dim"`` and ``"neighborhood_jaccard"``: at most, and by
         default, the model's ``n_neighbors`` (its stored neighbours are reused).
     local_variance_threshold : float in (0, 1]
         Share of variance of ``"local_dim"``.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure of ``width`` x ``height`` pixels.
     cmap : str or Colormap
         Colour map of ``"local_dim"`` and ``"neighborhood_jaccard"``.
     point_size : float, optional
@@ -528,40 +534,90 @@ def diagnostic(mapper, diagnostic_type="pca", ax=None, nhood_size=None,
         Background colour (default white).
     width, height : int
         Size in pixels of the figure created when ``ax`` is None.
+    return_diagnostics : bool
+        Also return the values drawn (the RGB colours or the per-point measure; for ``"all"``
+        a dict of them by type).
+    plot_result : bool
+        False computes the values without drawing.
 
     Returns
     -------
     matplotlib.axes.Axes
+        For ``"all"``: a 2 x 2 ndarray of Axes. With ``return_diagnostics``, the pair
+        ``(axes, values)``; without ``plot_result``, the values alone (or None).
     """
+    if diagnostic_type == "all":
+        kinds = _DIAGNOSTIC_TYPES
+        values = {kind: _diagnostic_values(mapper, kind, nhood_size, local_variance_threshold)
+                  for kind in kinds}
+        axes = None
+        if plot_result:
+            import matplotlib.pyplot as plt
+
+            figure, axes = plt.subplots(2, 2, figsize=(2 * width / _DPI, 2 * height / _DPI),
+                                        dpi=_DPI, layout="constrained")
+            for panel, kind in zip(axes.flat, kinds):
+                _draw_diagnostic(mapper, kind, values[kind], panel, cmap, point_size,
+                                 background, width, height, local_variance_threshold,
+                                 nhood_size)
+        return _diagnostic_result(axes, values, return_diagnostics, plot_result)
     kind = _DIAGNOSTIC_ALIASES.get(diagnostic_type, diagnostic_type)
     if kind not in _DIAGNOSTIC_TYPES:
         raise ValueError(f"unknown diagnostic_type {diagnostic_type!r}; choose one of "
-                         f"{list(_DIAGNOSTIC_TYPES)}")
+                         f"{list(_DIAGNOSTIC_TYPES)} or 'all'")
+    values = _diagnostic_values(mapper, kind, nhood_size, local_variance_threshold)
+    if plot_result:
+        ax = _draw_diagnostic(mapper, kind, values, ax, cmap, point_size, background, width,
+                              height, local_variance_threshold, nhood_size)
+    return _diagnostic_result(ax if plot_result else None, values, return_diagnostics,
+                              plot_result)
+
+
+def _diagnostic_result(axes, values, return_diagnostics, plot_result):
+    if return_diagnostics:
+        return (axes, values) if plot_result else values
+    return axes
+
+
+def _diagnostic_values(mapper, kind, nhood_size, local_variance_threshold):
+    """What a diagnostic colours by: RGB rows (pca, ica) or one measure per point."""
     if not 0.0 < local_variance_threshold <= 1.0:
         raise ValueError("local_variance_threshold must be in (0, 1]")
     embedding = _embedding_2d(mapper)
+    data = mapper.fitted_state.training_data
+    if data is None and kind in ("pca", "ica", "local_dim"):
+        raise ValueError(f"diagnostic_type={kind!r} needs the input data, and a model fitted "
+                         "with metric='precomputed' was given distances only; "
+                         "'neighborhood_jaccard' works from its neighbours")
+    if kind in ("pca", "ica"):
+        return _components_as_rgb(data, kind)
+    neighbours = _input_neighbours(mapper, nhood_size)
+    if kind == "local_dim":
+        return local_dimension(data, neighbours, local_variance_threshold)
+    return neighborhood_jaccard(neighbours, embedding)
+
+
+def _draw_diagnostic(mapper, kind, values, ax, cmap, point_size, background, width, height,
+                     local_variance_threshold, nhood_size):
+    embedding = _embedding_2d(mapper)
     background = background or _NO_THEME.background
     if kind in ("pca", "ica"):
-        colouring = _Colouring({"c": _components_as_rgb(mapper.fitted_state.training_data,
-                                                        kind)})
+        colouring = _Colouring({"c": values})
         title = f"First three {kind.upper()} components of the input as RGB"
     else:
-        neighbours = _input_neighbours(mapper, nhood_size)
+        size = nhood_size or mapper.fitted_state.n_neighbors
         if kind == "local_dim":
-            measure = local_dimension(mapper.fitted_state.training_data, neighbours,
-                                      local_variance_threshold)
             title = (f"Local dimension: components explaining {local_variance_threshold:.0%} "
-                     f"of the variance of {neighbours.shape[1]} neighbours")
+                     f"of the variance of {size} neighbours")
         else:
-            measure = neighborhood_jaccard(neighbours, embedding)
-            title = f"Jaccard index of input and embedding {neighbours.shape[1]}-NN"
-        colouring = _Colouring({"c": measure, "cmap": _colormap(cmap)})
+            title = f"Jaccard index of input and embedding {size}-NN"
+        colouring = _Colouring({"c": values, "cmap": _colormap(cmap)})
     if ax is None:
         ax = _new_axes(width, height, background)
     _prepare_axes(ax, background)
     collection = _scatter(ax, embedding, colouring, point_size, background)
     if kind == "local_dim":
-        _add_colorbar(ax, collection, "local dimension", ticks=_integer_ticks(measure))
+        _add_colorbar(ax, collection, "local dimension", ticks=_integer_ticks(values))
     elif kind == "neighborhood_jaccard":
         collection.set_clim(0.0, 1.0)
         _add_colorbar(ax, collection, "Jaccard index")

@@ -11,6 +11,10 @@ and loads it from the table :data:`ARRAYS`.
 What is only needed by some calls is built on first use, once, under a lock (safe when several
 threads make the first call together): the inverse transform's :class:`~umapx.inverse.
 InverseModel` here, and the search graph of an NN-descent index in :mod:`umapx.knn`.
+
+Not every model has every part: a model fitted on distances (``metric="precomputed"``) has no
+``training_data``, and one fitted with ``transform_mode="graph"`` has no ``embedding``; both are
+None then, and what needs them says so (:attr:`FittedState.inverse`, :meth:`require_embedding`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import scipy.sparse
 from ._lazy import lazy_property
 from .inverse import InverseModel
 from .knn import NeighborIndex
-from .metrics import Metric
+from .metrics import Metric, resolve_metric
 
 #: The array fields of the state: name -> (dtypes allowed, number of dimensions). The graph is
 #: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``).
@@ -35,7 +39,11 @@ ARRAYS = {
     "knn_dists": (("float32",), 2),
     "sigmas": (("float32",), 1),
     "rhos": (("float32",), 1),
+    "embedding_list": (("float32",), 3),
 }
+
+#: The output metric of a model that names none.
+EUCLIDEAN_OUTPUT = resolve_metric("euclidean", role="output_metric")
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,9 +52,10 @@ class FittedState:
 
     Attributes
     ----------
-    training_data : ndarray (n, n_features), float32
-        The data as fitted (after validation).
-    embedding : ndarray (n, n_components), float32
+    training_data : ndarray (n, n_features), float32, or None
+        The data as fitted (after validation); None for ``metric="precomputed"``.
+    embedding : ndarray (n, n_components), float32, or None
+        None for ``transform_mode="graph"`` (no layout is run).
     graph : scipy.sparse.csr_matrix (n, n), float32
         The symmetric fuzzy graph.
     knn_indices, knn_dists : ndarray (n, k)
@@ -57,14 +66,21 @@ class FittedState:
     a, b : float
         The similarity curve ``1 / (1 + a d^(2b))`` of the embedding.
     metric : Metric
-        The resolved input metric.
+        The resolved input metric (its array parameters filled from the data).
     index : NeighborIndex
         Nearest-neighbour index over the training data (queried by ``transform``).
     n_features_in : int
+        Columns of the fitted data (for ``"precomputed"``: the number of training samples).
     feature_names_in : ndarray of str or None
         Column names of a dataframe given to fit.
     timings : dict
         Seconds spent in each stage of the fit.
+    output_metric : Metric
+        Metric of the embedding space.
+    disconnection_distance : float
+        k-NN edges at or beyond it were removed (and are removed for new points).
+    embedding_list : ndarray (n_snapshots, n, n_components), float32, or None
+        The embedding after each number of epochs of a list ``n_epochs``.
     """
 
     training_data: np.ndarray
@@ -81,10 +97,13 @@ class FittedState:
     n_features_in: int
     feature_names_in: np.ndarray | None = None
     timings: dict = dataclasses.field(default_factory=dict)
+    output_metric: Metric = EUCLIDEAN_OUTPUT
+    disconnection_distance: float = np.inf
+    embedding_list: np.ndarray | None = None
 
     @property
     def n_samples(self):
-        return self.embedding.shape[0]
+        return self.graph.shape[0]
 
     @property
     def n_neighbors(self):
@@ -93,14 +112,32 @@ class FittedState:
 
     @property
     def n_components(self):
-        return self.embedding.shape[1]
+        """Dimension of the embedding (None without one)."""
+        return None if self.embedding is None else self.embedding.shape[1]
+
+    def require_embedding(self, what):
+        """The embedding, or a ValueError saying that ``what`` needs one."""
+        if self.embedding is None:
+            raise ValueError(f"{what} needs the embedding, and this model was fitted with "
+                             "transform_mode='graph', which builds only the graph: fit it "
+                             "with transform_mode='embedding'")
+        return self.embedding
 
     @lazy_property
     def inverse(self):
         """The :class:`~umapx.inverse.InverseModel`, built on first use (a ValueError names a
-        metric without an inverse)."""
-        return InverseModel(self.training_data, self.embedding, self.metric, self.a, self.b,
-                            self.n_neighbors)
+        metric without an inverse, or the missing training data or embedding)."""
+        embedding = self.require_embedding("inverse_transform")
+        if self.n_samples == 1:
+            raise ValueError("inverse_transform is not available for a model fitted on a single "
+                             "sample")
+        if self.training_data is None:
+            raise ValueError(
+                "inverse_transform is not available for a model fitted with "
+                "metric='precomputed': it generates samples of the input space, and this model "
+                "was given distances, not samples")
+        return InverseModel(self.training_data, embedding, self.metric, self.a, self.b,
+                            self.n_neighbors, self.output_metric)
 
     def build_lazy_parts(self, inverse=True):
         """Build now what is otherwise built on first use: the search graph that ``transform``
@@ -125,10 +162,13 @@ class FittedState:
         params : dict
             Its constructor parameters.
         """
-        if settings.metric != self.metric:
+        if not settings.metric.accepts(self.metric):
             raise ValueError(f"the fitted metric {self.metric.name!r} (p={self.metric.p}) "
                              f"differs from the parameters' {settings.metric.name!r}")
-        if self.n_components != params["n_components"]:
+        if not settings.output_metric.accepts(self.output_metric):
+            raise ValueError(f"the fitted output metric {self.output_metric.name!r} differs "
+                             f"from the parameters' {settings.output_metric.name!r}")
+        if self.embedding is not None and self.n_components != params["n_components"]:
             raise ValueError(f"the embedding has {self.n_components} columns but "
                              f"n_components={params['n_components']}")
         if self.n_neighbors > params["n_neighbors"]:

@@ -1,9 +1,13 @@
 """Nearest-neighbour search behind one interface: build an index, get the training graph, query.
 
 ``NeighborIndex.build`` picks exact search for small data and NN-descent above
-``EXACT_SEARCH_MAX_SAMPLES`` (``method="auto"``), or the method named. Both return the k-NN graph
-of the training data with each point first in its own list (distance 0), as UMAP expects, and
-both answer ``query`` for new points, whose result depends only on the point and the index.
+``EXACT_SEARCH_MAX_SAMPLES`` (``method="auto"``), or the method named; with
+``metric="precomputed"`` the neighbours are read from the given distances (method
+``"precomputed"``). All return the k-NN graph of the training data with each point first in its
+own list (distance 0), as UMAP expects, and all answer ``query`` for new points (for
+``"precomputed"``: rows of distances to the training points), whose result depends only on the
+point and the index. ``NeighborIndex.from_knn`` builds the index for a k-NN graph computed
+elsewhere (umap-learn's ``precomputed_knn``).
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ import numpy as np
 from .._lazy import lazy_property
 from ..metrics import Metric
 from .exact import exact_neighbors
-from .nndescent import RPTree, SearchGraph, nn_descent, search, search_graph
+from .nndescent import RPTree, SearchGraph, nn_descent, query_tree, search, search_graph
+from .precomputed import neighbors_from_distances
 
 #: Below this many samples ``method="auto"`` searches exhaustively.
 EXACT_SEARCH_MAX_SAMPLES = 8192
 
 KNN_METHODS = ("auto", "exact", "nndescent")
+#: Methods an index can have (``"precomputed"`` is chosen by the metric, never by name).
+INDEX_METHODS = ("exact", "nndescent", "precomputed")
 
 
 class NeighborIndex:
@@ -30,9 +37,9 @@ class NeighborIndex:
     Parameters
     ----------
     metric : Metric
-    data : ndarray (n, d), float32
-        Training rows as ``metric.prepare`` returns them.
-    method : {"exact", "nndescent"}
+    data : ndarray (n, d), float32, or None
+        Training rows as ``metric.prepare`` returns them (None for ``"precomputed"``).
+    method : {"exact", "nndescent", "precomputed"}
     graph : SearchGraph or None
         Search graph of the NN-descent index; built from ``knn`` on the first query when None.
     knn : tuple (indices, search distances) or None
@@ -44,15 +51,19 @@ class NeighborIndex:
         explored. Larger is slower and more accurate. Measured on Fashion-MNIST queries at
         k=15: recall 0.947 / 0.971 / 0.988 for epsilon 0 / 0.02 / 0.05 at a relative cost of
         1 / 1.2 / 1.65; transform accuracy moved by less than 0.001 between 0 and 0.1.
+    n_samples : int or None
+        Number of training samples, when there is no ``data`` (``"precomputed"``).
     """
 
-    def __init__(self, metric, data, method, graph=None, tree=None, epsilon=0.02, knn=None):
+    def __init__(self, metric, data, method, graph=None, tree=None, epsilon=0.02, knn=None,
+                 n_samples=None):
         self.metric = metric
         self.data = data
         self.method = method
         self.tree = tree
         self.epsilon = epsilon
         self._knn = knn
+        self._n_samples = data.shape[0] if data is not None else int(n_samples)
         if graph is not None:
             self.__dict__["search_graph"] = graph
 
@@ -66,10 +77,14 @@ class NeighborIndex:
         :class:`~umapx._report.Report`) shows the progress of NN-descent's trees and rounds.
         """
         n = X.shape[0]
+        n_others = n_neighbors - 1
+        if metric.is_precomputed:
+            indices, distances = neighbors_from_distances(X, n_others, exclude_self=True)
+            return cls._with_self(cls(metric, None, "precomputed", n_samples=n), indices,
+                                  distances)
         if method == "auto":
             method = "exact" if n <= EXACT_SEARCH_MAX_SAMPLES else "nndescent"
         data = metric.prepare(X)
-        n_others = n_neighbors - 1
         if method == "exact":
             indices, distances = exact_neighbors(metric, data, n_others)
             index = cls(metric, data, "exact")
@@ -97,22 +112,53 @@ class NeighborIndex:
         else:
             raise ValueError(f"knn method must be one of {KNN_METHODS}, got {method!r}")
         metric.to_true_distance(distances)
+        return cls._with_self(index, indices, distances)
+
+    @staticmethod
+    def _with_self(index, indices, distances):
+        """``(index, indices, distances)`` with each point put first in its own list."""
+        n = indices.shape[0]
         self_column = np.arange(n, dtype=np.int32)[:, None]
         indices = np.hstack([self_column, indices])
         distances = np.hstack([np.zeros((n, 1), np.float32), distances])
         return index, indices, distances
 
+    @classmethod
+    def from_knn(cls, X, metric, knn_indices, knn_dists, seed=0):
+        """An index over ``X`` for a k-NN graph computed elsewhere (no search is run).
+
+        Exact below ``EXACT_SEARCH_MAX_SAMPLES`` samples; above, an NN-descent index whose
+        search graph comes from the given neighbours and whose walks start from one
+        random-projection tree. ``knn_indices`` / ``knn_dists`` are the checked training
+        k-NN (self in column 0, ``-1`` for missing neighbours).
+        """
+        n = X.shape[0]
+        if metric.is_precomputed:
+            return cls(metric, None, "precomputed", n_samples=n)
+        data = metric.prepare(X)
+        if n <= EXACT_SEARCH_MAX_SAMPLES:
+            return cls(metric, data, "exact")
+        leaf_size = max(30, 2 * knn_indices.shape[1])
+        others = np.ascontiguousarray(knn_indices[:, 1:], dtype=np.int32)
+        dists = np.where(others >= 0, knn_dists[:, 1:], np.inf).astype(np.float32)
+        return cls(metric, data, "nndescent", tree=query_tree(data, seed, leaf_size),
+                   knn=(others, dists))
+
     @property
     def n_samples(self):
-        return self.data.shape[0]
+        return self._n_samples
 
     def query(self, X, k, epsilon=None):
         """The ``k`` nearest training rows of each row of ``X`` and their true distances.
 
         ``epsilon`` overrides the index's search slack for this call (NN-descent index).
+        For a ``"precomputed"`` index, ``X`` holds the distances from each new point to the
+        training points (dense or sparse, checked).
         """
-        queries = self.metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
         k = min(k, self.n_samples)
+        if self.method == "precomputed":
+            return neighbors_from_distances(X, k, exclude_self=False)
+        queries = self.metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
         if self.method == "exact":
             indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries)
         else:
@@ -138,7 +184,7 @@ class NeighborIndex:
 
     def state_arrays(self):
         """The arrays that, with the metric and training data, restore this index."""
-        if self.method == "exact":
+        if self.method in ("exact", "precomputed"):
             return {}
         graph = self.search_graph
         arrays = {"graph_indptr": graph.indptr, "graph_neighbours": graph.neighbours}
@@ -147,8 +193,11 @@ class NeighborIndex:
         return arrays
 
     @classmethod
-    def from_state(cls, metric, X, method, arrays, epsilon=0.02):
-        """Rebuild an index saved with :meth:`state_arrays`."""
+    def from_state(cls, metric, X, method, arrays, epsilon=0.02, n_samples=None):
+        """Rebuild an index saved with :meth:`state_arrays` (``X`` None and ``n_samples``
+        given for ``"precomputed"``)."""
+        if method == "precomputed":
+            return cls(metric, None, "precomputed", epsilon=epsilon, n_samples=n_samples)
         data = metric.prepare(X)
         if method == "exact":
             return cls(metric, data, "exact", epsilon=epsilon)
@@ -157,4 +206,4 @@ class NeighborIndex:
         return cls(metric, data, "nndescent", graph=graph, tree=tree, epsilon=epsilon)
 
 
-__all__ = ["NeighborIndex", "EXACT_SEARCH_MAX_SAMPLES", "KNN_METHODS"]
+__all__ = ["NeighborIndex", "EXACT_SEARCH_MAX_SAMPLES", "KNN_METHODS", "INDEX_METHODS"]

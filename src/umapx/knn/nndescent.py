@@ -595,6 +595,11 @@ def _search(metric, data, queries, k, graph, tree, bound_scale):
     return out_i, out_d
 
 
+def query_tree(data, seed, leaf_size):
+    """One random-projection tree over ``data`` (for an index whose k-NN graph was given)."""
+    return _tree_of(_build_forest(data, seed, 1, leaf_size), 0)
+
+
 def search(metric, data, queries, k, graph, tree, epsilon):
     """Approximate ``k`` nearest rows of ``data`` for each query (search distances).
 
@@ -608,4 +613,4 @@ def search(metric, data, queries, k, graph, tree, epsilon):
     return run(metric.search_args, data, queries, k, graph, tree, np.float32(scale))
 
 
-__all__ = ["nn_descent", "search", "search_graph", "RPTree", "SearchGraph"]
+__all__ = ["nn_descent", "query_tree", "search", "search_graph", "RPTree", "SearchGraph"]
