@@ -63,3 +63,86 @@ def corpus(name):
 def as_float32(*arrays):
     return tuple(np.ascontiguousarray(a, dtype=np.float32) if a.dtype.kind == "f" else a
                  for a in arrays)
+
+
+# ----------------------------------------------------------------------------------------------
+# Scale datasets (benchmarks/run.py scale): generated once, cached as .npy, read by prefix
+# ----------------------------------------------------------------------------------------------
+
+SCALE_NAMES = ("blobs", "fashion1m")
+SCALE_ROWS = 1_000_000
+CACHE = Path(os.environ.get("UMAPX_BENCH_CACHE", Path.home() / ".cache" / "umapx" / "bench"))
+
+
+def _blobs():
+    """1M x 50 float32: 40 Gaussian blobs with standard deviations uniform in [0.5, 3]."""
+    from sklearn.datasets import make_blobs
+
+    stds = np.random.RandomState(0).uniform(0.5, 3.0, size=40)
+    data, labels = make_blobs(n_samples=SCALE_ROWS, n_features=50, centers=40,
+                              cluster_std=stds, random_state=0)
+    return data.astype(np.float32), labels.astype(np.int64)
+
+
+def _shifted(images, dx, dy):
+    """Images (n, 28, 28) translated by (dx, dy) pixels, the uncovered border zero."""
+    out = np.zeros_like(images)
+    h, w = images.shape[1:]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def _fashion1m():
+    """Fashion-MNIST's 70k images grown to 1M by translations of 1-2 pixels, PCA to 50 dims.
+
+    Every image appears once as it is and in up to 14 shifted copies (each a translation drawn
+    from the 24 non-zero shifts of at most 2 pixels); rows are shuffled, so any prefix is a
+    sample of the whole; the PCA (fitted on the 70k originals, pixels in [0, 1]) keeps 50
+    components.
+    """
+    from sklearn.decomposition import PCA
+
+    from umapx import datasets
+
+    images, labels = datasets.load_fashion_mnist(download=False)
+    images = (images / 255.0).astype(np.float32)
+    n = len(images)
+    pca = PCA(n_components=50, random_state=0).fit(images)
+    rng = np.random.RandomState(0)
+    shifts = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3) if (dx, dy) != (0, 0)]
+    copies = -(-SCALE_ROWS // n) - 1
+    square = images.reshape(n, 28, 28)
+    parts, part_labels = [pca.transform(images).astype(np.float32)], [labels]
+    for _ in range(copies):
+        choice = rng.randint(len(shifts), size=n)
+        moved = np.empty_like(square)
+        for s, (dx, dy) in enumerate(shifts):
+            rows = np.flatnonzero(choice == s)
+            moved[rows] = _shifted(square[rows], dx, dy)
+        parts.append(pca.transform(moved.reshape(n, -1)).astype(np.float32))
+        part_labels.append(labels)
+    data, labels = np.vstack(parts), np.concatenate(part_labels)
+    order = rng.permutation(len(data))[:SCALE_ROWS]
+    return np.ascontiguousarray(data[order]), labels[order].astype(np.int64)
+
+
+def load_scale(name, n_rows=None):
+    """The first ``n_rows`` rows of a scale dataset as ``(data, labels)`` (float32, int64).
+
+    Generated on first use and cached under ``$UMAPX_BENCH_CACHE`` (``~/.cache/umapx/bench``);
+    later reads memory-map the file and copy only the prefix.
+    """
+    builders = {"blobs": _blobs, "fashion1m": _fashion1m}
+    if name not in builders:
+        raise ValueError(f"unknown scale dataset {name!r}; choose from {SCALE_NAMES}")
+    data_file, label_file = CACHE / f"{name}-data.npy", CACHE / f"{name}-labels.npy"
+    if not data_file.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        data, labels = builders[name]()
+        np.save(label_file, labels)
+        np.save(data_file, data)
+        del data, labels
+    n_rows = SCALE_ROWS if n_rows is None else int(n_rows)
+    data = np.array(np.load(data_file, mmap_mode="r")[:n_rows])
+    return data, np.load(label_file)[:n_rows]

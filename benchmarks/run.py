@@ -8,6 +8,8 @@
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
     python benchmarks/run.py sparse   [--datasets corpus20k] [--metrics cosine,hellinger]
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
+    python benchmarks/run.py scale    [--datasets blobs,fashion1m] [--sizes 100000,300000,1000000]
+                                      [--anchor-knn-only] [--anchor-timeout 1800]
     python benchmarks/run.py dask     [--rows 2000000,10000000] [--what transform,inverse]
                                       [--workers 2] [--sample-sizes 10000] [--skip-sample]
     python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
@@ -410,6 +412,48 @@ def _slowdown(time, reference):
     return f"{time / reference:.2f}x"
 
 
+def suite_scale(args, libs):
+    """One seeded fit per size of the 1M-row datasets: seconds per stage, peak RSS, quality.
+
+    The data are generated once (``benchmarks/datasets.py``, cached as .npy) and each size is a
+    prefix of the same shuffled rows. umap-learn runs in a process killed after
+    ``--anchor-timeout`` seconds; with ``--anchor-knn-only`` only its k-NN stage is timed (its
+    full fit takes ~17 min at 1M on 2 cores), beside umapx's k-NN alone.
+    """
+    rows = []
+    for dataset in args.datasets:
+        for size in args.sizes:
+            for lib in libs:
+                flags = ["--rows", size]
+                knn_only = lib == "umap-learn" and args.anchor_knn_only
+                if knn_only:
+                    flags.append("--knn-only")
+                timeout = args.anchor_timeout if lib == "umap-learn" else 7200
+                result = worker("scale", lib, dataset, *flags, timeout=timeout)
+                if knn_only and lib != "umapx" and "umapx" in libs:
+                    ours = worker("scale", "umapx", dataset, *flags, timeout=7200)
+                    result["umapx_knn_s"] = ours.get("knn_s")
+                stages = result.get("stages_s", {})
+                row = {"dataset": dataset, "rows": size, "library": lib, **result,
+                       "stages": " ".join(f"{k}={v:.1f}" for k, v in stages.items())}
+                if knn_only:
+                    row["stages"] = (f"knn={result.get('knn_s', float('nan')):.1f} "
+                                     f"(umapx knn={result.get('umapx_knn_s') or float('nan'):.1f})")
+                rows.append(row)
+                print(f"  {dataset} {size} / {lib}: "
+                      f"{_brief(result, 'knn_s' if knn_only else 'fit_s')}", file=sys.stderr)
+    print("\nscale: one seeded fit (random_state=42) per size, warm kernels; peak RSS of the "
+          "process up to the end of the fit (data and warm-up included)")
+    table(rows, [("dataset", "dataset", None), ("rows", "rows", None),
+                 ("library", "library", None), ("fit_s", "fit s", "{:.1f}"),
+                 ("fit_cpu_s", "fit CPU s", "{:.1f}"), ("stages", "stages s", None),
+                 ("fit_peak_rss_mb", "peak RSS of the fit MB", "{:.0f}"),
+                 ("baseline_rss_mb", "RSS before MB", "{:.0f}"),
+                 ("trustworthiness", "trust@15 (10k)", "{:.4f}"),
+                 ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    return rows
+
+
 def _modes_side_by_side(task, args, libs, differences):
     """One warm fit per (dataset, mode, library) in worker ``task``; a umapx row also gets the
     fit-time ratio and, for each key of ``differences``, umapx's value minus umap-learn's
@@ -486,12 +530,12 @@ def _brief(result, key):
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "sparse": suite_sparse, "explore": suite_explore, "dask": suite_dask,
           "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat,
-          "variants": suite_variants}
+          "variants": suite_variants, "scale": suite_scale}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "sparse": "corpus20k",
                     "explore": "", "dask": "", "spread": "mnist10k,fashion",
                     "reproducibility": "fashion", "compat": "digits,mnist10k",
-                    "variants": "digits,mnist10k"}
+                    "variants": "digits,mnist10k", "scale": "blobs"}
 COMPAT_MODES = "precomputed-dense,precomputed-sparse"
 
 
@@ -513,7 +557,12 @@ def main(argv=None):
     parser.add_argument("--variants", default="blend,refine,refine-detail",
                         help=f"inverse: umapx variants, from {','.join(INVERSE_VARIANTS)}")
     parser.add_argument("--anchor-timeout", type=int, default=600,
-                        help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
+                        help="inverse: seconds allowed to umap-learn for 3-d / 8-d; "
+                             "scale: for each run")
+    parser.add_argument("--sizes", default="100000,300000,1000000",
+                        help="scale: comma-separated numbers of rows")
+    parser.add_argument("--anchor-knn-only", action="store_true",
+                        help="scale: time only umap-learn's k-NN (and umapx's, beside it)")
     parser.add_argument("--rows", default="2000000,10000000", help="dask: rows per measurement")
     parser.add_argument("--what", default="transform,inverse", help="dask: methods measured")
     parser.add_argument("--workers", type=int, default=2, help="dask: LocalCluster workers")
@@ -529,6 +578,7 @@ def main(argv=None):
                         help=f"compat / variants: comma-separated modes (compat: {COMPAT_MODES}; "
                              f"variants: {VARIANT_MODES})")
     args = parser.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
     modes = args.modes or (VARIANT_MODES if args.suite == "variants" else COMPAT_MODES)
     args.modes = [m for m in modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]

@@ -7,13 +7,15 @@ TASK is ``fit`` (fit / transform speed and forward quality), ``quality`` (one fi
 set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of one fit),
 ``start`` (import + first fit on digits, timed from process start), ``sparse`` (fit of a sparse
 TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
-``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``) or ``compat`` (a umap-learn mode
+``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``), ``compat`` (a umap-learn mode
 on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
-``precomputed-sparse`` distance matrices). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels
-are compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or
-``umap-learn``. ``benchmarks/run.py`` drives this; it is a separate process so that every
-library starts equally cold or equally warm. Every result is also appended to
-``benchmarks/results/workers.jsonl`` (what an interrupted run had measured).
+``precomputed-sparse`` distance matrices) or ``scale`` (one fit of a prefix of a 1M-row
+dataset: time per stage, peak RSS, quality on a sample; ``--knn-only``: the k-NN alone). With
+``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without fastmath
+(``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py``
+drives this; it is a separate process so that every library starts equally cold or equally
+warm. Every result is also appended to ``benchmarks/results/workers.jsonl`` (what an
+interrupted run had measured).
 """
 
 from __future__ import annotations
@@ -318,6 +320,50 @@ def task_start(args, module, library):
     return {"process_to_first_fit_s": time.perf_counter() - START}
 
 
+def _knn_only(module, library, data, params):
+    """Time the k-NN stage alone (umap-learn's full fit does not finish in time at 1M)."""
+    if library == "umapx":
+        from umapx.knn import NeighborIndex
+        from umapx.metrics import resolve_metric
+
+        _, seconds = _timed(NeighborIndex.build, data, 15, resolve_metric("euclidean"),
+                            method="nndescent", seed=42)
+    else:
+        from umap.umap_ import nearest_neighbors
+
+        _, seconds = _timed(nearest_neighbors, data, 15, "euclidean", {}, False,
+                            np.random.RandomState(params.get("random_state")))
+    return {"knn_s": seconds}
+
+
+def task_scale(args, module, library):
+    from benchmarks.datasets import load_scale
+    from umapx import evaluation
+
+    params = _params(args)
+    # Compile both libraries' approximate-neighbour paths first (not timed).
+    _warm_up(module, library, np.random.RandomState(0).normal(size=(9000, 50)).astype(np.float32),
+             params)
+    data, labels = load_scale(args.dataset, args.rows)
+    baseline = _current_rss_mb()
+    if args.knn_only:
+        result = _knn_only(module, library, data, params)
+    else:
+        cpu = time.process_time()
+        mapper, seconds = _timed(module.UMAP(**params, verbose=args.verbose).fit, data)
+        # Peak RSS of the fit, before the quality measures (trustworthiness holds 10k x 10k).
+        fit_peak, cpu = _peak_rss_mb(), time.process_time() - cpu
+        embedding = mapper.embedding_
+        result = {"fit_s": seconds, "fit_cpu_s": cpu, "fit_peak_rss_mb": fit_peak,
+                  "stages_s": dict(getattr(mapper, "timings_", {})),
+                  "trustworthiness": evaluation.trustworthiness(data, embedding,
+                                                                sample_size=10_000),
+                  "knn_accuracy": evaluation.knn_accuracy(embedding[:100_000],
+                                                          labels[:100_000])}
+    return {**result, "n_rows": len(data), "peak_rss_mb": _peak_rss_mb(),
+            "baseline_rss_mb": baseline}
+
+
 def _sparse_setup(args, module):
     """The corpus and parameters of a sparse task, with every code path compiled on a subset."""
     import gc
@@ -373,7 +419,7 @@ def task_dask_throughput(args, module, library):
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*outside the support")
-        return throughput(args.what, args.rows, args.workers, args.in_process_rows,
+        return throughput(args.what, args.rows or 2_000_000, args.workers, args.in_process_rows,
                           args.chunk_rows)
 
 
@@ -387,7 +433,7 @@ TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
          "inverse": task_inverse, "start": task_start,
          "sparse": task_sparse, "sparse-memory": task_sparse_memory,
          "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
-         "compat": task_compat, "variants": task_variants}
+         "compat": task_compat, "variants": task_variants, "scale": task_scale}
 
 
 def main(argv=None):
@@ -405,12 +451,15 @@ def main(argv=None):
     parser.add_argument("--low-memory", action=argparse.BooleanOptionalAction, default=None,
                         help="pass low_memory to UMAP (default: the library's default)")
     parser.add_argument("--what", choices=["transform", "inverse"], default="transform")
-    parser.add_argument("--rows", type=int, default=2_000_000, help="rows on dask")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows on dask (2,000,000 unless given), or of a scale dataset")
     parser.add_argument("--workers", type=int, default=2, help="dask workers (1 thread each)")
     parser.add_argument("--in-process-rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--sample-sizes", default="10000")
     parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
+    parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
+    parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
     parser.add_argument("--mode", default="precomputed-dense",
                         choices=["precomputed-dense", "precomputed-sparse", "densmap",
                                  "regression", "ordinal", "unique"],

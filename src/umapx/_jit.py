@@ -16,12 +16,15 @@ import numba
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-def kernel(*args, parallel=False, cache=True, inline="never"):
-    """Decorate a function as a cached numba kernel (``@kernel`` or ``@kernel(parallel=True)``)."""
+def kernel(*args, parallel=False, cache=True, inline="never", fastmath=FASTMATH):
+    """Decorate a function as a cached numba kernel (``@kernel`` or ``@kernel(parallel=True)``).
+
+    ``fastmath`` narrows the flags where a kernel must round exactly like numpy would.
+    """
 
     def wrap(func):
         return numba.njit(
-            cache=cache, fastmath=FASTMATH, nogil=True, parallel=parallel, inline=inline
+            cache=cache, fastmath=fastmath, nogil=True, parallel=parallel, inline=inline
         )(func)
 
     if args and callable(args[0]):

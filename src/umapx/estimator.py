@@ -583,8 +583,7 @@ n_components)
                 index = NeighborIndex.from_knn(X, metric, knn_indices, knn_dists, seed=seed)
             return index, knn_indices, knn_dists
         return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
-                                   seed=seed, progress=self._knn_progress(report),
-                                   low_memory=self.low_memory)
+                                   seed=seed, report=report, low_memory=self.low_memory)
 
     def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
@@ -619,14 +618,6 @@ n_components)
         if settings.n_epochs is not None:
             return settings.n_epochs
         return (500 if n_samples <= 10_000 else 200) + (EXTRA_EPOCHS if self.densmap else 0)
-
-    @staticmethod
-    def _knn_progress(report):
-        if not report.verbose:
-            return None
-        return lambda round_, changed: report.log(
-            f"  NN-descent round {round_}: {changed} neighbour updates"
-        )
 
     # ------------------------------------------------------------------------------------------
     # Model algebra and update
@@ -824,33 +815,42 @@ n_components)
                                        sparse=state.sparse)
         _validation.check_metric_for_data(state.metric, X)
         k = state.n_neighbors
+        n_epochs = self._transform_epochs()
+        report = self._report()
+        report.log(f"transforming {X.shape[0]} x {X.shape[1]} data ({n_epochs} epochs)")
         with numba_threads(self.n_jobs):
-            indices, dists = state.index.query(X, k, epsilon=self._search_slack())
-            if not state.metric.is_precomputed:
-                check_knn_distances(indices, dists, "new points and the training samples",
-                                    absent_allowed=False)
-            indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
-                                           training=False)
-            graph = transform_graph(indices, dists, k, self.local_connectivity, state.n_samples)
+            with report.stage("transform knn"):
+                indices, dists = state.index.query(X, k,
+                                                   epsilon=self._search_slack())
+                if not state.metric.is_precomputed:
+                    check_knn_distances(indices, dists, "new points and the training samples",
+                                        absent_allowed=False)
+                indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
+                                               training=False)
+            with report.stage("transform graph"):
+                graph = transform_graph(indices, dists, k, self.local_connectivity,
+                                        state.n_samples)
             if self.transform_mode == "graph":
                 graph.eliminate_zeros()  # absent neighbours (-1) leave no entry
                 return graph.tocoo()
             trained = state.require_embedding("transform")
-            if state.output_metric.code == EUCLIDEAN and state.output_metric.user_function \
-                    is None:
-                embedding = _weighted_mean_embedding(graph, trained)
-            else:  # coordinates of other spaces (angles...) do not average: start at the
-                embedding = _strongest_neighbour_embedding(graph, trained)  # closest point
-            n_epochs = self._transform_epochs()
+            with report.stage("transform init"):
+                if state.output_metric.code == EUCLIDEAN and state.output_metric.user_function \
+                        is None:
+                    embedding = _weighted_mean_embedding(graph, trained)
+                else:  # coordinates of other spaces (angles...) do not average: start at the
+                    embedding = _strongest_neighbour_embedding(graph, trained)  # closest point
             if n_epochs > 0:
-                embedding = optimize_transform(
-                    embedding, trained, prune_weak_edges(graph, n_epochs, reference=1.0),
-                    n_epochs=n_epochs, a=state.a, b=state.b,
-                    repulsion_strength=self.repulsion_strength, learning_rate=self.learning_rate,
-                    negative_sample_rate=self.negative_sample_rate,
-                    row_keys=row_keys(self.transform_seed, indices),
-                    output_metric=state.output_metric,
-                )
+                with report.stage("transform layout"):
+                    embedding = optimize_transform(
+                        embedding, trained, prune_weak_edges(graph, n_epochs, reference=1.0),
+                        n_epochs=n_epochs, a=state.a, b=state.b,
+                        repulsion_strength=self.repulsion_strength,
+                        learning_rate=self.learning_rate,
+                        negative_sample_rate=self.negative_sample_rate,
+                        row_keys=row_keys(self.transform_seed, indices),
+                        output_metric=state.output_metric,
+                    )
         _validation.check_layout(embedding, state.a, state.b, "the transformed points",
                                  hint=_DIVERGED)
         # Exact copies of training samples take their embedding (checked on near-zero rows;

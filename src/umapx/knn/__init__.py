@@ -80,13 +80,14 @@ class NeighborIndex:
 
     @classmethod
     def build(cls, X, n_neighbors, metric: Metric, method="auto", seed=0, n_trees=None,
-              leaf_size=None, max_candidates=None, n_iters=None, delta=0.001, progress=None,
+              leaf_size=None, max_candidates=None, n_iters=None, delta=0.001, report=None,
               low_memory=True):
         """Index ``X`` and return ``(index, knn_indices, knn_distances)`` of the training data.
 
         ``X`` is a dense float32 array or a canonical CSR matrix. ``knn_indices[i, 0] == i``
         with distance 0; the other ``n_neighbors - 1`` entries are the nearest other points, by
-        increasing true distance.
+        increasing true distance. ``report`` (a :class:`~umapx._report.Report`) shows the
+        progress of NN-descent's trees and rounds.
         """
         n = X.shape[0]
         n_others = n_neighbors - 1
@@ -109,9 +110,15 @@ class NeighborIndex:
                 max_candidates = min(60, max(20, n_neighbors + 5))
             if n_iters is None:
                 n_iters = max(5, int(round(np.log2(n))))
+            tree_progress = round_progress = None
+            if report is not None:
+                report.log(f"NN-descent: {n_trees} trees (leaves of {leaf_size}), then up to "
+                           f"{n_iters} rounds of {max_candidates} candidates")
+                tree_progress = report.progress(n_trees, "trees")
+                round_progress = report.rounds(n_iters, delta * n * n_others, "neighbour updates")
             indices, distances, tree = nn_descent(
                 metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters,
-                delta, progress, low_memory=low_memory,
+                delta, round_progress, low_memory=low_memory, tree_progress=tree_progress,
             )
             index = cls(metric, data, "nndescent", tree=tree, knn=(indices, distances.copy()))
             if not low_memory:  # else built on the first query

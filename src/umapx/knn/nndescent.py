@@ -290,12 +290,13 @@ def _fill_short_heaps(metric, data, heaps, seed):
                 break
 
 
-def _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size, trees_at_once):
+def _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size, trees_at_once,
+                      tree_progress=None):
     """Heaps seeded with the leaf-mates of every point in every tree, and the first tree.
 
     Trees are built ``trees_at_once`` at a time and dropped once joined, so memory holds at
     most that many; the result does not depend on it (tree ``t`` draws from its own stream and
-    the trees are joined in order).
+    the trees are joined in order). ``tree_progress(n_joined)`` is called after each tree.
     """
     n = row_count(data)
     heaps = Heaps(np.full((n, n_others), np.inf, np.float32),
@@ -314,6 +315,8 @@ def _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size, trees_at
             leaves = np.flatnonzero(trees.left[t, : forest.n_nodes[t]] == -1)
             join_leaves(args, data, trees.perm[t], trees.start[t, leaves], trees.end[t, leaves],
                         heaps, _n_chunks())
+            if tree_progress is not None:
+                tree_progress(first_tree + t + 1)
         del forest, trees
     specialize(metric, _fill_short_heaps)(args, data, heaps, seed)
     return heaps, first
@@ -447,7 +450,7 @@ _JOIN_BLOCK = 4096
 
 
 def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters, delta,
-               progress=None, low_memory=True):
+               progress=None, low_memory=True, tree_progress=None):
     """Approximate ``n_others`` nearest other points of every row of ``data``.
 
     Parameters
@@ -468,10 +471,13 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
     delta : float
         Stop when fewer than ``delta * n * n_others`` heap entries change in a round.
     progress : callable or None
-        Called as ``progress(round, n_changed)`` after each round.
+        Called as ``progress(0, None)`` when the rounds begin (after the trees), then as
+        ``progress(round, n_changed)`` after each round.
     low_memory : bool
         Build the random-projection trees as many at a time as there are threads (instead of
         all at once); the result is the same.
+    tree_progress : callable or None
+        Called as ``tree_progress(n_trees_joined)`` after each tree is joined into the heaps.
 
     Returns
     -------
@@ -482,7 +488,9 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
     n = row_count(data)
     trees_at_once = min(n_trees, _n_chunks()) if low_memory else n_trees
     heaps, tree = _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size,
-                                    trees_at_once)
+                                    trees_at_once, tree_progress)
+    if progress is not None:
+        progress(0, None)
 
     join = specialize(metric, _local_join)
     block = min(_JOIN_BLOCK, n)
