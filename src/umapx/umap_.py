@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 
 from . import graph as _graph
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import seed_from
+from ._validation import check_curve
 from .curve import find_ab_params
 from .estimator import UMAP
 from .init import INIT_METHODS, initial_layout
@@ -80,7 +81,8 @@ def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state
         Answers queries for new points; pass the triple as ``UMAP(precomputed_knn=...)``.
     """
     metric = _metric(metric, metric_kwds)
-    X = X if metric.is_precomputed else np.ascontiguousarray(X, dtype=np.float32)
+    if not metric.is_precomputed:  # a 2-d finite numeric array (a clear error otherwise)
+        X = check_array(X, dtype=np.float32, order="C", input_name="X")
     metric = metric.bind(X)
     seed = seed_from(check_random_state(random_state))
     report = Report(verbose)
@@ -202,6 +204,13 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
                                   "yet")
     random_state = check_random_state(random_state)
     graph = scipy.sparse.csr_matrix(graph, dtype=np.float32)
+    n_samples = graph.shape[0] if data is None else len(data)
+    if graph.shape != (n_samples, n_samples):
+        raise ValueError(f"graph must be square with one row per sample of data "
+                         f"({n_samples}), got shape {graph.shape}")
+    if not np.all(np.isfinite(graph.data)) or np.any(graph.data < 0):
+        raise ValueError("graph weights must be finite and >= 0")
+    check_curve(a, b)
     graph.eliminate_zeros()
     snapshots = ()
     if isinstance(n_epochs, (list, tuple, np.ndarray)):
@@ -238,8 +247,16 @@ def smooth_knn_dist(distances, k, n_iter=64, local_connectivity=1.0, bandwidth=1
 
     ``n_iter`` is accepted for compatibility (umapx bisects 64 times, to 1e-5).
     """
-    return _graph.smooth_knn_dist(np.ascontiguousarray(distances, dtype=np.float32), float(k),
-                                  float(local_connectivity), float(bandwidth))
+    distances = check_array(distances, dtype=np.float32, order="C", input_name="distances")
+    if np.any(distances < 0):
+        raise ValueError("distances must be >= 0 (a k-NN distance matrix)")
+    for name, value in (("k", k), ("local_connectivity", local_connectivity),
+                        ("bandwidth", bandwidth)):
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return _graph.smooth_knn_dist(distances, float(k), float(local_connectivity),
+                                  float(bandwidth))
 
 
 def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos, return_dists=False,
