@@ -869,12 +869,9 @@ def _check_fitted_arrays(reader, arrays):
 def _check_fitted_values(reader, arrays):
     """Values a fit can produce: finite data, embedding, distances (infinite only for the
     neighbours ``disconnection_distance`` removed, index -1), scales and weights."""
-    for name in ("training_data", "embedding", "embedding_list", "graph_data"):
+    for name in ("training_data", "embedding", "embedding_list", "sigmas", "rhos", "graph_data"):
         if arrays.get(name) is not None and not _all_finite(arrays[name]):
             raise reader.error(f"{name} holds NaN or infinite values")
-    for name in ("sigmas", "rhos"):  # infinite for a sample all of whose edges were removed
-        if np.isnan(arrays[name]).any():
-            raise reader.error(f"{name} holds NaN values")
     absent = arrays["knn_indices"] < 0
     if not (np.isfinite(arrays["knn_dists"][~absent]).all()
             and np.isposinf(arrays["knn_dists"][absent]).all()):
