@@ -392,6 +392,16 @@ def test_compatibility_functions_refuse_bad_arguments(call):
         call()
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 99999, 2.5, "80", None])
+def test_explorer_port_is_checked(port):
+    """An impossible port is refused before a socket is opened (it was an OverflowError from
+    ``bind``, an internal error from the command line)."""
+    from umapx.explorer.server import ExplorerServer
+
+    with pytest.raises(ValueError, match="port must be an integer"):
+        ExplorerServer(None, port=port)
+
+
 @PROPERTY
 @given(n_neighbors=st.integers(-3, 80))
 def test_nearest_neighbors_any_count(n_neighbors):
@@ -508,6 +518,8 @@ CLI_CASES = {
                                 "{f}/wide.npy"], 3),
     "unknown theme": (["plot", "{f}/model.umapx", "-o", "{f}/p.png", "--theme", "nope"], 3),
     "demo --limit 0": (["demo", "--limit", "0", "-o", "{f}/demo.png"], 3),
+    "explore --port 99999": (["explore", "{f}/model.umapx", "--no-browser", "--port", "99999"],
+                             3),
     "demo without its data": (["demo", "--dataset", "mnist", "--data-path", "{f}/nothing",
                                "-o", "{f}/demo.png"], 3),
     "transform to stdout": (["transform", "{f}/model.umapx", "{f}/data.npy"], 0),
@@ -519,7 +531,7 @@ QUICK_CLI_CASES = [
     "no command", "non-integer option", "NaN data", "complex data", "huge .npy header",
     "header only", "FIFO input", "flipped model", "/dev/zero model", "n_epochs=10**9",
     "output is a directory", "output in a read-only directory", "--grid 20000", "NaN points",
-    "demo --limit 0", "transform to stdout",
+    "demo --limit 0", "transform to stdout", "explore --port 99999",
 ]
 
 
