@@ -5,6 +5,7 @@
     python benchmarks/run.py inverse  [--datasets mnist10k,fashion] [--queries 200]
     python benchmarks/run.py memory   [--datasets fashion]
     python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
+    python benchmarks/run.py sparse   [--datasets corpus20k] [--metrics cosine,hellinger]
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
     python benchmarks/run.py dask     [--rows 2000000,10000000] [--what transform,inverse]
                                       [--workers 2] [--sample-sizes 10000] [--skip-sample]
@@ -123,13 +124,19 @@ def suite_fit(args, libs):
 
 def suite_memory(args, libs):
     rows = []
+    settings = [None] if args.low_memory is None else args.low_memory
     for dataset in args.datasets:
         for lib in libs:
-            result = worker("memory", lib, dataset,
-                            "--seeded" if args.seeded else "--no-seeded")
-            rows.append({"dataset": dataset, "library": lib, **result})
+            for low_memory in settings:
+                flags = [] if low_memory is None else [
+                    "--low-memory" if low_memory else "--no-low-memory"]
+                result = worker("memory", lib, dataset,
+                                "--seeded" if args.seeded else "--no-seeded", *flags)
+                rows.append({"dataset": dataset, "library": lib, "low_memory": low_memory,
+                             **result})
     print("\npeak RSS of one fit (fresh process: data loaded, then fit)")
     table(rows, [("dataset", "dataset", None), ("library", "library", None),
+                 ("low_memory", "low_memory", None), ("fit_s", "fit s", "{:.1f}"),
                  ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
                  ("baseline_rss_mb", "RSS before fit MB", "{:.0f}"), ("error", "error", None)])
     return rows
@@ -195,6 +202,52 @@ def suite_start(args, libs):
                  ("warm_ratio", "ratio", None),
                  ("first_fit_cold_s", "first fit, cache cold s", "{:.1f}"),
                  ("cold_ratio", "ratio", None)])
+    return rows
+
+
+def suite_sparse(args, libs):
+    """Sparse TF-IDF fit: time, quality and peak memory, per metric, umapx beside umap-learn."""
+    rows = []
+    settings = [None] if args.low_memory is None else args.low_memory
+    for dataset, metric, low_memory in [(d, m, low) for d in args.datasets
+                                        for m in args.metrics for low in settings]:
+        results = {}
+        for lib in libs:
+            common = ["--metric", metric, "--seeded" if args.seeded else "--no-seeded"]
+            if low_memory is not None:
+                common.append("--low-memory" if low_memory else "--no-low-memory")
+            result = worker("sparse", lib, dataset, "--repeats", args.repeats, *common)
+            memory = worker("sparse-memory", lib, dataset, *common)
+            result.update({key: value for key, value in memory.items()
+                           if key not in result})
+            if "matrix_mb" in result:
+                result["budget_mb"] = 1.5 * (result["matrix_mb"] + result["graph_mb"])
+            results[lib] = result
+            print(f"  {dataset} {metric} / {lib}: {_brief(result, 'fit_median_s')}",
+                  file=sys.stderr)
+        anchor = results.get("umap-learn", {})
+        for lib, result in results.items():
+            row = {"dataset": dataset, "metric": metric, "library": lib,
+                   "low_memory": low_memory, **result}
+            if lib == "umapx" and "error" not in anchor and "error" not in result:
+                row["fit_ratio"] = ratio(anchor.get("fit_median_s"),
+                                         result.get("fit_median_s"))
+                row["trust_diff"] = (result.get("trustworthiness", 0)
+                                     - anchor.get("trustworthiness", 0))
+            row["stages"] = " ".join(f"{k}={v:.2f}"
+                                     for k, v in result.get("stages_s", {}).items())
+            rows.append(row)
+    print(f"\nsparse fit ({'seeded' if args.seeded else 'unseeded'}), medians of {args.repeats} "
+          "warm runs; memory: peak RSS increase over the fit (code loaded), budget = 1.5 x "
+          "(matrix + graph_)")
+    table(rows, [("dataset", "dataset", None), ("metric", "metric", None),
+                 ("library", "library", None), ("low_memory", "low_memory", None),
+                 ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_ratio", "ratio", None), ("trustworthiness", "trust@15", "{:.4f}"),
+                 ("trust_diff", "diff", "{:+.4f}"), ("knn_accuracy", "topic 10-NN acc", "{:.4f}"),
+                 ("fit_increase_mb", "fit +RSS MB", "{:.0f}"), ("budget_mb", "budget MB", "{:.0f}"),
+                 ("matrix_mb", "matrix MB", "{:.1f}"), ("graph_mb", "graph MB", "{:.1f}"),
+                 ("stages", "umapx stages s", None), ("error", "error", None)])
     return rows
 
 
@@ -385,22 +438,28 @@ def _brief(result, key):
 
 
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
-          "explore": suite_explore, "dask": suite_dask, "spread": suite_spread,
-          "reproducibility": suite_reproducibility, "compat": suite_compat}
+          "sparse": suite_sparse, "explore": suite_explore, "dask": suite_dask,
+          "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
-                    "inverse": "mnist10k,fashion", "start": "", "explore": "", "dask": "",
-                    "spread": "mnist10k,fashion", "reproducibility": "fashion",
-                    "compat": "digits,mnist10k"}
+                    "inverse": "mnist10k,fashion", "start": "", "sparse": "corpus20k",
+                    "explore": "", "dask": "", "spread": "mnist10k,fashion",
+                    "reproducibility": "fashion", "compat": "digits,mnist10k"}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suite", choices=sorted(SUITES))
-    parser.add_argument("--datasets", default=None, help="comma-separated: digits,mnist10k,fashion")
+    parser.add_argument("--datasets", default=None,
+                        help="comma-separated: digits,mnist10k,fashion "
+                             "(sparse: corpus20k,corpus5k)")
     parser.add_argument("--libraries", default=None, help="comma-separated: umapx,umap-learn")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--unseeded", dest="seeded", action="store_false")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--low-memory", default=None, choices=["true", "false", "both"],
+                        help="memory, sparse: fit with low_memory=True, False, or each")
+    parser.add_argument("--metrics", default="cosine",
+                        help="sparse: comma-separated metrics (cosine,hellinger)")
     parser.add_argument("--skip-dims", action="store_true", help="inverse: skip 3-d and 8-d")
     parser.add_argument("--anchor-timeout", type=int, default=600,
                         help="inverse: seconds allowed to umap-learn for 3-d / 8-d")
@@ -424,6 +483,10 @@ def main(argv=None):
     args.modes = [m for m in args.modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
     args.datasets = [d for d in datasets.split(",") if d]
+    args.metrics = [m for m in args.metrics.split(",") if m]
+    if args.low_memory is not None:
+        args.low_memory = {"true": [True], "false": [False], "both": [True, False]}[
+            args.low_memory]
     args.seeds = [int(seed) for seed in args.seeds.split(",") if seed]
     args.targets = [target for target in args.targets.split(",") if target]
     libs = libraries(args.libraries.split(",") if args.libraries else None)

@@ -5,13 +5,14 @@
 TASK is ``fit`` (fit / transform speed and forward quality), ``quality`` (one fit with
 ``--seed``: forward quality and SHA-256 digests of the embedding and of the transformed test
 set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of one fit),
-``start`` (import + first fit on digits, timed from process start), ``compat`` (a umap-learn
-mode on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
-``precomputed-sparse`` distance matrices), or ``dask-throughput`` / ``dask-sample`` (see
-``dask_bench.py``). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without
-fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``.
-``benchmarks/run.py`` drives this; it is a separate process so that every library starts
-equally cold or equally warm.
+``start`` (import + first fit on digits, timed from process start), ``sparse`` (fit of a sparse
+TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
+``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``) or ``compat`` (a umap-learn mode
+on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
+``precomputed-sparse`` distance matrices). With ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels
+are compiled without fastmath (``benchmarks/targets.py``). LIBRARY is ``umapx`` or
+``umap-learn``. ``benchmarks/run.py`` drives this; it is a separate process so that every
+library starts equally cold or equally warm.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def _timed(function, *args, **kwargs):
 
 def _params(args):
     params = {"random_state": 42} if args.seeded else {}
+    if args.low_memory is not None:
+        params["low_memory"] = args.low_memory
     if args.n_components != 2:
         params["n_components"] = args.n_components
     return params
@@ -140,8 +143,8 @@ def task_memory(args, module, library):
 
     train = as_float32(load(args.dataset)[0])[0]
     baseline = _current_rss_mb()
-    module.UMAP(**_params(args)).fit(train)
-    return {"peak_rss_mb": _peak_rss_mb(), "baseline_rss_mb": baseline}
+    _, seconds = _timed(module.UMAP(**_params(args)).fit, train)
+    return {"peak_rss_mb": _peak_rss_mb(), "baseline_rss_mb": baseline, "fit_s": seconds}
 
 
 def task_inverse(args, module, library):
@@ -245,6 +248,56 @@ def task_start(args, module, library):
     return {"process_to_first_fit_s": time.perf_counter() - START}
 
 
+def _sparse_setup(args, module):
+    """The corpus and parameters of a sparse task, with every code path compiled on a subset."""
+    import gc
+
+    from benchmarks.datasets import corpus
+
+    tfidf, topics = corpus(args.dataset)
+    params = {"metric": args.metric, **_params(args)}
+    module.UMAP(**params, n_epochs=5).fit(tfidf[:2000]).transform(tfidf[:50])
+    module.UMAP(**params, n_epochs=5, force_approximation_algorithm=True).fit(
+        tfidf[:5000]).transform(tfidf[:50])
+    gc.collect()
+    return tfidf, topics, params
+
+
+def task_sparse(args, module, library):
+    from umapx import evaluation
+
+    tfidf, topics, params = _sparse_setup(args, module)
+    times = []
+    for _ in range(args.repeats):
+        mapper, seconds = _timed(module.UMAP(**params).fit, tfidf)
+        times.append(seconds)
+    embedding = mapper.embedding_
+    return {
+        "fit_s": times,
+        "fit_median_s": statistics.median(times),
+        "stages_s": getattr(mapper, "timings_", {}),
+        "trustworthiness": evaluation.trustworthiness(tfidf, embedding, metric=args.metric),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, topics),
+        "n_documents": tfidf.shape[0], "n_words": tfidf.shape[1], "nnz": int(tfidf.nnz),
+        "metric": args.metric,
+    }
+
+
+def task_sparse_memory(args, module, library):
+    """Peak RSS of one fit of the corpus, after a warm-up on subsets (code loaded)."""
+    tfidf, _, params = _sparse_setup(args, module)
+    before = _current_rss_mb()
+    peak_before = _peak_rss_mb()
+    mapper = module.UMAP(**params).fit(tfidf)
+    graph = mapper.graph_.tocsr()
+    matrix_mb = (tfidf.data.nbytes + tfidf.indices.nbytes + tfidf.indptr.nbytes) / 2**20
+    graph_mb = (graph.data.nbytes + graph.indices.nbytes + graph.indptr.nbytes) / 2**20
+    return {"peak_rss_mb": _peak_rss_mb(), "rss_before_fit_mb": before,
+            "peak_before_fit_mb": peak_before,
+            "fit_increase_mb": _peak_rss_mb() - before, "matrix_mb": matrix_mb,
+            "graph_mb": graph_mb, "metric": args.metric}
+
+
 def task_dask_throughput(args, module, library):
     from benchmarks.dask_bench import throughput
 
@@ -261,8 +314,10 @@ def task_dask_sample(args, module, library):
 
 
 TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
-         "inverse": task_inverse, "start": task_start, "compat": task_compat,
-         "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample}
+         "inverse": task_inverse, "start": task_start,
+         "sparse": task_sparse, "sparse-memory": task_sparse_memory,
+         "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
+         "compat": task_compat}
 
 
 def main(argv=None):
@@ -276,6 +331,9 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--metric", default="cosine", help="sparse tasks: the metric")
+    parser.add_argument("--low-memory", action=argparse.BooleanOptionalAction, default=None,
+                        help="pass low_memory to UMAP (default: the library's default)")
     parser.add_argument("--what", choices=["transform", "inverse"], default="transform")
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows on dask")
     parser.add_argument("--workers", type=int, default=2, help="dask workers (1 thread each)")

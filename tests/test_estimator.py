@@ -221,13 +221,6 @@ def test_bad_training_data(X, message):
         umapx.UMAP().fit(X)
 
 
-def test_sparse_input_is_refused_clearly():
-    import scipy.sparse
-
-    with pytest.raises(TypeError, match="sparse"):
-        umapx.UMAP().fit(scipy.sparse.random(50, 5, format="csr"))
-
-
 def test_transform_checks_its_input(fitted_digits):
     mapper, data, _ = fitted_digits
     with pytest.raises(ValueError, match="64 features"):

@@ -9,9 +9,9 @@
     same_mapper = umap.load("mapper.umapx")
 
 Submodules ``plot``, ``datasets``, ``evaluation``, ``dask`` and the names code written for
-umap-learn imports (``umap_``, ``distances``, ``spectral``, ``utils``, ``validation``: the
-compatibility surface) are imported on first use, and so is ``explore`` (the live explorer in
-the browser: ``umapx.explore(mapper, labels=...)``).
+umap-learn imports (``umap_``, ``distances``, ``sparse``, ``spectral``, ``utils``,
+``validation``: the compatibility surface) are imported on first use, and so is ``explore``
+(the live explorer in the browser: ``umapx.explore(mapper, labels=...)``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ._version import __version__
 from .estimator import UMAP, load
 
 _LAZY_SUBMODULES = ("plot", "datasets", "evaluation", "metrics", "dask", "umap_", "distances",
-                    "spectral", "utils", "validation")
+                    "sparse", "spectral", "utils", "validation")
 
 
 def __getattr__(name):

@@ -19,7 +19,8 @@ from sklearn.utils.validation import validate_data
 from .curve import find_ab_params
 from .init import INIT_METHODS
 from .knn import KNN_METHODS, NeighborIndex
-from .metrics import Metric, resolve_metric, spec_of
+from .metrics import Metric, metric_names, resolve_metric, spec_of
+from .sparse import canonical_csr
 
 
 @dataclass(frozen=True)
@@ -278,8 +279,9 @@ def check_implemented(params, y):
 
 
 def check_fit_data(estimator, X, metric, ensure_all_finite=True):
-    """Validate training data: a finite, numeric, dense 2-d array with at least 1 sample, whose
-    squared distances neither overflow nor underflow float32 (see also :func:`check_varied`).
+    """Validate training data: a finite, numeric 2-d array (dense, or scipy.sparse as canonical
+    CSR, see :func:`umapx.sparse.canonical_csr`) with at least 1 sample, whose squared
+    distances neither overflow nor underflow float32 (see also :func:`check_varied`).
 
     For ``metric="precomputed"``, a square matrix of distances (dense or sparse).
     ``ensure_all_finite`` (umap-learn's argument of ``fit``) lets NaN (``"allow-nan"``) or any
@@ -288,10 +290,9 @@ def check_fit_data(estimator, X, metric, ensure_all_finite=True):
     if metric.is_precomputed:
         return check_distances(estimator, X, reset=True)
     if scipy.sparse.issparse(X):
-        raise TypeError(
-            "umapx does not accept sparse input yet; pass a dense array (X.toarray()) if it "
-            "fits in memory"
-        )
+        X = _check_sparse(estimator, X, reset=True)
+        check_magnitude(X, allow_tiny=False)
+        return X
     return _checked_rows(estimator, X, metric, ensure_all_finite, reset=True)
 
 
@@ -299,12 +300,26 @@ def check_varied(X, metric):
     """Refuse training rows that are all identical (there is nothing to embed). Called after
     the metric has checked the rows' domain and widths, whose errors say more."""
     n_samples = X.shape[0]
-    if metric.is_precomputed or scipy.sparse.issparse(X) or n_samples < 2:
+    if metric.is_precomputed or n_samples < 2:
         return
-    if np.array_equal(X, np.broadcast_to(X[0], X.shape)):
+    if _rows_identical(X):
         raise ValueError(
             f"all {n_samples} samples of X are identical: there is no structure to embed"
         )
+
+
+def _rows_identical(X):
+    """Whether every row of ``X`` (dense, or sparse: compared a block of rows at a time) equals
+    the first."""
+    if not scipy.sparse.issparse(X):
+        return np.array_equal(X, np.broadcast_to(X[0], X.shape))
+    first = X[[0]]
+    for start in range(0, X.shape[0], 4096):
+        block = X[start:start + 4096]
+        repeated = scipy.sparse.csr_matrix(np.ones((block.shape[0], 1), np.float32)) @ first
+        if (block - repeated).count_nonzero():
+            return False
+    return True
 
 
 def _checked_rows(estimator, X, metric, ensure_all_finite, reset):
@@ -486,17 +501,49 @@ def check_target(y, n_samples):
     return codes
 
 
-def check_new_data(estimator, X, metric=None, ensure_all_finite=True):
+def check_new_data(estimator, X, metric=None, ensure_all_finite=True, sparse=False):
     """Validate data passed to transform: same checks, and the training number of features
-    (for ``metric="precomputed"``: distances to every training sample)."""
+    (for ``metric="precomputed"``: distances to every training sample).
+
+    With ``sparse`` (a model fitted on sparse data) the result is canonical CSR whatever ``X``
+    is; otherwise sparse ``X`` is densified (the model's own data is dense).
+    """
     if metric is not None and metric.is_precomputed:
         return check_distances(estimator, X, reset=False)
-    if scipy.sparse.issparse(X):
-        raise TypeError("umapx does not accept sparse input yet; pass a dense array")
-    X = _checked_rows(estimator, X, metric, ensure_all_finite, reset=False)
+    if scipy.sparse.issparse(X) and sparse:
+        X = _check_sparse(estimator, X, reset=False)
+        check_magnitude(X)
+    else:
+        if scipy.sparse.issparse(X):
+            X = X.toarray()
+        X = _checked_rows(estimator, X, metric, ensure_all_finite, reset=False)
+        if sparse:
+            X = canonical_csr(scipy.sparse.csr_matrix(X))
     if metric is not None:
         metric.check_data(X)
     return X
+
+
+def _check_sparse(estimator, X, reset):
+    """Canonical CSR of sparse ``X`` (never modified), with the estimator's feature count."""
+    X = canonical_csr(X)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if X.shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+                         "is required.")
+    return X
+
+
+def check_metric_for_data(metric, X):
+    """Raise a ValueError if ``metric`` has no kernel for sparse ``X`` (its values are checked
+    by :meth:`umapx.metrics.Metric.check_data`)."""
+    if metric.is_precomputed or not scipy.sparse.issparse(X) or metric.spec.sparse:
+        return
+    names = ", ".join(metric_names(lambda spec: spec.sparse))
+    kind = "a user metric function" if metric.user_function is not None else \
+        f"metric={metric.name!r}"
+    raise ValueError(f"{kind} has no sparse kernel; with sparse input use one of {names} (or "
+                     "densify the data)")
 
 
 # Largest |value| for which sums of squared differences stay finite in float32.
@@ -512,9 +559,12 @@ _CURVE_PRODUCT_LIMIT = 1e36
 
 def check_magnitude(X, what="X", allow_tiny=True):
     """Refuse values whose squared distances overflow (or, unless ``allow_tiny``, underflow)
-    float32."""
+    float32. ``X``: dense, or scipy.sparse (its stored values)."""
+    n_features = X.shape[1]
+    if scipy.sparse.issparse(X):
+        X = X.data
     largest = float(np.abs(X).max()) if X.size else 0.0
-    if largest * np.sqrt(X.shape[1]) > _LARGEST_SAFE:
+    if largest * np.sqrt(n_features) > _LARGEST_SAFE:
         raise ValueError(
             f"{what} has values as large as {largest:.3g}: distances between such rows overflow "
             "float32. Rescale the data (for example divide it by its largest absolute value)"

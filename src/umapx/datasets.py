@@ -1,4 +1,5 @@
-"""Loaders for the datasets of the tutorial: MNIST, Fashion-MNIST, and sklearn's digits.
+"""Loaders for the datasets of the tutorial: MNIST, Fashion-MNIST, and sklearn's digits; and a
+generated text corpus (:func:`make_topic_corpus`) for sparse input.
 
 Each loader returns ``(data, labels)``: ``data`` a float32 array (n_samples, n_features) in the
 original pixel range, ``labels`` an int array. Files are looked for locally first, in order:
@@ -75,6 +76,75 @@ def load_fashion_mnist(path=None, subset="all", download=True):
     On Debian/Ubuntu ``apt-get install dataset-fashion-mnist`` provides the files.
     """
     return _load("fashion-mnist", path, subset, download)
+
+
+def make_topic_corpus(n_documents=2000, n_words=5000, n_topics=5, document_length=120,
+                      topic_share=0.3, words_per_topic=200, zipf_exponent=1.1,
+                      random_state=None):
+    """A generated corpus of word counts with topics: a sparse matrix like a text corpus.
+
+    Word frequencies follow Zipf's law: word ``w`` (0 is the most common) has background
+    probability proportional to ``1 / (w + 1) ** zipf_exponent``. Each topic owns
+    ``words_per_topic`` words drawn from outside the 50 most common, with Zipf frequencies of
+    their own. A document picks a topic uniformly, a length from a Poisson distribution of mean
+    ``document_length`` (at least 5 words), and draws each word from its topic with probability
+    ``topic_share``, else from the background. Documents of a topic therefore share a
+    vocabulary under a common background, the structure a TF-IDF embedding should recover.
+    Use it when no real corpus is at hand (sklearn's 20 newsgroups needs the internet).
+
+    Parameters
+    ----------
+    n_documents, n_words, n_topics : int
+    document_length : float
+        Mean number of words per document.
+    topic_share : float in [0, 1]
+        Expected fraction of a document's words drawn from its topic.
+    words_per_topic : int
+    zipf_exponent : float
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    counts : scipy.sparse.csr_matrix of shape (n_documents, n_words), int64
+        Word counts of every document (columns: words).
+    topics : ndarray of shape (n_documents,), int
+        The topic of each document.
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfTransformer
+    >>> counts, topics = make_topic_corpus(n_documents=500, random_state=0)
+    >>> tfidf = TfidfTransformer().fit_transform(counts)   # sparse, rows of unit norm
+    """
+    import scipy.sparse
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(random_state)
+    common = min(50, n_words // 4)
+    if n_words - common < words_per_topic:
+        raise ValueError(f"n_words={n_words} is too small for words_per_topic={words_per_topic}")
+    background = 1.0 / np.arange(1, n_words + 1) ** zipf_exponent
+    background /= background.sum()
+    within_topic = 1.0 / np.arange(1, words_per_topic + 1) ** zipf_exponent
+    within_topic /= within_topic.sum()
+    topic_words = [common + rng.choice(n_words - common, words_per_topic, replace=False)
+                   for _ in range(n_topics)]
+    topics = rng.randint(n_topics, size=n_documents)
+    lengths = np.maximum(rng.poisson(document_length, size=n_documents), 5)
+    from_topic = rng.binomial(lengths, topic_share)
+    documents = [np.repeat(np.arange(n_documents), lengths - from_topic)]
+    words = [rng.choice(n_words, size=int((lengths - from_topic).sum()), p=background)]
+    for topic in range(n_topics):
+        members = np.flatnonzero(topics == topic)
+        documents.append(np.repeat(members, from_topic[members]))
+        words.append(topic_words[topic][rng.choice(words_per_topic,
+                                                   size=int(from_topic[members].sum()),
+                                                   p=within_topic)])
+    documents, words = np.concatenate(documents), np.concatenate(words)
+    counts = scipy.sparse.csr_matrix(
+        (np.ones(len(words), np.int64), (documents, words)), shape=(n_documents, n_words))
+    counts.sum_duplicates()
+    return counts, topics
 
 
 def cache_dir():

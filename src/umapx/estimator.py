@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation, persistence
 from . import inverse as _inverse
+from . import sparse as _sparse
 from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
@@ -142,7 +143,10 @@ n_components)
     spread : float, default=1.0
         Scale of the embedded points; with ``min_dist`` it sets ``a`` and ``b``.
     low_memory : bool, default=True
-        Accepted for compatibility; memory use is already bounded by blocked computation.
+        Bound the memory of the nearest-neighbour search: NN-descent builds its
+        random-projection trees a few at a time and the search graph for new points on the
+        first :meth:`transform`; exact search on sparse data works in smaller blocks. False
+        builds everything at once (the first ``transform`` is faster). Never changes results.
     n_jobs : int or None, default=-1
         Threads for the numba kernels (-1 or None: all CPUs, -2: all but one...). Does not
         change results.
@@ -380,6 +384,7 @@ n_components)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32
+        tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
 
@@ -411,10 +416,12 @@ n_components)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Finite numeric data; for ``metric="precomputed"`` a square matrix of distances
-            (dense or scipy sparse: unstored entries are not neighbours). A single sample is
-            embedded at the origin (as umap-learn does) and such a model cannot transform.
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            Finite numeric data. Sparse data (any scipy.sparse format) is never densified; the
+            metric must have a sparse kernel (see :mod:`umapx.sparse`). For
+            ``metric="precomputed"`` a square matrix of distances (dense or scipy sparse:
+            unstored entries are not neighbours). A single sample is embedded at the origin (as
+            umap-learn does) and such a model cannot transform.
         y : array-like of shape (n_samples,), optional
             Class labels for supervised UMAP (-1: unlabelled, for semi-supervised use): edges
             between points of different classes are weakened according to ``target_weight``.
@@ -430,6 +437,7 @@ n_components)
         settings = _validation.validate_parameters(params)
         _validation.check_implemented(params, y)
         X = _validation.check_fit_data(self, X, settings.metric, ensure_all_finite)
+        _validation.check_metric_for_data(settings.metric, X)
         n_samples = X.shape[0]
         if n_samples == 1:
             return self._adopt(self._single_sample_state(X, settings))
@@ -521,7 +529,8 @@ n_components)
                 index = NeighborIndex.from_knn(X, metric, knn_indices, knn_dists, seed=seed)
             return index, knn_indices, knn_dists
         return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
-                                   seed=seed, progress=self._knn_progress(report))
+                                   seed=seed, progress=self._knn_progress(report),
+                                   low_memory=self.low_memory)
 
     def _layout(self, start, graph, n_epochs, settings, seed, report):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None)."""
@@ -585,9 +594,11 @@ n_components)
 
         Parameters
         ----------
-        X : array-like of shape (n_new, n_features), or a dask array or dataframe
-            New samples; for ``metric="precomputed"``, their distances to the training
-            samples, shape (n_new, n_train), dense or sparse (unstored entries are not
+        X : array-like or scipy.sparse matrix of shape (n_new, n_features), or a dask array or
+            dataframe
+            New samples (sparse for a model fitted on sparse data: the result is the same for
+            sparse or dense rows); for ``metric="precomputed"``, their distances to the
+            training samples, shape (n_new, n_train), dense or sparse (unstored entries are not
             neighbours).
         ensure_all_finite : {True, False, "allow-nan"}
             As for :meth:`fit` (only a user metric function may see non-finite values).
@@ -606,7 +617,9 @@ n_components)
         if state.n_samples == 1:
             raise ValueError("transform is not available for a model fitted on a single sample "
                              "(there is no neighbourhood to place new points in)")
-        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite)
+        X = _validation.check_new_data(self, X, state.metric, ensure_all_finite,
+                                       sparse=state.sparse)
+        _validation.check_metric_for_data(state.metric, X)
         k = state.n_neighbors
         with numba_threads(self.n_jobs):
             indices, dists = state.index.query(X, k, epsilon=0.005 * self.transform_queue_size)
@@ -642,6 +655,8 @@ n_components)
         maybe = np.flatnonzero((dists[:, 0] <= 1e-5) & (indices[:, 0] >= 0))
         if state.training_data is None:
             copies = maybe[dists[maybe, 0] == 0]
+        elif state.sparse:
+            copies = maybe[_sparse.rows_equal(X, maybe, state.training_data, indices[maybe, 0])]
         else:
             copies = maybe[np.all(X[maybe] == state.training_data[indices[maybe, 0]], axis=1)]
         embedding[copies] = trained[indices[copies, 0]]
@@ -676,6 +691,9 @@ n_components)
         Returns
         -------
         samples : ndarray of shape (n_points, n_features), float32
+            For a model fitted on sparse data, a scipy.sparse CSR matrix (``csr_array`` if
+            the training data was a sparse array) whose rows hold the centre on the union of
+            the blended samples' non-zero columns (see :mod:`umapx.inverse_sparse`).
         confidence : ndarray of shape (n_points,), only with ``return_confidence=True``
         """
         state = self.fitted_state

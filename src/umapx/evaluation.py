@@ -27,6 +27,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -36,14 +37,16 @@ from sklearn.utils import check_array
 _BLOCK_ROWS = 512
 
 
-def _matrix(value, name, dtype=np.float64, min_samples=1):
-    """``value`` as a finite 2-d numeric array, or a ValueError naming ``name``."""
-    return check_array(value, dtype=dtype, ensure_min_samples=min_samples, input_name=name)
+def _matrix(value, name, dtype=np.float64, min_samples=1, accept_sparse=False):
+    """``value`` as a finite 2-d numeric array (or CSR matrix, with ``accept_sparse``), or a
+    ValueError naming ``name``."""
+    return check_array(value, dtype=dtype, ensure_min_samples=min_samples, input_name=name,
+                       accept_sparse="csr" if accept_sparse else False)
 
 
 def _same_rows(**arrays):
     """Raise a ValueError unless every named array has the same number of rows."""
-    lengths = {name: len(array) for name, array in arrays.items()}
+    lengths = {name: array.shape[0] for name, array in arrays.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name} has {length}" for name, length in lengths.items())
         raise ValueError(f"expected one row per sample in each argument, but {shown}")
@@ -86,34 +89,39 @@ def _sample(n, size, random_state):
     return np.sort(np.random.RandomState(random_state).choice(n, size, replace=False))
 
 
-def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state=0):
+def trustworthiness(X, embedding, n_neighbors=15, sample_size=5000, random_state=0,
+                    metric="euclidean"):
     """Trustworthiness of ``embedding`` for ``X`` (sklearn's definition) on a random sample.
 
     Parameters
     ----------
-    X : ndarray (n, d)
+    X : ndarray (n, d) or scipy.sparse matrix
     embedding : ndarray (n, dim)
     n_neighbors : int
     sample_size : int or None
         Points drawn (without replacement) to compute it on; None uses all (O(n^2) memory).
     random_state : int
+    metric : str
+        Metric of the input space (any of scikit-learn's ``pairwise_distances``).
 
     Returns
     -------
     float in [0, 1]
     """
-    X, embedding = _matrix(X, "X", dtype=None), _matrix(embedding, "embedding", dtype=None)
+    X = _matrix(X, "X", dtype=None, accept_sparse=True)
+    embedding = _matrix(embedding, "embedding", dtype=None)
     _same_rows(X=X, embedding=embedding)
     n_neighbors = _count(n_neighbors, "n_neighbors")
     if sample_size is not None:
         sample_size = _count(sample_size, "sample_size", low=2)
-    rows = _sample(len(X), sample_size, random_state)
+    rows = _sample(X.shape[0], sample_size, random_state)
     if n_neighbors >= len(rows) / 2:
         raise ValueError(f"n_neighbors ({n_neighbors}) must be less than half the number of "
                          f"samples used ({len(rows)})")
-    return float(_sk_trustworthiness(np.asarray(X[rows], np.float32),
-                                     np.asarray(embedding[rows], np.float32),
-                                     n_neighbors=n_neighbors))
+    sample = X[rows].astype(np.float32) if scipy.sparse.issparse(X) else \
+        np.asarray(X[rows], np.float32)
+    return float(_sk_trustworthiness(sample, np.asarray(embedding[rows], np.float32),
+                                     n_neighbors=n_neighbors, metric=metric))
 
 
 def knn_accuracy(embedding, labels, n_neighbors=10, test_size=0.2, random_state=0):
@@ -151,7 +159,7 @@ def local_dimension(data, neighbors, variance_threshold=0.8):
 
     Parameters
     ----------
-    data : ndarray of shape (n_samples, n_features)
+    data : ndarray of shape (n_samples, n_features), or a scipy.sparse matrix
     neighbors : int ndarray of shape (n_samples, k)
         Row ``i``: indices of the neighbourhood of point ``i`` (itself included).
     variance_threshold : float in (0, 1]
@@ -162,23 +170,43 @@ def local_dimension(data, neighbors, variance_threshold=0.8):
         The number of principal components of each neighbourhood needed to explain
         ``variance_threshold`` of its variance (0 for a neighbourhood of identical points).
     """
-    data = _matrix(data, "data", dtype=np.float32)
-    neighbors = _neighbour_indices(neighbors, len(data))
+    data = _matrix(data, "data", dtype=np.float32, accept_sparse=True)
+    sparse = scipy.sparse.issparse(data)
+    neighbors = _neighbour_indices(neighbors, data.shape[0])
     _same_rows(data=data, neighbors=neighbors)
     if not 0.0 < variance_threshold <= 1.0:
         raise ValueError(f"variance_threshold must be in (0, 1], got {variance_threshold!r}")
     dimensions = np.empty(len(neighbors), dtype=np.int64)
-    for start in range(0, len(neighbors), _BLOCK_ROWS):
-        block = data[neighbors[start:start + _BLOCK_ROWS]]  # (batch, k, n_features)
-        block -= block.mean(axis=1, keepdims=True)
-        # The k x k Gram matrix has the same non-zero spectrum as the covariance, and is small.
-        gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
+    # Sparse blocks form a (batch k)^2 product of which the diagonal k x k blocks are kept.
+    step = _SPARSE_BLOCK_ROWS if sparse else _BLOCK_ROWS
+    for start in range(0, len(neighbors), step):
+        # The k x k Gram matrix of the centred neighbourhood has the same non-zero spectrum as
+        # its covariance, and is small.
+        if sparse:
+            gram = _centred_sparse_grams(data, neighbors[start:start + step])
+        else:
+            block = data[neighbors[start:start + step]]  # (batch, k, n_features)
+            block -= block.mean(axis=1, keepdims=True)
+            gram = np.matmul(block, block.transpose(0, 2, 1)).astype(np.float64)
         spectrum = np.clip(np.linalg.eigvalsh(gram)[:, ::-1], 0.0, None)
         explained = np.cumsum(spectrum, axis=1)
         total = explained[:, -1:]
         needed = np.sum(explained < variance_threshold * total * (1 - 1e-9), axis=1) + 1
-        dimensions[start:start + _BLOCK_ROWS] = np.where(total[:, 0] > 0, needed, 0)
+        dimensions[start:start + step] = np.where(total[:, 0] > 0, needed, 0)
     return dimensions
+
+
+_SPARSE_BLOCK_ROWS = 64
+
+
+def _centred_sparse_grams(data, neighbors):
+    """Gram matrices (batch, k, k) of the centred neighbourhoods of sparse rows."""
+    batch, k = neighbors.shape
+    rows = data[neighbors.ravel()]
+    products = (rows @ rows.T).toarray().astype(np.float64).reshape(batch, k, batch, k)
+    grams = products[np.arange(batch), :, np.arange(batch), :]
+    centring = np.eye(k) - 1.0 / k
+    return centring @ grams @ centring
 
 
 def neighborhood_jaccard(neighbors, embedding):

@@ -64,10 +64,11 @@ import warnings
 
 import numba
 import numpy as np
+import scipy.sparse
 from scipy.spatial import cKDTree
 
 from . import metrics as _metrics
-from ._jit import kernel
+from ._jit import kernel, respecialize
 from .knn import NeighborIndex
 from .metrics import gradient
 
@@ -177,117 +178,160 @@ def interpolation_weights(dists, a, b):
     return weights / totals
 
 
+# Each centre is computed per generated sample by an inline body on ``data[rows]`` (the rows
+# blended, with their weights), written into ``out``; the parallel drivers below run it for
+# every query of dense data, and :mod:`umapx.inverse_sparse` for sparse data.
+
+
+@kernel(inline="always")
+def mean_of(data, rows, weights, out):
+    """Weighted mean of ``data[rows]`` added into ``out`` (zeros on entry)."""
+    for j in range(rows.shape[0]):
+        w = weights[j]
+        if w > 0:
+            row = data[rows[j]]
+            for f in range(data.shape[1]):
+                out[f] += w * row[f]
+
+
+@kernel(inline="always")
+def median_of(data, rows, weights, out):
+    """Coordinate-wise weighted median of ``data[rows]``."""
+    n_features = data.shape[1]
+    k = rows.shape[0]
+    values = np.empty(k, np.float64)
+    for f in range(n_features):
+        for j in range(k):
+            values[j] = data[rows[j], f]
+        order = np.argsort(values)
+        cumulative = 0.0
+        for j in range(k):
+            cumulative += weights[order[j]]
+            if cumulative >= 0.5:
+                out[f] = values[order[j]]
+                break
+        else:
+            out[f] = values[order[k - 1]]
+
+
+@kernel(inline="always")
+def direction_of(data, rows, weights, centred, out):
+    """Weighted mean direction of the (centred) rows, scaled by their weighted mean norm, into
+    ``out`` (zeros on entry)."""
+    n_features = data.shape[1]
+    mean_norm = 0.0
+    mean_offset = 0.0
+    for j in range(rows.shape[0]):
+        row = data[rows[j]]
+        offset = 0.0
+        if centred:
+            for f in range(n_features):
+                offset += row[f]
+            offset /= n_features
+        norm = 0.0
+        for f in range(n_features):
+            norm += (row[f] - offset) ** 2
+        norm = np.sqrt(norm)
+        w = weights[j]
+        mean_norm += w * norm
+        mean_offset += w * offset
+        if norm > 0:
+            for f in range(n_features):
+                out[f] += w * (row[f] - offset) / norm
+    length = 0.0
+    for f in range(n_features):
+        length += out[f] ** 2
+    length = np.sqrt(length)
+    scale = mean_norm / length if length > 0 else 0.0
+    for f in range(n_features):
+        out[f] = out[f] * scale + mean_offset
+
+
+@kernel(inline="always")
+def descent_of(metric, data, rows, weights, start, low, high, n_steps, out):
+    """Minimise sum_i w_i dist(x, x_i)^2 over ``data[rows]`` by (sub)gradient descent from
+    ``start``, within [low, high]; the best iterate goes into ``out`` (``start`` on entry)."""
+    n_features = data.shape[1]
+    x = start.copy()
+    grad = np.empty(n_features)
+    total = np.empty(n_features)
+    # Step size relative to the spread of the neighbourhood.
+    radius = 0.0
+    euclidean = _metrics.DistanceArgs(_metrics.EUCLIDEAN, 2.0, metric.vector, metric.matrix)
+    for j in range(rows.shape[0]):
+        d = _metrics.gradient(euclidean, x, data[rows[j]], grad)
+        radius += weights[j] * d
+    best = np.inf
+    for step in range(n_steps):
+        objective = 0.0
+        for f in range(n_features):
+            total[f] = 0.0
+        for j in range(rows.shape[0]):
+            w = weights[j]
+            if w <= 0:
+                continue
+            d = gradient(metric, x, data[rows[j]], grad)
+            objective += w * d * d
+            for f in range(n_features):
+                total[f] += 2.0 * w * d * grad[f]
+        if objective < best:
+            best = objective
+            out[:] = x
+        norm = 0.0
+        for f in range(n_features):
+            norm += total[f] ** 2
+        norm = np.sqrt(norm)
+        if norm == 0.0 or radius == 0.0:
+            break
+        rate = 0.5 * radius / (norm * (1.0 + step))
+        for f in range(n_features):
+            x[f] = min(max(x[f] - rate * total[f], low[f]), high[f])
+
+
 @kernel(parallel=True)
 def _weighted_mean(data, idx, weights):
     out = np.zeros((idx.shape[0], data.shape[1]), np.float64)
     for q in numba.prange(idx.shape[0]):
-        for j in range(idx.shape[1]):
-            w = weights[q, j]
-            if w > 0:
-                row = data[idx[q, j]]
-                for f in range(data.shape[1]):
-                    out[q, f] += w * row[f]
+        mean_of(data, idx[q], weights[q], out[q])
     return out
 
 
 @kernel(parallel=True)
 def _weighted_median(data, idx, weights):
-    n_features = data.shape[1]
-    k = idx.shape[1]
-    out = np.empty((idx.shape[0], n_features), np.float64)
+    out = np.empty((idx.shape[0], data.shape[1]), np.float64)
     for q in numba.prange(idx.shape[0]):
-        values = np.empty(k, np.float64)
-        for f in range(n_features):
-            for j in range(k):
-                values[j] = data[idx[q, j], f]
-            order = np.argsort(values)
-            cumulative = 0.0
-            for j in range(k):
-                cumulative += weights[q, order[j]]
-                if cumulative >= 0.5:
-                    out[q, f] = values[order[j]]
-                    break
-            else:
-                out[q, f] = values[order[k - 1]]
+        median_of(data, idx[q], weights[q], out[q])
     return out
 
 
 @kernel(parallel=True)
 def _spherical_mean(data, idx, weights, centred):
-    """Weighted mean direction of the (centred) rows, scaled by their weighted mean norm."""
-    n_features = data.shape[1]
-    out = np.zeros((idx.shape[0], n_features), np.float64)
+    out = np.zeros((idx.shape[0], data.shape[1]), np.float64)
     for q in numba.prange(idx.shape[0]):
-        mean_norm = 0.0
-        mean_offset = 0.0
-        for j in range(idx.shape[1]):
-            row = data[idx[q, j]]
-            offset = 0.0
-            if centred:
-                for f in range(n_features):
-                    offset += row[f]
-                offset /= n_features
-            norm = 0.0
-            for f in range(n_features):
-                norm += (row[f] - offset) ** 2
-            norm = np.sqrt(norm)
-            w = weights[q, j]
-            mean_norm += w * norm
-            mean_offset += w * offset
-            if norm > 0:
-                for f in range(n_features):
-                    out[q, f] += w * (row[f] - offset) / norm
-        length = 0.0
-        for f in range(n_features):
-            length += out[q, f] ** 2
-        length = np.sqrt(length)
-        scale = mean_norm / length if length > 0 else 0.0
-        for f in range(n_features):
-            out[q, f] = out[q, f] * scale + mean_offset
+        direction_of(data, idx[q], weights[q], centred, out[q])
     return out
 
 
 @kernel(parallel=True)
 def _frechet_descent(metric, data, idx, weights, start, low, high, n_steps):
-    """Minimise sum_i w_i dist(x, x_i)^2 by (sub)gradient descent; keep the best iterate."""
-    n_features = data.shape[1]
     out = start.copy()
     for q in numba.prange(idx.shape[0]):
-        x = start[q].copy()
-        grad = np.empty(n_features)
-        total = np.empty(n_features)
-        # Step size relative to the spread of the neighbourhood.
-        radius = 0.0
-        euclidean = _metrics.DistanceArgs(_metrics.EUCLIDEAN, 2.0, metric.vector, metric.matrix)
-        for j in range(idx.shape[1]):
-            d = _metrics.gradient(euclidean, x, data[idx[q, j]], grad)
-            radius += weights[q, j] * d
-        best = np.inf
-        for step in range(n_steps):
-            objective = 0.0
-            for f in range(n_features):
-                total[f] = 0.0
-            for j in range(idx.shape[1]):
-                w = weights[q, j]
-                if w <= 0:
-                    continue
-                d = gradient(metric, x, data[idx[q, j]], grad)
-                objective += w * d * d
-                for f in range(n_features):
-                    total[f] += 2.0 * w * d * grad[f]
-            if objective < best:
-                best = objective
-                out[q] = x
-            norm = 0.0
-            for f in range(n_features):
-                norm += total[f] ** 2
-            norm = np.sqrt(norm)
-            if norm == 0.0 or radius == 0.0:
-                break
-            rate = 0.5 * radius / (norm * (1.0 + step))
-            for f in range(n_features):
-                x[f] = min(max(x[f] - rate * total[f], low[f]), high[f])
+        descent_of(metric, data, idx[q], weights[q], start[q], low, high, n_steps, out[q])
     return out
+
+
+_USER_DESCENT = {}
+
+
+def _descent_kernel(metric):
+    """:func:`_frechet_descent` as it must run for ``metric``: for a user metric, a copy whose
+    :func:`descent_of` calls the user's gradient (compiled once per function)."""
+    if metric.user_function is None:
+        return _frechet_descent
+    descent = metric.specialize(descent_of)
+    if descent not in _USER_DESCENT:
+        _USER_DESCENT[descent] = respecialize(_frechet_descent, descent_of=descent)
+    return _USER_DESCENT[descent]
 
 
 def weighted_centres(metric, data, idx, weights, data_range):
@@ -302,8 +346,8 @@ def weighted_centres(metric, data, idx, weights, data_range):
     if centre == "descent":
         start = _weighted_mean(data, idx, weights)
         low, high = data_range
-        return metric.specialize(_frechet_descent)(metric.distance_args, data, idx, weights,
-                                                   start, low, high, _DESCENT_STEPS)
+        return _descent_kernel(metric)(metric.distance_args, data, idx, weights, start, low,
+                                       high, _DESCENT_STEPS)
     check_metric_supports_inverse(metric)
     raise AssertionError(f"unknown centre {centre!r} in the metric table")
 
@@ -334,8 +378,7 @@ class InverseModel:
         self.a = a
         self.b = b
         self.index = EmbeddingIndex(embedding, n_neighbors, output_metric)
-        self.data_range = (data.min(axis=0).astype(np.float64),
-                           data.max(axis=0).astype(np.float64))
+        self.data_range = feature_range(data)
 
     def generate(self, points, n_neighbors):
         """Generated samples (and out-of-support scores) for embedding points.
@@ -352,18 +395,35 @@ class InverseModel:
         out_of_support : ndarray (m,), float64
         """
         data = self.data
-        k = int(min(n_neighbors, data.shape[0] - 1))
         samples = np.empty((points.shape[0], data.shape[1]), np.float32)
         out_of_support = np.empty(points.shape[0], np.float64)
-        for start in range(0, points.shape[0], _BATCH):
-            batch = points[start : start + _BATCH]
+        for start, idx, weights, support in self.neighbourhoods(points, n_neighbors):
+            centres = weighted_centres(self.metric, data, idx, weights, self.data_range)
+            samples[start : start + len(idx)] = np.clip(centres, *self.data_range)
+            out_of_support[start : start + len(idx)] = support
+        return samples, out_of_support
+
+    def neighbourhoods(self, points, n_neighbors, batch_size=_BATCH):
+        """For each batch of points: ``(start, idx, weights, out_of_support)``.
+
+        ``idx`` (m, k) are the training samples to blend for each point (``k`` is
+        ``n_neighbors``, at most n - 1), ``weights`` their :func:`interpolation_weights`.
+        """
+        k = int(min(n_neighbors, self.data.shape[0] - 1))
+        for start in range(0, points.shape[0], batch_size):
+            batch = points[start : start + batch_size]
             dists, idx = self.index.query(batch, k + 1)
             weights = interpolation_weights(dists, self.a, self.b)
-            centres = weighted_centres(self.metric, data, idx[:, :k], weights, self.data_range)
-            samples[start : start + len(batch)] = np.clip(centres, *self.data_range)
-            out_of_support[start : start + len(batch)] = (dists[:, 0]
-                                                          / self.index.local_scale[idx[:, 0]])
-        return samples, out_of_support
+            yield (start, idx[:, :k], weights,
+                   dists[:, 0] / self.index.local_scale[idx[:, 0]])
+
+
+def feature_range(data):
+    """Per-feature ``(low, high)`` of the training data, float64 (sparse: absent entries are 0)."""
+    low, high = data.min(axis=0), data.max(axis=0)
+    if scipy.sparse.issparse(low):
+        low, high = low.toarray(), high.toarray()
+    return (np.asarray(low, np.float64).ravel(), np.asarray(high, np.float64).ravel())
 
 
 def confidence_from_support(out_of_support):

@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import scipy.sparse
 
 from . import _distance_kernels as _k
 from ._jit import kernel, respecialize
@@ -519,6 +520,8 @@ class MetricSpec:
         The entry its name stands for as an ``output_metric``: umap-learn's
         ``output_metric="haversine"`` measures (polar angle, azimuth), not (latitude,
         longitude), so that its sphere projection holds (``"haversine_polar"``).
+    sparse : bool
+        Whether :func:`umapx.sparse.sparse_distance` handles it (scipy.sparse input).
     """
 
     name: str
@@ -535,6 +538,7 @@ class MetricSpec:
     input: bool = True
     output: bool = False
     output_as: str | None = None
+    sparse: bool = False
 
     @property
     def search_code(self):
@@ -545,11 +549,20 @@ class MetricSpec:
         return self.code
 
 
+#: The metrics with a sparse kernel in :mod:`umapx.sparse` (umap-learn's sparse metrics).
+_SPARSE_METRICS = frozenset({
+    "euclidean", "manhattan", "chebyshev", "minkowski", "cosine", "correlation", "canberra",
+    "braycurtis", "hamming", "jaccard", "hellinger", "ll_dirichlet", "dice", "kulsinski",
+    "matching", "rogerstanimoto", "russellrao", "sokalmichener", "sokalsneath",
+})
+
+
 def _spec(name, code, aliases=(), **fields):
     """A :class:`MetricSpec`; metrics with a gradient can be output metrics unless said (those
     whose rows are restricted -- non-negative, inside the unit ball -- cannot: the layout
-    moves points freely)."""
+    moves points freely), and those of :data:`_SPARSE_METRICS` take sparse input."""
     fields.setdefault("output", fields.get("gradient", False))
+    fields.setdefault("sparse", name in _SPARSE_METRICS)
     return MetricSpec(name, code, aliases, **fields)
 
 
@@ -669,6 +682,11 @@ class Metric:
     def __hash__(self):
         return hash(self._key())
 
+    @property
+    def user_key(self):
+        """A hashable form of the user function's extra arguments (``metric_kwds`` values)."""
+        return self._key()[-1]
+
     def _key(self):
         args = tuple(_array_key(a) if isinstance(a, np.ndarray) else a for a in self.user_args)
         return (self.spec, self.p, _array_key(self.vector), _array_key(self.matrix),
@@ -774,7 +792,8 @@ class Metric:
                                  f"longitude in radians); {where} has {X.shape[1]} columns")
             return
         if domain in ("nonnegative", "counts"):
-            low = float(np.min(X))
+            # Sparse X: its stored values (the others are 0).
+            low = float(X.data.min(initial=0.0) if scipy.sparse.issparse(X) else np.min(X))
             if low < 0:
                 raise ValueError(f"{role}={self.name!r} needs non-negative data (it compares "
                                  f"distributions), but {where} has values as low as {low:g}")
@@ -878,7 +897,7 @@ class Metric:
         """
         if self.user_function is None:
             return dispatcher
-        key = (dispatcher, self.user_function, self._key()[-1])
+        key = (dispatcher, self.user_function, self.user_key)
         if key not in _SPECIALIZED:
             _SPECIALIZED[key] = respecialize(dispatcher, **user_replacements(self))
         return _SPECIALIZED[key]

@@ -34,14 +34,20 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
   ``metric_matrix``), including those taken from the training data;
 * ``output_metric``: the same for the metric of the embedding (entries
   ``output_metric_vector``, ``output_metric_matrix``);
-* ``knn_index``: ``{"method": "exact" | "nndescent" | "precomputed", "epsilon"}``.
+* ``knn_index``: ``{"method": "exact" | "nndescent" | "precomputed", "epsilon"}``;
+* ``sparse_training_data`` (sparse models only): ``{"container": "csr_matrix" |
+  "csr_array"}``, the container family that ``inverse_transform`` returns.
 
 ``<name>.npy``, one NumPy array per entry (``numpy.lib.format``; never an object dtype):
 
 =================================  =======  ===========================================
 entry                              dtype    shape
 =================================  =======  ===========================================
-training_data                      float32  (n, n_features); absent for ``precomputed``
+training_data                      float32  (n, n_features); dense models only (absent
+                                            for ``precomputed``)
+training_data_data,                float32, canonical CSR of sparse training data (sorted,
+training_data_indices,             int32,   unique column indices in each row); sparse
+training_data_indptr               int64    models only, shape (n, n_features_in_)
 embedding                          float32  (n, n_components); absent for
                                             ``transform_mode="graph"``
 embedding_list                     float32  (snapshots, n, n_components), list ``n_epochs``
@@ -83,7 +89,8 @@ with the others, and that its bytes match the zip checksum; that every stored in
 inside the arrays it indexes (a crafted file cannot make the compiled kernels read out of
 bounds or loop forever); that values are sound (data, embedding, distances, local scales and
 graph weights finite and in range; ``a_``, ``b_`` and every parameter within the ranges a fit
-accepts, so a loaded model cannot produce NaN or run for ever). Any failure raises
+accepts, so a loaded model cannot produce NaN or run for ever); sparse training data must be
+canonical CSR. Any failure raises
 :class:`ModelFormatError` saying what is wrong.
 
 Models with a user metric function (as ``metric``, ``output_metric`` or ``target_metric``)
@@ -121,6 +128,7 @@ from ._version import __version__
 from .knn import NeighborIndex
 from .knn.nndescent import RPTree
 from .metrics import Metric, resolve_metric, spec_of
+from .sparse import canonical_csr_arrays_status
 from .state import ARRAYS, EUCLIDEAN_OUTPUT, FittedState
 
 FORMAT_NAME = "umapx-model"
@@ -160,6 +168,13 @@ _NNDESCENT_ARRAYS = {
 _INDEX_PREFIX = "index_"
 # Membership strengths are at most 1; float32 rounding of the fuzzy union may exceed it by ulps.
 _MAX_GRAPH_WEIGHT = 1.0 + 1e-5
+# Sparse training data, in place of ``training_data``.
+_SPARSE_DATA_ARRAYS = {
+    "training_data_data": ("float32", 1),
+    "training_data_indices": ("int32", 1),
+    "training_data_indptr": ("int64", 1),
+}
+_SPARSE_CONTAINERS = {"csr_matrix": scipy.sparse.csr_matrix, "csr_array": scipy.sparse.csr_array}
 # The array parameters of a metric (fields of ``Metric``): entry suffix -> (dtype, ndim).
 _METRIC_ARRAYS = {"vector": ("float64", 1), "matrix": ("float64", 2)}
 # Parameters that may hold arrays in their dict values.
@@ -262,6 +277,13 @@ def _encode(model_params, state):
     graph = state.graph.tocsr()
     arrays.update({name: getattr(state, name) for name in ARRAYS
                    if getattr(state, name) is not None})
+    if state.sparse:
+        data = arrays.pop("training_data")
+        container = "csr_array" if isinstance(data, scipy.sparse.csr_array) else "csr_matrix"
+        metadata["sparse_training_data"] = {"container": container}
+        arrays.update({"training_data_data": data.data,
+                       "training_data_indices": data.indices.astype(np.int32, copy=False),
+                       "training_data_indptr": data.indptr.astype(np.int64, copy=False)})
     arrays.update({"graph_data": graph.data, "graph_indices": graph.indices,
                    "graph_indptr": graph.indptr})
     for name, array in index.state_arrays().items():
@@ -694,8 +716,9 @@ def _restore(reader):
     metadata = reader.metadata()
     fitted = _section(reader, metadata, "fitted")
     metric = _restore_metric(reader, metadata, "metric")
+    sparse = "sparse_training_data" in metadata
     # Which optional arrays the model has (version 1 files always hold the first two).
-    present = {"training_data": not metric.is_precomputed,
+    present = {"training_data": not metric.is_precomputed and not sparse,
                "embedding": fitted.get("has_embedding", True),
                "embedding_list": fitted.get("has_embedding_list", False)}
     if not all(isinstance(value, bool) for value in present.values()):
@@ -703,6 +726,8 @@ def _restore(reader):
     arrays = reader.arrays({name: rule for name, rule in _FITTED_ARRAYS.items()
                             if present.get(name, True)})
     arrays.update({name: None for name, here in present.items() if not here})
+    if sparse:
+        arrays["training_data"] = _restore_sparse_data(reader, metadata)
     n = _check_fitted_arrays(reader, arrays)
     _check_fitted_values(reader, arrays)
     params = _restore_params(reader, metadata, n)
@@ -758,6 +783,31 @@ def _restore(reader):
         params["precomputed_knn"] = (indices, dists, state.index)
     reader.check_all_used()
     return SavedModel(params, state)
+
+
+def _restore_sparse_data(reader, metadata):
+    """The sparse training data of a file, checked to be canonical CSR."""
+    container = _SPARSE_CONTAINERS.get(_section(reader, metadata, "sparse_training_data")
+                                       .get("container"))
+    if container is None:
+        raise reader.error("sparse_training_data names an unknown container")
+    n_features = _section(reader, metadata, "fitted").get("n_features_in_")
+    if not _is_int(n_features) or not 0 < n_features < 2**31:
+        raise reader.error(f"n_features_in_ must be a positive integer, got {n_features!r}")
+    arrays = reader.arrays(_SPARSE_DATA_ARRAYS)
+    data, indices, indptr = (arrays["training_data_" + part]
+                             for part in ("data", "indices", "indptr"))
+    if indices.shape != data.shape or indptr.shape[0] < 1:
+        raise reader.error("the sparse training data arrays differ in length")
+    problem = canonical_csr_arrays_status(indptr, indices, n_features)
+    if problem:
+        raise reader.error(f"the sparse training data is not canonical CSR: {problem}")
+    if not np.all(np.isfinite(data)):
+        raise reader.error("the sparse training data has non-finite values")
+    # One index dtype for both arrays, as canonical_csr makes them (scipy would copy otherwise).
+    indptr = indptr.astype(np.int32 if indices.shape[0] < 2**31 else np.int64)
+    indices = indices.astype(indptr.dtype, copy=False)
+    return container((data, indices, indptr), shape=(indptr.shape[0] - 1, n_features))
 
 
 def _restore_params(reader, metadata, n):
@@ -870,7 +920,10 @@ def _check_fitted_values(reader, arrays):
     """Values a fit can produce: finite data, embedding, distances (infinite only for the
     neighbours ``disconnection_distance`` removed, index -1), scales and weights."""
     for name in ("training_data", "embedding", "embedding_list", "sigmas", "rhos", "graph_data"):
-        if arrays.get(name) is not None and not _all_finite(arrays[name]):
+        values = arrays.get(name)
+        if scipy.sparse.issparse(values):  # sparse training data: its stored values
+            values = values.data
+        if values is not None and not _all_finite(values):
             raise reader.error(f"{name} holds NaN or infinite values")
     absent = arrays["knn_indices"] < 0
     if not (np.isfinite(arrays["knn_dists"][~absent]).all()

@@ -632,26 +632,31 @@ def _components_as_rgb(data, kind):
     The components are fitted on a fixed random sample of at most 10,000 rows (their
     directions barely change with more) and applied to every row.
     """
-    from sklearn.decomposition import PCA
+    import scipy.sparse
+    from sklearn.decomposition import PCA, TruncatedSVD
 
     n_components = min(3, data.shape[1])
-    if kind == "pca":
-        model = PCA(n_components=n_components, svd_solver="randomized", random_state=0)
+    if scipy.sparse.issparse(data):  # sparse data is not centred (that would densify it)
+        n_components = min(n_components, data.shape[1] - 1) or 1
+        model = TruncatedSVD(n_components=n_components, random_state=0)
     else:
+        model = PCA(n_components=n_components, svd_solver="randomized", random_state=0)
+    if kind != "pca":
         from sklearn.decomposition import FastICA
         from sklearn.pipeline import make_pipeline
 
         # Whitening by the leading principal components first is what FastICA does itself,
         # but the randomized PCA is much faster than its full whitening of wide data.
-        model = make_pipeline(
-            PCA(n_components=n_components, whiten=True, svd_solver="randomized",
-                random_state=0),
-            FastICA(whiten=False, max_iter=400, random_state=0),
-        )
-    sample = np.random.RandomState(0).permutation(len(data))[:_COMPONENT_FIT_ROWS]
+        if isinstance(model, PCA):
+            model.set_params(whiten=True)
+            ica = FastICA(whiten=False, max_iter=400, random_state=0)
+        else:
+            ica = FastICA(whiten="unit-variance", max_iter=400, random_state=0)
+        model = make_pipeline(model, ica)
+    sample = np.random.RandomState(0).permutation(data.shape[0])[:_COMPONENT_FIT_ROWS]
     components = model.fit(data[np.sort(sample)]).transform(data)
     low, high = np.percentile(components, [1, 99], axis=0)
-    rgb = np.zeros((len(data), 3))
+    rgb = np.zeros((data.shape[0], 3))
     rgb[:, :n_components] = np.clip((components - low) / np.maximum(high - low, 1e-12), 0, 1)
     return rgb
 

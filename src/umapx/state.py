@@ -27,11 +27,13 @@ import scipy.sparse
 
 from ._lazy import lazy_property
 from .inverse import InverseModel
+from .inverse_sparse import SparseInverseModel
 from .knn import NeighborIndex
 from .metrics import Metric, resolve_metric
 
 #: The array fields of the state: name -> (dtypes allowed, number of dimensions). The graph is
-#: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``).
+#: stored as its three CSR arrays (``graph_data``, ``graph_indices``, ``graph_indptr``), and so
+#: is sparse training data (see :mod:`umapx.persistence`).
 ARRAYS = {
     "training_data": (("float32",), 2),
     "embedding": (("float32",), 2),
@@ -52,8 +54,10 @@ class FittedState:
 
     Attributes
     ----------
-    training_data : ndarray (n, n_features), float32, or None
-        The data as fitted (after validation); None for ``metric="precomputed"``.
+    training_data : ndarray (n, n_features), float32, scipy.sparse CSR, or None
+        The data as fitted (after validation): dense, or canonical CSR
+        (:func:`umapx.sparse.canonical_csr`) when the model was fitted on sparse data; None
+        for ``metric="precomputed"``.
     embedding : ndarray (n, n_components), float32, or None
         None for ``transform_mode="graph"`` (no layout is run).
     graph : scipy.sparse.csr_matrix (n, n), float32
@@ -83,7 +87,7 @@ class FittedState:
         The embedding after each number of epochs of a list ``n_epochs``.
     """
 
-    training_data: np.ndarray
+    training_data: np.ndarray | scipy.sparse.csr_matrix
     embedding: np.ndarray
     graph: scipy.sparse.csr_matrix
     knn_indices: np.ndarray
@@ -123,6 +127,11 @@ class FittedState:
                              "with transform_mode='embedding'")
         return self.embedding
 
+    @property
+    def sparse(self):
+        """Whether the model was fitted on sparse data."""
+        return scipy.sparse.issparse(self.training_data)
+
     @lazy_property
     def inverse(self):
         """The :class:`~umapx.inverse.InverseModel`, built on first use (a ValueError names a
@@ -136,8 +145,9 @@ class FittedState:
                 "inverse_transform is not available for a model fitted with "
                 "metric='precomputed': it generates samples of the input space, and this model "
                 "was given distances, not samples")
-        return InverseModel(self.training_data, embedding, self.metric, self.a, self.b,
-                            self.n_neighbors, self.output_metric)
+        model = SparseInverseModel if self.sparse else InverseModel
+        return model(self.training_data, embedding, self.metric, self.a, self.b,
+                     self.n_neighbors, self.output_metric)
 
     def build_lazy_parts(self, inverse=True):
         """Build now what is otherwise built on first use: the search graph that ``transform``

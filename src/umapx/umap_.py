@@ -21,7 +21,7 @@ from . import graph as _graph
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import seed_from
-from ._validation import check_curve
+from ._validation import check_curve, check_metric_for_data
 from .curve import find_ab_params
 from .estimator import UMAP
 from .init import INIT_METHODS, initial_layout
@@ -29,6 +29,7 @@ from .knn import NeighborIndex
 from .layout import epochs_per_sample as _epochs_per_sample
 from .layout import normalise_layout, optimize_layout, prune_weak_edges
 from .metrics import resolve_metric
+from .sparse import canonical_csr
 
 #: umap-learn's bounds of the seeds it draws (exported by its ``umap.umap_``).
 INT32_MIN = int(np.iinfo(np.int32).min) + 1
@@ -60,14 +61,16 @@ def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         Data (for ``metric="precomputed"``: a square distance matrix).
     n_neighbors : int
         Neighbours per point, the point itself included.
     metric : str or numba function
     metric_kwds : dict or None
-    angular, low_memory, use_pynndescent : bool
+    angular, use_pynndescent : bool
         Accepted for compatibility (umap-learn's search settings; umapx chooses its own).
+    low_memory : bool
+        As ``UMAP(low_memory=...)``: bounds what the search holds at once, not its result.
     random_state : int, RandomState or None
     n_jobs : int
         Threads (results do not depend on it).
@@ -81,13 +84,17 @@ def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state
         Answers queries for new points; pass the triple as ``UMAP(precomputed_knn=...)``.
     """
     metric = _metric(metric, metric_kwds)
-    if not metric.is_precomputed:  # a 2-d finite numeric array (a clear error otherwise)
+    if scipy.sparse.issparse(X) and not metric.is_precomputed:
+        X = canonical_csr(X)
+        check_metric_for_data(metric, X)
+    elif not metric.is_precomputed:  # a 2-d finite numeric array (a clear error otherwise)
         X = check_array(X, dtype=np.float32, order="C", input_name="X")
     metric = metric.bind(X)
     seed = seed_from(check_random_state(random_state))
     report = Report(verbose)
     with numba_threads(n_jobs), report.stage("nearest neighbours"):
-        index, indices, dists = NeighborIndex.build(X, int(n_neighbors), metric, seed=seed)
+        index, indices, dists = NeighborIndex.build(X, int(n_neighbors), metric, seed=seed,
+                                                    low_memory=low_memory)
     return indices, dists, index
 
 

@@ -8,14 +8,25 @@ own list (distance 0), as UMAP expects, and all answer ``query`` for new points 
 ``"precomputed"``: rows of distances to the training points), whose result depends only on the
 point and the index. ``NeighborIndex.from_knn`` builds the index for a k-NN graph computed
 elsewhere (umap-learn's ``precomputed_knn``).
+
+Data is a dense float32 array or a canonical scipy.sparse CSR matrix (:mod:`umapx.sparse`); the
+kernels see the rows through :mod:`umapx.knn._rows`, so both kinds take the same code paths.
+
+``low_memory`` (the estimator's parameter) bounds what the search holds at once and never
+changes its result: NN-descent builds its random-projection trees as many at a time as there
+are threads and builds the search graph for queries on the first query; exact search on sparse
+rows works in smaller blocks. Without it, the whole forest is built at once and the search
+graph at the end of the build (the first ``transform`` is then faster).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 
 from .._lazy import lazy_property
 from ..metrics import Metric
+from ..sparse import is_sparse_rows, prepare_rows
 from .exact import exact_neighbors
 from .nndescent import RPTree, SearchGraph, nn_descent, query_tree, search, search_graph
 from .precomputed import neighbors_from_distances
@@ -37,8 +48,8 @@ class NeighborIndex:
     Parameters
     ----------
     metric : Metric
-    data : ndarray (n, d), float32, or None
-        Training rows as ``metric.prepare`` returns them (None for ``"precomputed"``).
+    data : ndarray (n, d), float32, SparseRows, or None
+        Training rows prepared for search (:func:`prepare`; None for ``"precomputed"``).
     method : {"exact", "nndescent", "precomputed"}
     graph : SearchGraph or None
         Search graph of the NN-descent index; built from ``knn`` on the first query when None.
@@ -69,11 +80,13 @@ class NeighborIndex:
 
     @classmethod
     def build(cls, X, n_neighbors, metric: Metric, method="auto", seed=0, n_trees=None,
-              leaf_size=None, max_candidates=None, n_iters=None, delta=0.001, progress=None):
+              leaf_size=None, max_candidates=None, n_iters=None, delta=0.001, progress=None,
+              low_memory=True):
         """Index ``X`` and return ``(index, knn_indices, knn_distances)`` of the training data.
 
-        ``knn_indices[i, 0] == i`` with distance 0; the other ``n_neighbors - 1`` entries are
-        the nearest other points, by increasing true distance.
+        ``X`` is a dense float32 array or a canonical CSR matrix. ``knn_indices[i, 0] == i``
+        with distance 0; the other ``n_neighbors - 1`` entries are the nearest other points, by
+        increasing true distance.
         """
         n = X.shape[0]
         if not 1 <= n_neighbors <= n:
@@ -86,9 +99,9 @@ class NeighborIndex:
                                   distances)
         if method == "auto":
             method = "exact" if n <= EXACT_SEARCH_MAX_SAMPLES else "nndescent"
-        data = metric.prepare(X)
+        data = prepare(metric, X)
         if method == "exact":
-            indices, distances = exact_neighbors(metric, data, n_others)
+            indices, distances = exact_neighbors(metric, data, n_others, low_memory=low_memory)
             index = cls(metric, data, "exact")
         elif method == "nndescent":
             if n_trees is None:  # 8 trees at 60k points (recall 0.99 with NN-descent)
@@ -101,10 +114,11 @@ class NeighborIndex:
                 n_iters = max(5, int(round(np.log2(n))))
             indices, distances, tree = nn_descent(
                 metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters,
-                delta, progress,
+                delta, progress, low_memory=low_memory,
             )
-            # The search graph is only needed by queries: built on the first one.
             index = cls(metric, data, "nndescent", tree=tree, knn=(indices, distances.copy()))
+            if not low_memory:  # else built on the first query
+                index.search_graph  # noqa: B018
         else:
             raise ValueError(f"knn method must be one of {KNN_METHODS}, got {method!r}")
         metric.to_true_distance(distances)
@@ -131,7 +145,7 @@ class NeighborIndex:
         n = X.shape[0]
         if metric.is_precomputed:
             return cls(metric, None, "precomputed", n_samples=n)
-        data = metric.prepare(X)
+        data = prepare(metric, X)
         if n <= EXACT_SEARCH_MAX_SAMPLES:
             return cls(metric, data, "exact")
         leaf_size = max(30, 2 * knn_indices.shape[1])
@@ -144,6 +158,11 @@ class NeighborIndex:
     def n_samples(self):
         return self._n_samples
 
+    @property
+    def sparse(self):
+        """Whether the index holds sparse rows."""
+        return is_sparse_rows(self.data)
+
     def query(self, X, k, epsilon=None):
         """The ``k`` nearest training rows of each row of ``X`` and their true distances.
 
@@ -154,7 +173,7 @@ class NeighborIndex:
         k = min(k, self.n_samples)
         if self.method == "precomputed":
             return neighbors_from_distances(X, k, exclude_self=False)
-        queries = self.metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
+        queries = prepare(self.metric, X)
         if self.method == "exact":
             indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries)
         else:
@@ -194,12 +213,20 @@ class NeighborIndex:
         given for ``"precomputed"``)."""
         if method == "precomputed":
             return cls(metric, None, "precomputed", epsilon=epsilon, n_samples=n_samples)
-        data = metric.prepare(X)
+        data = prepare(metric, X)
         if method == "exact":
             return cls(metric, data, "exact", epsilon=epsilon)
         tree = RPTree(**{f: arrays["tree_" + f] for f in RPTree._fields})
         graph = SearchGraph(arrays["graph_indptr"], arrays["graph_neighbours"])
         return cls(metric, data, "nndescent", graph=graph, tree=tree, epsilon=epsilon)
+
+
+def prepare(metric, X):
+    """Rows of ``X`` as the search kernels see them under ``metric`` (dense: ``metric.prepare``
+    of float32 rows; sparse: :func:`umapx.sparse.prepare_rows` of a canonical CSR matrix)."""
+    if scipy.sparse.issparse(X):
+        return prepare_rows(metric, X)
+    return metric.prepare(np.ascontiguousarray(X, dtype=np.float32))
 
 
 __all__ = ["NeighborIndex", "EXACT_SEARCH_MAX_SAMPLES", "KNN_METHODS", "INDEX_METHODS"]

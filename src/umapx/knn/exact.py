@@ -5,7 +5,9 @@ distances come from blocked BLAS products; every row that a bound on their round
 out is re-ranked by its exact distance, so the result does not inherit the rounding of the
 ``|x|^2 - 2<x, y> + |y|^2`` expansion, which changes with the shape of the block (a one-row
 product takes another BLAS path) and the BLAS library. A query's neighbours are therefore the
-same whatever rows it is searched with. Other metrics run a parallel numba scan.
+same whatever rows it is searched with. Sparse rows get their products from
+:mod:`umapx.knn.sparse` instead of BLAS, with the same bound. Other metrics run a parallel numba
+scan.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import numpy as np
 
 from .. import metrics as _metrics
 from .._jit import kernel
-from ..metrics import distance
+from ..sparse import is_sparse_rows
 from ._heap import heap_push, sort_heap
+from ._rows import row_block, row_count, row_distance, search_args, specialize
+from .sparse import CandidateDistances, block_rows, row_norms
 
 # Extra candidates taken from the BLAS distances before exact re-ranking.
 _RERANK_MARGIN = 8
@@ -53,13 +57,13 @@ def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exc
     k nearest whatever the BLAS rounding, which varies with the block's shape and the BLAS
     library: a query's neighbours depend only on the query and the data.
     """
-    n_rows = queries.shape[0]
+    n_rows = row_count(queries)
     out_d = np.empty((n_rows, k), np.float32)
     out_i = np.empty((n_rows, k), np.int32)
     for row in numba.prange(n_rows):
         first = np.empty(candidates.shape[1], np.float32)
         for c in range(candidates.shape[1]):
-            first[c] = distance(metric, queries[row], data[candidates[row, c]])
+            first[c] = row_distance(metric, queries, row, data, candidates[row, c])
         bound = np.sort(first)[k - 1] + slack[row]
         values = approx[row]
         self_index = row + row_offset if exclude_self else -1
@@ -76,7 +80,7 @@ def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exc
         for j in range(values.shape[0]):
             if values[j] <= bound and j != self_index:
                 chosen[count] = j
-                exact[count] = distance(metric, queries[row], data[j])
+                exact[count] = row_distance(metric, queries, row, data, j)
                 count += 1
         order = np.argsort(exact, kind="mergesort")  # stable: ties keep the smaller index
         for c in range(k):
@@ -88,15 +92,15 @@ def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exc
 @kernel(parallel=True)
 def _scan(metric, queries, data, k, row_offset, exclude_self):
     """Brute-force scan of ``data`` for each query, keeping the ``k`` best, sorted."""
-    n_rows = queries.shape[0]
+    n_rows = row_count(queries)
     out_d, out_i = np.full((n_rows, k), np.inf, np.float32), np.full((n_rows, k), -1, np.int32)
     for row in numba.prange(n_rows):
         heap_d = out_d[row]
         heap_i = out_i[row]
-        for j in range(data.shape[0]):
+        for j in range(row_count(data)):
             if exclude_self and j == row + row_offset:
                 continue
-            d = distance(metric, queries[row], data[j])
+            d = row_distance(metric, queries, row, data, j)
             if d < heap_d[0]:
                 heap_push(heap_d, heap_i, d, j)
         sort_heap(heap_d, heap_i)
@@ -115,7 +119,7 @@ def _blas_candidate_distances(metric, queries, data, data_sq_norms):
     return products
 
 
-def _rounding_slack(metric, queries, data_norm_max):
+def _rounding_slack(metric, query_norms, data_norm_max, n_terms):
     """Per query, a bound on |BLAS distance - exact distance| plus the exact kernel's rounding.
 
     Any float32 dot product of length d, in any summation order (BLAS blocks, FMA), is off by
@@ -124,28 +128,39 @@ def _rounding_slack(metric, queries, data_norm_max):
     ``(gamma_d + 3u) (|x| + |y|)^2`` and the kernel's sum of squares by
     ``gamma_(d+2) (|x| + |y|)^2``; ``1 - <x, y>`` and the kernel's dot distance by
     ``(gamma_d + u) (|x| |y| + 1)`` each. ``(2 d + 8) u`` covers the two, doubled for margin.
+    ``n_terms`` is d: the number of columns of dense rows; for sparse rows the most stored
+    values of a query plus those of a data row (no sum has more terms).
     """
     unit = float(np.finfo(np.float32).eps) / 2.0
-    norms = np.sqrt(np.einsum("ij,ij->i", queries, queries, dtype=np.float64))
     if metric.search_code == _metrics.DOT_DISTANCE:
-        scale = norms * data_norm_max + 1.0
+        scale = query_norms * data_norm_max + 1.0
     else:
-        scale = (norms + data_norm_max) ** 2
-    return 2.0 * (2 * queries.shape[1] + 8) * unit * scale
+        scale = (query_norms + data_norm_max) ** 2
+    return 2.0 * (2 * n_terms + 8) * unit * scale
 
 
-def exact_neighbors(metric, data, k, queries=None):
+def _most_terms(rows):
+    """The length of the longest sum over a row's values: its columns, or its most values."""
+    if is_sparse_rows(rows):
+        return int(np.diff(rows.indptr).max(initial=0))
+    return rows.shape[1]
+
+
+def exact_neighbors(metric, data, k, queries=None, low_memory=False):
     """The ``k`` nearest rows of ``data`` for each query, by exhaustive search.
 
     Parameters
     ----------
     metric : Metric
-        Resolved metric; ``data`` and ``queries`` must already be ``metric.prepare``-d.
-    data : ndarray of shape (n, d), float32
+        Resolved metric; ``data`` and ``queries`` must already be prepared for search.
+    data : ndarray of shape (n, d), float32, or SparseRows
     k : int
         Neighbours per query.
-    queries : ndarray of shape (m, d), float32, or None
+    queries : ndarray of shape (m, d), float32, or SparseRows, or None
         ``None`` searches ``data`` against itself, excluding each row from its own list.
+    low_memory : bool
+        On sparse rows, smaller blocks of queries (see :func:`umapx.knn.sparse.block_rows`);
+        the result is the same.
 
     Returns
     -------
@@ -156,31 +171,41 @@ def exact_neighbors(metric, data, k, queries=None):
     exclude_self = queries is None
     if queries is None:
         queries = data
-    args = metric.search_args
+    args = search_args(metric, data)
+    n_data, n_queries = row_count(data), row_count(queries)
+    indices = np.empty((n_queries, k), np.int32)
+    distances = np.empty((n_queries, k), np.float32)
     if metric.user_function is None and args.code in (_metrics.SQEUCLIDEAN,
                                                       _metrics.DOT_DISTANCE):
-        n_select = min(k + _RERANK_MARGIN, data.shape[0] - int(exclude_self))
-        data_sq_norms = np.einsum("ij,ij->i", data, data)
-        data_norm_max = float(np.sqrt(np.einsum("ij,ij->i", data, data, dtype=np.float64).max()))
-        indices = np.empty((queries.shape[0], k), np.int32)
-        distances = np.empty((queries.shape[0], k), np.float32)
-        for start in range(0, queries.shape[0], _BLOCK_ROWS):
-            block = queries[start : start + _BLOCK_ROWS]
-            approx = _blas_candidate_distances(metric, block, data, data_sq_norms)
+        n_select = min(k + _RERANK_MARGIN, n_data - int(exclude_self))
+        data_norm_max = float(row_norms(data).max())
+        data_terms = _most_terms(data)
+        if is_sparse_rows(data):
+            approximate = CandidateDistances(args, data)
+            step = block_rows(n_data, low_memory, _BLOCK_ROWS)
+        else:
+            data_sq_norms = np.einsum("ij,ij->i", data, data)
+
+            def approximate(block):
+                return _blas_candidate_distances(metric, block, data, data_sq_norms)
+
+            step = _BLOCK_ROWS
+        for start in range(0, n_queries, step):
+            block = row_block(queries, start, start + step)
+            approx = approximate(block)
             candidates = _select_smallest(approx, n_select, start, exclude_self)
-            slack = _rounding_slack(metric, block, data_norm_max)
+            n_terms = _most_terms(block) + data_terms if is_sparse_rows(block) else \
+                data_terms
+            slack = _rounding_slack(metric, row_norms(block), data_norm_max, n_terms)
             block_i, block_d = _rerank(args, block, data, approx, candidates, slack, k, start,
                                        exclude_self)
-            indices[start : start + len(block)] = block_i
-            distances[start : start + len(block)] = block_d
+            indices[start : start + len(block_i)] = block_i
+            distances[start : start + len(block_i)] = block_d
         return indices, distances
-    scan = metric.specialize(_scan)
-    indices = np.empty((queries.shape[0], k), np.int32)
-    distances = np.empty((queries.shape[0], k), np.float32)
-    for start in range(0, queries.shape[0], _BLOCK_ROWS):
-        block = queries[start : start + _BLOCK_ROWS]
+    scan = specialize(metric, _scan)
+    for start in range(0, n_queries, _BLOCK_ROWS):
+        block = row_block(queries, start, start + _BLOCK_ROWS)
         block_i, block_d = scan(args, block, data, k, start, exclude_self)
-        indices[start : start + len(block)] = block_i
-        distances[start : start + len(block)] = block_d
+        indices[start : start + len(block_i)] = block_i
+        distances[start : start + len(block_i)] = block_d
     return indices, distances
-

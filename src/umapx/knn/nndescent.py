@@ -26,13 +26,27 @@ import numpy as np
 
 from .._jit import kernel
 from .._rng import draw_index, draw_uniform, stream_key
-from ..metrics import SQEUCLIDEAN, distance
+from ..metrics import SQEUCLIDEAN
 from ._heap import (
     flagged_heap_push,
     heap_push,
     min_heap_pop,
     min_heap_push,
     sort_heap,
+)
+from ._rows import (
+    focus,
+    focus_plane,
+    focused_distance,
+    new_scratch,
+    row_count,
+    row_distance,
+    search_args,
+    specialize,
+    split_margin,
+    split_offset,
+    unfocus,
+    unfocus_plane,
 )
 
 # ----------------------------------------------------------------------------------------------
@@ -100,17 +114,6 @@ class SearchGraph(NamedTuple):
 # ----------------------------------------------------------------------------------------------
 
 
-@kernel(inline="always")
-def _margin(x, data, pivot_a, pivot_b, offset):
-    """Signed side of ``x`` relative to the bisecting hyperplane of two pivot rows."""
-    total = np.float32(0.0)
-    a = data[pivot_a]
-    b = data[pivot_b]
-    for i in range(x.shape[0]):
-        total += x[i] * (a[i] - b[i])
-    return total - offset
-
-
 @kernel
 def _build_tree(data, key, leaf_size, tree):
     """Build one tree in place in the arrays of ``tree``; return its number of nodes.
@@ -121,11 +124,12 @@ def _build_tree(data, key, leaf_size, tree):
     """
     perm, left, right, start, end = tree.perm, tree.left, tree.right, tree.start, tree.end
     pivot_a, pivot_b, offset = tree.pivot_a, tree.pivot_b, tree.offset
-    n = data.shape[0]
+    n = row_count(data)
     for i in range(n):
         perm[i] = i
     scratch = np.empty(n, dtype=np.int32)
     margins = np.empty(n, dtype=np.float32)
+    plane = new_scratch(data)
     stack = np.empty(2 * n + 1, dtype=np.int32)
     n_nodes = 1
     start[0] = 0
@@ -152,16 +156,15 @@ def _build_tree(data, key, leaf_size, tree):
         a = perm[lo + first]
         b = perm[lo + second]
         # offset = (|a|^2 - |b|^2) / 2 puts the hyperplane half way between a and b.
-        half_sq = np.float32(0.0)
-        for i in range(data.shape[1]):
-            half_sq += data[a, i] * data[a, i] - data[b, i] * data[b, i]
-        node_offset = half_sq * np.float32(0.5)
+        node_offset = split_offset(data, a, b)
         n_left = 0
+        focus_plane(data, a, b, plane)
         for pos in range(lo, hi):
-            m = _margin(data[perm[pos]], data, a, b, node_offset)
+            m = split_margin(data, perm[pos], data, a, b, node_offset, plane)
             margins[pos] = m
             if m < 0 or (m == 0 and (perm[pos] + node) % 2 == 0):
                 n_left += 1
+        unfocus_plane(data, a, b, plane)
         if n_left == 0 or n_left == size:
             split = lo + size // 2  # indistinguishable points: halve the range as it is
         else:
@@ -197,8 +200,9 @@ def _build_tree(data, key, leaf_size, tree):
 
 
 @kernel(parallel=True)
-def _build_forest(data, seed, n_trees, leaf_size):
-    n = data.shape[0]
+def _build_forest(data, seed, first_tree, n_trees, leaf_size):
+    """Trees ``first_tree`` to ``first_tree + n_trees - 1`` (tree ``t`` draws from stream t)."""
+    n = row_count(data)
     capacity = 2 * n
     perm = np.empty((n_trees, n), np.int32)
     left = np.empty((n_trees, capacity), np.int32)
@@ -212,7 +216,7 @@ def _build_forest(data, seed, n_trees, leaf_size):
     for t in numba.prange(n_trees):
         tree = RPTree(perm[t], left[t], right[t], start[t], end[t], pivot_a[t], pivot_b[t],
                       offset[t])
-        n_nodes[t] = _build_tree(data, stream_key(seed, t), leaf_size, tree)
+        n_nodes[t] = _build_tree(data, stream_key(seed, first_tree + t), leaf_size, tree)
     return Forest(RPTree(perm, left, right, start, end, pivot_a, pivot_b, offset), n_nodes)
 
 
@@ -224,13 +228,16 @@ def _tree_of(forest, t):
 
 
 @kernel(inline="always")
-def _descend(x, data, tree):
-    """Leaf node of ``tree`` reached by ``x`` (mirrors the side rule of ``_build_tree``)."""
+def _descend(queries, q, data, tree):
+    """Leaf node of ``tree`` reached by query row ``q`` (mirrors the side rule of
+    ``_build_tree``)."""
+    no_plane = np.zeros(0, np.float32)
     node = 0
     while tree.left[node] != -1:
         if tree.pivot_a[node] == -1:
             node = tree.left[node]
-        elif _margin(x, data, tree.pivot_a[node], tree.pivot_b[node], tree.offset[node]) <= 0:
+        elif split_margin(queries, q, data, tree.pivot_a[node], tree.pivot_b[node],
+                          tree.offset[node], no_plane) <= 0:
             node = tree.left[node]
         else:
             node = tree.right[node]
@@ -243,27 +250,33 @@ def _descend(x, data, tree):
 
 
 @kernel(parallel=True)
-def _join_leaves(metric, data, perm, leaf_starts, leaf_ends, heaps):
+def _join_leaves(metric, data, perm, leaf_starts, leaf_ends, heaps, n_chunks):
     """Offer every pair of points sharing a leaf of one tree to both points' heaps.
 
-    The leaves of a tree are disjoint, so each heap is written by the one leaf holding it.
+    The leaves of a tree are disjoint, so each heap is written by the one leaf holding it;
+    ``n_chunks`` ranges of leaves share a scratch row each.
     """
     dists, idx, flags = heaps.dists, heaps.idx, heaps.flags
-    for leaf in numba.prange(leaf_starts.shape[0]):
-        for a in range(leaf_starts[leaf], leaf_ends[leaf]):
-            i = perm[a]
-            for b in range(a + 1, leaf_ends[leaf]):
-                j = perm[b]
-                d = distance(metric, data[i], data[j])
-                flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
-                flagged_heap_push(dists[j], idx[j], flags[j], d, i, 1)
+    n_leaves = leaf_starts.shape[0]
+    for chunk in numba.prange(n_chunks):
+        scratch = new_scratch(data)
+        for leaf in range(chunk * n_leaves // n_chunks, (chunk + 1) * n_leaves // n_chunks):
+            for a in range(leaf_starts[leaf], leaf_ends[leaf]):
+                i = perm[a]
+                squares = focus(data, i, scratch)
+                for b in range(a + 1, leaf_ends[leaf]):
+                    j = perm[b]
+                    d = focused_distance(metric, data, i, squares, scratch, data, j)
+                    flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
+                    flagged_heap_push(dists[j], idx[j], flags[j], d, i, 1)
+                unfocus(data, i, scratch)
 
 
 @kernel(parallel=True)
 def _fill_short_heaps(metric, data, heaps, seed):
     """Top up, with random points, heaps that the forest left with empty slots."""
     dists, idx, flags = heaps.dists, heaps.idx, heaps.flags
-    n = data.shape[0]
+    n = idx.shape[0]
     for i in numba.prange(n):
         if idx[i, 0] != -1:
             continue
@@ -271,26 +284,39 @@ def _fill_short_heaps(metric, data, heaps, seed):
         for attempt in range(8 * idx.shape[1] + 8):
             j = draw_index(key, attempt, n)
             if j != i:
-                d = distance(metric, data[i], data[j])
+                d = row_distance(metric, data, i, data, j)
                 flagged_heap_push(dists[i], idx[i], flags[i], d, j, 1)
             if idx[i, 0] != -1:
                 break
 
 
-def _init_from_forest(metric, data, n_others, forest, seed):
-    """Heaps seeded with the leaf-mates of every point in every tree."""
-    n = data.shape[0]
+def _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size, trees_at_once):
+    """Heaps seeded with the leaf-mates of every point in every tree, and the first tree.
+
+    Trees are built ``trees_at_once`` at a time and dropped once joined, so memory holds at
+    most that many; the result does not depend on it (tree ``t`` draws from its own stream and
+    the trees are joined in order).
+    """
+    n = row_count(data)
     heaps = Heaps(np.full((n, n_others), np.inf, np.float32),
                   np.full((n, n_others), -1, np.int32),
                   np.ones((n, n_others), np.uint8))
-    join_leaves = metric.specialize(_join_leaves)
-    trees = forest.trees
-    for t in range(trees.perm.shape[0]):
-        leaves = np.flatnonzero(trees.left[t, : forest.n_nodes[t]] == -1)
-        join_leaves(metric.search_args, data, trees.perm[t], trees.start[t, leaves],
-                    trees.end[t, leaves], heaps)
-    metric.specialize(_fill_short_heaps)(metric.search_args, data, heaps, seed)
-    return heaps
+    join_leaves = specialize(metric, _join_leaves)
+    args = search_args(metric, data)
+    first = None
+    for first_tree in range(0, n_trees, trees_at_once):
+        forest = _build_forest(data, seed, first_tree, min(trees_at_once, n_trees - first_tree),
+                               leaf_size)
+        if first is None:
+            first = _tree_of(forest, 0)
+        trees = forest.trees
+        for t in range(trees.perm.shape[0]):
+            leaves = np.flatnonzero(trees.left[t, : forest.n_nodes[t]] == -1)
+            join_leaves(args, data, trees.perm[t], trees.start[t, leaves], trees.end[t, leaves],
+                        heaps, _n_chunks())
+        del forest, trees
+    specialize(metric, _fill_short_heaps)(args, data, heaps, seed)
+    return heaps, first
 
 
 @kernel(parallel=True)
@@ -342,37 +368,43 @@ def _build_candidates(idx, flags, max_candidates, seed, n_chunks):
 
 
 @kernel(parallel=True)
-def _local_join(metric, data, dists, candidates, first, last, proposals):
+def _local_join(metric, data, dists, candidates, first, last, proposals, n_chunks):
     """Around each centre in [first, last), compare new-new and new-old candidate pairs.
 
     A pair is proposed when it would enter either point's heap (judged against the heaps as
-    they stand before this block is applied).
+    they stand before this block is applied). ``n_chunks`` ranges of centres share a scratch
+    row each.
     """
     new_cand, old_cand = candidates.new, candidates.old
     prop_a, prop_b, prop_d, counts = proposals.a, proposals.b, proposals.d, proposals.counts
     max_candidates = new_cand.shape[1]
-    for centre in numba.prange(first, last):
-        row = centre - first
-        count = 0
-        for a in range(max_candidates):
-            u = new_cand[centre, a]
-            if u < 0:
-                continue
-            # Partners: the later new candidates, then all the old ones.
-            for b in range(a + 1, 2 * max_candidates):
-                if b < max_candidates:
-                    v = new_cand[centre, b]
-                else:
-                    v = old_cand[centre, b - max_candidates]
-                if v < 0 or v == u:
+    n_centres = last - first
+    for chunk in numba.prange(n_chunks):
+        scratch = new_scratch(data)
+        for row in range(chunk * n_centres // n_chunks, (chunk + 1) * n_centres // n_chunks):
+            centre = first + row
+            count = 0
+            for a in range(max_candidates):
+                u = new_cand[centre, a]
+                if u < 0:
                     continue
-                d = distance(metric, data[u], data[v])
-                if d < dists[u, 0] or d < dists[v, 0]:
-                    prop_a[row, count] = u
-                    prop_b[row, count] = v
-                    prop_d[row, count] = d
-                    count += 1
-        counts[row] = count
+                squares = focus(data, u, scratch)
+                # Partners: the later new candidates, then all the old ones.
+                for b in range(a + 1, 2 * max_candidates):
+                    if b < max_candidates:
+                        v = new_cand[centre, b]
+                    else:
+                        v = old_cand[centre, b - max_candidates]
+                    if v < 0 or v == u:
+                        continue
+                    d = focused_distance(metric, data, u, squares, scratch, data, v)
+                    if d < dists[u, 0] or d < dists[v, 0]:
+                        prop_a[row, count] = u
+                        prop_b[row, count] = v
+                        prop_d[row, count] = d
+                        count += 1
+                unfocus(data, u, scratch)
+            counts[row] = count
 
 
 @kernel(parallel=True)
@@ -415,14 +447,14 @@ _JOIN_BLOCK = 4096
 
 
 def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates, n_iters, delta,
-               progress=None):
+               progress=None, low_memory=True):
     """Approximate ``n_others`` nearest other points of every row of ``data``.
 
     Parameters
     ----------
     metric : Metric
-        Resolved metric; ``data`` must already be ``metric.prepare``-d.
-    data : ndarray of shape (n, d), float32
+        Resolved metric; ``data`` must already be prepared for search.
+    data : ndarray of shape (n, d), float32, or SparseRows
     n_others : int
         Neighbours per point, the point itself excluded.
     seed : int
@@ -437,6 +469,9 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         Stop when fewer than ``delta * n * n_others`` heap entries change in a round.
     progress : callable or None
         Called as ``progress(round, n_changed)`` after each round.
+    low_memory : bool
+        Build the random-projection trees as many at a time as there are threads (instead of
+        all at once); the result is the same.
 
     Returns
     -------
@@ -444,13 +479,12 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         Sorted by increasing search distance; and the forest's first tree, for queries.
     tree : RPTree
     """
-    n = data.shape[0]
-    forest = _build_forest(data, seed, n_trees, leaf_size)
-    tree = _tree_of(forest, 0)
-    heaps = _init_from_forest(metric, data, n_others, forest, seed)
-    del forest
+    n = row_count(data)
+    trees_at_once = min(n_trees, _n_chunks()) if low_memory else n_trees
+    heaps, tree = _init_from_forest(metric, data, n_others, seed, n_trees, leaf_size,
+                                    trees_at_once)
 
-    join = metric.specialize(_local_join)
+    join = specialize(metric, _local_join)
     block = min(_JOIN_BLOCK, n)
     capacity = max_candidates * (max_candidates - 1) // 2 + max_candidates * max_candidates
     proposals = Proposals(np.empty((block, capacity), np.int32),
@@ -464,7 +498,8 @@ def nn_descent(metric, data, n_others, seed, n_trees, leaf_size, max_candidates,
         changed = 0
         for first in range(0, n, block):
             last = min(first + block, n)
-            join(metric.search_args, data, heaps.dists, candidates, first, last, proposals)
+            join(search_args(metric, data), data, heaps.dists, candidates, first, last,
+                 proposals, n_chunks)
             changed += _apply_proposals(heaps, proposals, last - first, n_chunks)
         if progress is not None:
             progress(round_ + 1, changed)
@@ -526,8 +561,8 @@ _SEARCH_CHUNK = 64
 def _search(metric, data, queries, k, graph, tree, bound_scale):
     """Best-first walk of ``graph`` from the leaf of ``tree`` that each query falls in."""
     indptr, neighbours = graph.indptr, graph.neighbours
-    n = data.shape[0]
-    n_queries = queries.shape[0]
+    n = row_count(data)
+    n_queries = row_count(queries)
     out_d = np.full((n_queries, k), np.inf, np.float32)
     out_i = np.full((n_queries, k), -1, np.int32)
     n_chunks = (n_queries + _SEARCH_CHUNK - 1) // _SEARCH_CHUNK
@@ -535,17 +570,18 @@ def _search(metric, data, queries, k, graph, tree, bound_scale):
         visited = np.zeros(n, np.int32)
         cand_d = np.empty(n, np.float32)
         cand_i = np.empty(n, np.int32)
+        scratch = new_scratch(queries)
         for q in range(chunk * _SEARCH_CHUNK, min((chunk + 1) * _SEARCH_CHUNK, n_queries)):
             stamp = q + 1
-            x = queries[q]
             heap_d = out_d[q]
             heap_i = out_i[q]
             n_cand = 0
-            leaf = _descend(x, data, tree)
+            squares = focus(queries, q, scratch)
+            leaf = _descend(queries, q, data, tree)
             for pos in range(tree.start[leaf], tree.end[leaf]):
                 j = tree.perm[pos]
                 visited[j] = stamp
-                d = distance(metric, x, data[j])
+                d = focused_distance(metric, queries, q, squares, scratch, data, j)
                 heap_push(heap_d, heap_i, d, j)
                 n_cand = min_heap_push(cand_d, cand_i, n_cand, d, j)
             while n_cand > 0:
@@ -557,17 +593,18 @@ def _search(metric, data, queries, k, graph, tree, bound_scale):
                     if visited[v] == stamp:
                         continue
                     visited[v] = stamp
-                    d = distance(metric, x, data[v])
+                    d = focused_distance(metric, queries, q, squares, scratch, data, v)
                     if d < bound_scale * heap_d[0]:
                         heap_push(heap_d, heap_i, d, v)
                         n_cand = min_heap_push(cand_d, cand_i, n_cand, d, v)
+            unfocus(queries, q, scratch)
             sort_heap(heap_d, heap_i)
     return out_i, out_d
 
 
 def query_tree(data, seed, leaf_size):
     """One random-projection tree over ``data`` (for an index whose k-NN graph was given)."""
-    return _tree_of(_build_forest(data, seed, 1, leaf_size), 0)
+    return _tree_of(_build_forest(data, seed, 0, 1, leaf_size), 0)
 
 
 def search(metric, data, queries, k, graph, tree, epsilon):
@@ -576,11 +613,12 @@ def search(metric, data, queries, k, graph, tree, epsilon):
     ``graph`` is a :class:`SearchGraph`, ``tree`` the :class:`RPTree` whose leaves start the
     walks. Each query's result depends only on that query and the index.
     """
+    args = search_args(metric, data)
     scale = 1.0 + epsilon
-    if metric.search_code == SQEUCLIDEAN:
+    if args.code == SQEUCLIDEAN:
         scale = scale * scale
-    run = metric.specialize(_search)
-    return run(metric.search_args, data, queries, k, graph, tree, np.float32(scale))
+    run = specialize(metric, _search)
+    return run(args, data, queries, k, graph, tree, np.float32(scale))
 
 
 __all__ = ["nn_descent", "query_tree", "search", "search_graph", "RPTree", "SearchGraph"]
