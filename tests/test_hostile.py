@@ -396,10 +396,10 @@ def test_compatibility_functions_refuse_bad_arguments(call):
 def test_explorer_port_is_checked(port):
     """An impossible port is refused before a socket is opened (it was an OverflowError from
     ``bind``, an internal error from the command line)."""
-    from umapx.explorer.server import ExplorerServer
+    from umapx.explorer.server import Explorer
 
     with pytest.raises(ValueError, match="port must be an integer"):
-        ExplorerServer(None, port=port)
+        Explorer(None, port=port)
 
 
 @PROPERTY
