@@ -15,6 +15,7 @@
     python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
                                       [--targets host,haswell,generic]
     python benchmarks/run.py reproducibility [--datasets fashion] [--repeats 3]
+                                      [--parts cost,identity]
     python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
     python benchmarks/run.py variants [--datasets digits,mnist10k] [--modes densmap,regression,...]
 
@@ -366,7 +367,7 @@ def suite_reproducibility(args, libs):
     builds = [("host", "fastmath"), ("generic", "fastmath"), ("host", "strict"),
               ("generic", "strict")]
     cost = []
-    for dataset in args.datasets:
+    for dataset in args.datasets if "cost" in args.parts else []:
         for numba_cpu, variant in builds:
             env = environment("host", variant, numba_cpu=numba_cpu)
             result = worker("fit", "umapx", dataset, "--repeats", args.repeats, env=env)
@@ -378,15 +379,16 @@ def suite_reproducibility(args, libs):
             row["fit_ratio"] = _slowdown(row.get("fit_median_s"), shipped.get("fit_median_s"))
             row["transform_ratio"] = _slowdown(row.get("transform_median_s"),
                                                shipped.get("transform_median_s"))
-    print(f"\ncost of a portable build, medians of {args.repeats} warm runs; ratio = build "
-          "time / shipped (host/fastmath) time")
-    table(cost, [("dataset", "dataset", None), ("build", "numba target / flags", None),
-                 ("fit_median_s", "fit s", "{:.2f}"), ("fit_ratio", "ratio", None),
-                 ("transform_median_s", "transform s", "{:.2f}"),
-                 ("transform_ratio", "ratio", None), ("error", "error", None)])
+    if cost:
+        print(f"\ncost of a portable build, medians of {args.repeats} warm runs; ratio = build "
+              "time / shipped (host/fastmath) time")
+        table(cost, [("dataset", "dataset", None), ("build", "numba target / flags", None),
+                     ("fit_median_s", "fit s", "{:.2f}"), ("fit_ratio", "ratio", None),
+                     ("transform_median_s", "transform s", "{:.2f}"),
+                     ("transform_ratio", "ratio", None), ("error", "error", None)])
 
     identity = []
-    for dataset in args.datasets:
+    for dataset in args.datasets if "identity" in args.parts else []:
         for label, numba_cpu, variant in [("shipped", None, "fastmath"),
                                           ("portable", "generic", "strict")]:
             digests = {}
@@ -399,10 +401,11 @@ def suite_reproducibility(args, libs):
             identity.append({"dataset": dataset, "build": label,
                              **{cpu: d[0][:12] for cpu, d in digests.items()},
                              "identical": all(d == first for d in digests.values())})
-    print("\nSHA-256 of the embedding (seed 42) under each emulated CPU")
-    table(identity, [("dataset", "dataset", None), ("build", "build", None),
-                     *[(cpu, cpu, None) for cpu in CPU_TARGETS],
-                     ("identical", "identical everywhere", None)])
+    if identity:
+        print("\nSHA-256 of the embedding (seed 42) under each emulated CPU")
+        table(identity, [("dataset", "dataset", None), ("build", "build", None),
+                         *[(cpu, cpu, None) for cpu in CPU_TARGETS],
+                         ("identical", "identical everywhere", None)])
     return cost + identity
 
 
@@ -574,6 +577,9 @@ def main(argv=None):
     parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
     parser.add_argument("--targets", default="host,haswell,generic",
                         help="spread: emulated CPUs (benchmarks/targets.py)")
+    parser.add_argument("--parts", default="cost,identity",
+                        help="reproducibility: cost (timed: take it under the timing lock), "
+                             "identity (digests, untimed)")
     parser.add_argument("--modes", default=None,
                         help=f"compat / variants: comma-separated modes (compat: {COMPAT_MODES}; "
                              f"variants: {VARIANT_MODES})")

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -38,7 +39,7 @@ from hypothesis.extra import numpy as hnp
 from model_files import V1_MODEL, npy_bytes, rewrite, seal
 
 import umapx
-from umapx import evaluation, geometry
+from umapx import evaluation, geometry, umap_, utils, validation
 from umapx.persistence import ModelFormatError
 
 WATCHDOG_S = 600
@@ -347,6 +348,75 @@ def test_plot_entry_points_refuse_bad_arguments(small_model):
 
 
 # ----------------------------------------------------------------------------------------------
+# API: the compatibility submodules (found by scripts/hostile_probe.py: a segfault, IndexErrors,
+# a ZeroDivisionError, a numba TypingError and silent NaN before their checks)
+# ----------------------------------------------------------------------------------------------
+
+_SQUARE = scipy.sparse.identity(60, format="csr")
+COMPAT_CALLS = {
+    "find_ab_params: spread 0": lambda: umap_.find_ab_params(0.0, 0.0),
+    "find_ab_params: NaN": lambda: umap_.find_ab_params(np.nan, 0.1),
+    "find_ab_params: min_dist < 0": lambda: umap_.find_ab_params(1.0, -1.0),
+    "find_ab_params: text": lambda: umap_.find_ab_params("a", "b"),
+    "nearest_neighbors: 1-d": lambda: umap_.nearest_neighbors(_X[0], 3, "euclidean", {},
+                                                               False, 0),
+    "nearest_neighbors: NaN": lambda: umap_.nearest_neighbors(_NAN, 3, "euclidean", {}, False,
+                                                              0),
+    "smooth_knn_dist: 1-d": lambda: umap_.smooth_knn_dist(np.ones(5), 5.0),
+    "smooth_knn_dist: empty": lambda: umap_.smooth_knn_dist(np.empty((0, 5)), 5.0),
+    "smooth_knn_dist: negative": lambda: umap_.smooth_knn_dist(-np.ones((10, 5)), 5.0),
+    "smooth_knn_dist: k=0": lambda: umap_.smooth_knn_dist(np.ones((10, 5)), 0.0),
+    "simplicial_set_embedding: graph size": lambda: umap_.simplicial_set_embedding(
+        _X, scipy.sparse.identity(10, format="csr"), 2, 1.0, 1.577, 0.895, 1.0, 5, 20,
+        "spectral", np.random.RandomState(0), "euclidean", {}, False, {}, False),
+    "simplicial_set_embedding: a=NaN": lambda: umap_.simplicial_set_embedding(
+        _X, _SQUARE, 2, 1.0, np.nan, 0.895, 1.0, 5, 20, "spectral", np.random.RandomState(0),
+        "euclidean", {}, False, {}, False),
+    "submatrix: out of range": lambda: utils.submatrix(_X, np.full((60, 3), 99), 3),
+    "submatrix: float indices": lambda: utils.submatrix(_X, np.zeros((60, 3)), 3),
+    "average_nn_distance: NaN": lambda: utils.average_nn_distance(np.full((10, 3), np.nan)),
+    "csr_unique: NaN": lambda: utils.csr_unique(scipy.sparse.csr_matrix(np.full((5, 3),
+                                                                                np.nan))),
+    "trustworthiness_vector_bulk: indices": lambda: validation.trustworthiness_vector_bulk(
+        np.full((60, 5), 99), np.full((60, 5), 99), 5),
+    "trustworthiness_vector_bulk: embedded": lambda: validation.trustworthiness_vector_bulk(
+        np.tile(np.arange(60), (60, 1)), np.full((60, 5), 99), 5),
+    "trustworthiness_vector_bulk: max_k": lambda: validation.trustworthiness_vector_bulk(
+        np.tile(np.arange(60), (60, 1)), np.zeros((60, 5), int), 60),
+}
+
+
+@pytest.mark.parametrize("call", COMPAT_CALLS.values(), ids=COMPAT_CALLS.keys())
+def test_compatibility_functions_refuse_bad_arguments(call):
+    with pytest.raises(CLEAR_ERRORS):
+        call()
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 99999, 2.5, "80", None])
+def test_explorer_port_is_checked(port):
+    """An impossible port is refused before a socket is opened (it was an OverflowError from
+    ``bind``, an internal error from the command line)."""
+    from umapx.explorer.server import Explorer
+
+    with pytest.raises(ValueError, match="port must be an integer"):
+        Explorer(None, port=port)
+
+
+@PROPERTY
+@given(n_neighbors=st.integers(-3, 80))
+def test_nearest_neighbors_any_count(n_neighbors):
+    """Any neighbour count: a clear error, or every row's neighbours (itself first). More than
+    the number of samples read past the end of the data (a segfault) before it was checked."""
+    result = outcome(lambda: umap_.nearest_neighbors(_X, n_neighbors, "euclidean", {}, False,
+                                                     0))
+    if result is not None:
+        indices, distances, _ = result
+        assert indices.shape == distances.shape == (60, n_neighbors)
+        assert np.all((indices >= 0) & (indices < 60))
+        assert_sound(distances, (60, n_neighbors))
+
+
+# ----------------------------------------------------------------------------------------------
 # The command line, each case in its own process
 # ----------------------------------------------------------------------------------------------
 
@@ -448,6 +518,8 @@ CLI_CASES = {
                                 "{f}/wide.npy"], 3),
     "unknown theme": (["plot", "{f}/model.umapx", "-o", "{f}/p.png", "--theme", "nope"], 3),
     "demo --limit 0": (["demo", "--limit", "0", "-o", "{f}/demo.png"], 3),
+    "explore --port 99999": (["explore", "{f}/model.umapx", "--no-browser", "--port", "99999"],
+                             3),
     "demo without its data": (["demo", "--dataset", "mnist", "--data-path", "{f}/nothing",
                                "-o", "{f}/demo.png"], 3),
     "transform to stdout": (["transform", "{f}/model.umapx", "{f}/data.npy"], 0),
@@ -459,7 +531,7 @@ QUICK_CLI_CASES = [
     "no command", "non-integer option", "NaN data", "complex data", "huge .npy header",
     "header only", "FIFO input", "flipped model", "/dev/zero model", "n_epochs=10**9",
     "output is a directory", "output in a read-only directory", "--grid 20000", "NaN points",
-    "demo --limit 0", "transform to stdout",
+    "demo --limit 0", "transform to stdout", "explore --port 99999",
 ]
 
 

@@ -676,3 +676,18 @@ def resolve_init(init, n_samples, n_components):
     if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
         raise ValueError("init array must be numeric and finite")
     return array.astype(np.float64)
+
+
+def check_index_array(values, name, bound, min_columns=1):
+    """``values`` as a 2-d int64 array of indices in ``[0, bound)`` with at least
+    ``min_columns`` columns, or a clear ValueError / TypeError naming ``name``."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integer indices, got dtype {values.dtype}")
+    if values.ndim != 2 or values.shape[1] < min_columns:
+        raise ValueError(f"{name} must be 2-d with at least {min_columns} column(s), got shape "
+                         f"{values.shape}")
+    if values.size and (values.min() < 0 or values.max() >= bound):
+        raise ValueError(f"{name} holds indices outside [0, {bound}): from {values.min()} to "
+                         f"{values.max()}")
+    return values.astype(np.int64, copy=False)

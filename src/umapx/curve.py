@@ -32,8 +32,21 @@ def find_ab_params(spread, min_dist):
     Returns
     -------
     a, b : float
+
+    Raises
+    ------
+    ValueError
+        When ``spread`` is not a finite number > 0 or ``min_dist`` not a finite number >= 0.
     """
-    spread, min_dist = float(spread), float(min_dist)
+    try:
+        spread, min_dist = float(spread), float(min_dist)
+    except (TypeError, ValueError):
+        raise TypeError(f"spread and min_dist must be numbers, got {spread!r} and "
+                        f"{min_dist!r}") from None
+    if not (np.isfinite(spread) and spread > 0):
+        raise ValueError(f"spread must be a finite number > 0, got {spread}")
+    if not (np.isfinite(min_dist) and min_dist >= 0):
+        raise ValueError(f"min_dist must be a finite number >= 0, got {min_dist}")
     d = np.linspace(0.0, 3.0, 300)  # distances in units of spread
     ratio = min_dist / spread
     target = np.where(d < ratio, 1.0, np.exp(-(d - ratio)))

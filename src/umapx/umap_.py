@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 
 from . import graph as _graph
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import seed_from
-from ._validation import check_metric_for_data
+from ._validation import check_curve, check_metric_for_data
 from .curve import find_ab_params
 from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, radii_from_edge_distances
 from .estimator import UMAP
@@ -88,8 +88,8 @@ def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state
     if scipy.sparse.issparse(X) and not metric.is_precomputed:
         X = canonical_csr(X)
         check_metric_for_data(metric, X)
-    elif not metric.is_precomputed:
-        X = np.ascontiguousarray(X, dtype=np.float32)
+    elif not metric.is_precomputed:  # a 2-d finite numeric array (a clear error otherwise)
+        X = check_array(X, dtype=np.float32, order="C", input_name="X")
     metric = metric.bind(X)
     seed = seed_from(check_random_state(random_state))
     report = Report(verbose)
@@ -216,6 +216,13 @@ def simplicial_set_embedding(data, graph, n_components, initial_alpha, a, b, gam
                          "of the graph's edges (a sparse matrix), as umap-learn's")
     random_state = check_random_state(random_state)
     graph = scipy.sparse.csr_matrix(graph, dtype=np.float32)
+    n_samples = graph.shape[0] if data is None else len(data)
+    if graph.shape != (n_samples, n_samples):
+        raise ValueError(f"graph must be square with one row per sample of data "
+                         f"({n_samples}), got shape {graph.shape}")
+    if not np.all(np.isfinite(graph.data)) or np.any(graph.data < 0):
+        raise ValueError("graph weights must be finite and >= 0")
+    check_curve(a, b)
     graph.eliminate_zeros()
     snapshots = ()
     if isinstance(n_epochs, (list, tuple, np.ndarray)):
@@ -265,8 +272,16 @@ def smooth_knn_dist(distances, k, n_iter=64, local_connectivity=1.0, bandwidth=1
 
     ``n_iter`` is accepted for compatibility (umapx bisects 64 times, to 1e-5).
     """
-    return _graph.smooth_knn_dist(np.ascontiguousarray(distances, dtype=np.float32), float(k),
-                                  float(local_connectivity), float(bandwidth))
+    distances = check_array(distances, dtype=np.float32, order="C", input_name="distances")
+    if np.any(distances < 0):
+        raise ValueError("distances must be >= 0 (a k-NN distance matrix)")
+    for name, value in (("k", k), ("local_connectivity", local_connectivity),
+                        ("bandwidth", bandwidth)):
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return _graph.smooth_knn_dist(distances, float(k), float(local_connectivity),
+                                  float(bandwidth))
 
 
 def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos, return_dists=False,

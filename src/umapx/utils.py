@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import check_index_array
 from .graph import isolated_vertices
 
 __all__ = ["average_nn_distance", "csr_unique", "deheap_sort", "disconnected_vertices",
@@ -56,8 +57,13 @@ def deheap_sort(indices, distances):
 
 def submatrix(dmat, indices_col, n_neighbors):
     """``dmat[i, indices_col[i, j]]`` for the first ``n_neighbors`` columns of each row."""
-    indices = np.asarray(indices_col)[:, :n_neighbors]
-    return np.take_along_axis(np.asarray(dmat), indices, axis=1)
+    dmat = np.asarray(dmat)
+    if dmat.ndim != 2:
+        raise ValueError(f"dmat must be a 2-d matrix, got shape {dmat.shape}")
+    indices = check_index_array(indices_col, "indices_col", dmat.shape[1])[:, :n_neighbors]
+    if len(indices) != len(dmat):
+        raise ValueError(f"indices_col has {len(indices)} rows and dmat {len(dmat)}")
+    return np.take_along_axis(dmat, indices, axis=1)
 
 
 def average_nn_distance(dist_matrix):
@@ -77,6 +83,8 @@ def average_nn_distance(dist_matrix):
         matrix = np.array(dist_matrix, dtype=np.float64)
         np.fill_diagonal(matrix, np.inf)
         nearest = matrix.min(axis=1)
+    if np.isnan(nearest).any():
+        raise ValueError("dist_matrix contains NaN")
     return float(np.mean(nearest[np.isfinite(nearest)]))
 
 
@@ -87,6 +95,8 @@ def csr_unique(matrix, return_index=True, return_inverse=True, return_counts=Tru
     the unique row of every original row, and each unique row's count.
     """
     matrix = scipy.sparse.csr_matrix(matrix, copy=True)
+    if not np.all(np.isfinite(matrix.data)):
+        raise ValueError("csr_unique: the matrix contains NaN or infinity")
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     matrix.sort_indices()

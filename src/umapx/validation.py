@@ -14,6 +14,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ._jit import kernel
+from ._validation import check_index_array
 from .metrics import resolve_metric
 
 __all__ = ["trustworthiness_vector", "trustworthiness_vector_bulk"]
@@ -58,7 +59,17 @@ def trustworthiness_vector_bulk(indices_source, indices_embedded, max_k):
     ndarray (max_k + 1,): entry ``k`` is the trustworthiness at ``k`` (entry 0 is 1).
     """
     indices_source = np.asarray(indices_source)
-    n = indices_source.shape[0]
+    n = len(indices_source)
+    if not isinstance(max_k, (int, np.integer)) or not 1 <= max_k < n:
+        raise ValueError(f"max_k must be an integer from 1 to n_samples - 1 ({n - 1}), got "
+                         f"{max_k!r}")
+    indices_source = check_index_array(indices_source, "indices_source", n)
+    if indices_source.shape != (n, n):
+        raise ValueError(f"indices_source must be ({n}, {n}): every point's ordering of all "
+                         f"points, got shape {indices_source.shape}")
+    indices_embedded = check_index_array(indices_embedded, "indices_embedded", n, max_k)
+    if len(indices_embedded) != n:
+        raise ValueError(f"indices_embedded has {len(indices_embedded)} rows, indices_source {n}")
     ranks = np.empty(indices_source.shape, dtype=np.int64)
     np.put_along_axis(ranks, indices_source, np.arange(indices_source.shape[1])[None, :],
                       axis=1)

@@ -337,6 +337,10 @@ class Explorer:
     """
 
     def __init__(self, session, host="127.0.0.1", port=0, token=None, verbose=False):
+        if not hasattr(port, "__index__") or not 0 <= port.__index__() <= 65535:
+            raise ValueError(f"port must be an integer from 0 (a free port) to 65535, got "
+                             f"{port!r}")
+        port = port.__index__()
         if token is None and not is_loopback(host):
             token = True
         if token is True:

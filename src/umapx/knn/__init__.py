@@ -90,6 +90,9 @@ class NeighborIndex:
         progress of NN-descent's trees and rounds.
         """
         n = X.shape[0]
+        if not 1 <= n_neighbors <= n:
+            raise ValueError(f"n_neighbors must be between 1 and the number of samples ({n}), "
+                             f"got {n_neighbors}")
         n_others = n_neighbors - 1
         if metric.is_precomputed:
             indices, distances = neighbors_from_distances(X, n_others, exclude_self=True)
