@@ -3,16 +3,16 @@
 numba compiles a kernel the first time it runs and keeps the machine code in its on-disk cache
 (the package's ``__pycache__``, or ``$NUMBA_CACHE_DIR``); every later process loads it from
 there. Without this step the user's first fit on a machine pays the compilation (a digits fit:
-~30 s of CPU time instead of ~2 s), and so does the first ``transform`` of a large model (its
-approximate search kernels). This module runs the everyday paths once on small synthetic data
--- fit with exact and with NN-descent neighbours, ``transform``, ``inverse_transform``, a saved
-and reloaded model -- with the default metric (euclidean) on dense float64 input, so that those
-kernels are in the cache before the first real run. Other metrics, sparse input, densMAP and
-supervised fits still compile on their first use.
+~30 s of CPU time instead of ~5 s, imports included), and so does the first ``transform`` of a
+large model (its approximate search kernels). This module runs the everyday paths once on small
+synthetic data -- fit with exact and with NN-descent neighbours, ``transform``,
+``inverse_transform``, a saved and reloaded model -- with the default metric (euclidean) on
+dense float64 input, so that those kernels are in the cache before the first real run. Other
+metrics, sparse input, densMAP and supervised fits still compile on their first use.
 
-Run it once after installing (``scripts/setup.sh`` does); the cache is tied to the installed
-source files and to the CPU, so a reinstall or another machine needs it again. A second run
-finds everything cached and takes a few seconds.
+Run it once after installing (``scripts/setup.sh`` does; ~80 s of CPU time); the cache is tied
+to the installed source files and to the CPU, so a reinstall or another machine needs it again.
+A second run finds everything cached and takes a few seconds.
 """
 
 from __future__ import annotations
