@@ -376,7 +376,9 @@ def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
     weights = graph.data
     reference = weights.max() if reference is None else reference
     eps = np.full(weights.shape[0], -1.0, np.float32)
-    np.divide(np.float32(reference), weights, out=eps, where=weights > 0, dtype=np.float32)
+    # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
+    with np.errstate(over="ignore"):
+        np.divide(np.float32(reference), weights, out=eps, where=weights > 0, dtype=np.float32)
     if negative_sample_rate > 0:
         eps_negative = eps / np.float32(negative_sample_rate)
     else:  # a period longer than the run: no negative sample is ever drawn
