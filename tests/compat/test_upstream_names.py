@@ -1,7 +1,7 @@
-"""Names of umap-learn's submodules found missing or different by running umap-learn's own
-tests through the import alias (benchmarks/umap_learn_api.py): ``umap_.init_update``,
-``spectral.component_layout``, float64-accurate ``distances`` functions, ``softmax_hellinger``
-and ``mahalanobis_f64``."""
+"""Gaps found by running umap-learn's own tests through the import alias
+(benchmarks/umap_learn_api.py): ``umap_.init_update``, ``spectral.component_layout``,
+float64-accurate ``distances`` functions, ``softmax_hellinger``, ``mahalanobis_f64`` and
+``unique=True`` on sparse rows."""
 
 from __future__ import annotations
 
@@ -101,3 +101,27 @@ def test_softmax_hellinger_and_mahalanobis_f64():
     vinv = np.diag([1.0, 2.0, 4.0])
     assert umap.distances.mahalanobis_f64(x, y, vinv) == pytest.approx(
         np.sqrt((x - y) @ vinv @ (x - y)), rel=1e-12)
+
+
+def test_unique_on_sparse_rows(tmp_path):
+    import scipy.sparse
+
+    rng = np.random.RandomState(0)
+    dense = rng.binomial(1, 0.3, size=(60, 12)) * rng.uniform(1.0, 2.0, size=(60, 12))
+    dense[[10, 20]] = dense[3]
+    dense[[30, 31]] = 0.0
+    rows = scipy.sparse.csr_matrix(dense)
+    model = umap.UMAP(n_neighbors=5, unique=True, n_epochs=30, random_state=0).fit(rows)
+    assert model.embedding_.shape == (60, 2)
+    for copy, original in ((10, 3), (20, 3), (31, 30)):
+        np.testing.assert_array_equal(model.embedding_[copy], model.embedding_[original])
+    assert np.unique(model.embedding_, axis=0).shape[0] == np.unique(dense, axis=0).shape[0]
+    again = umap.UMAP(n_neighbors=5, unique=True, n_epochs=30, random_state=0).fit(rows)
+    np.testing.assert_array_equal(again.embedding_, model.embedding_)
+    placed = model.transform(rows[:5])
+    generated = model.inverse_transform(model.embedding_[:3])
+    assert placed.shape == (5, 2) and scipy.sparse.issparse(generated)
+    model.save(tmp_path / "model.umapx")
+    loaded = umap.load(tmp_path / "model.umapx")
+    np.testing.assert_array_equal(loaded.embedding_, model.embedding_)
+    np.testing.assert_array_equal(loaded.transform(rows[:5]), placed)
