@@ -264,3 +264,66 @@ def test_internal_errors_are_one_line(workspace, monkeypatch, umapx_cli):
     assert "internal error: RuntimeError: a bug" in err and "Traceback" not in err
     code, err = umapx_cli(*args, "-v")
     assert code == cli.EXIT_INTERNAL and "Traceback" in err
+
+
+@pytest.fixture(scope="module")
+def sparse_workspace(tmp_path_factory):
+    """A small TF-IDF corpus saved with scipy.sparse.save_npz, and a cosine model fitted on it
+    by the command."""
+    import scipy.sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from umapx.datasets import make_topic_corpus
+
+    folder = tmp_path_factory.mktemp("cli-sparse")
+    counts, _ = make_topic_corpus(n_documents=340, n_words=800, n_topics=3, document_length=40,
+                                  words_per_topic=60, random_state=0)
+    tfidf = TfidfTransformer().fit_transform(counts).astype(np.float32).tocsr()
+    scipy.sparse.save_npz(folder / "train.npz", tfidf[:300])
+    scipy.sparse.save_npz(folder / "new.npz", tfidf[300:])
+    done = run("fit", folder / "train.npz", "-o", folder / "model.umapx", "--embedding",
+               folder / "embedding.npy", "--metric", "cosine", "--random-state", 0,
+               "--n-epochs", 40)
+    assert done.returncode == 0, done.stderr
+    return folder, tfidf
+
+
+def test_sparse_input_fit_transform_inverse(sparse_workspace):
+    import scipy.sparse
+
+    import umapx
+
+    folder, tfidf = sparse_workspace
+    model = umapx.load(folder / "model.umapx")
+    assert model.fitted_state.sparse
+    expected = umapx.UMAP(metric="cosine", random_state=0, n_epochs=40).fit(tfidf[:300])
+    assert np.array_equal(np.load(folder / "embedding.npy"), expected.embedding_)
+
+    done = run("transform", folder / "model.umapx", folder / "new.npz", "-o",
+               folder / "placed.npy")
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(np.load(folder / "placed.npy"), model.transform(tfidf[300:]))
+
+    # inverse of a sparse model: sparse rows, as .npz (suffix added), or dense where asked
+    done = run("inverse", folder / "model.umapx", "--grid", 3, "-o", folder / "grid")
+    assert done.returncode == 0, done.stderr
+    samples = scipy.sparse.load_npz(folder / "grid.npz")
+    assert samples.shape == (9, tfidf.shape[1])
+    done = run("inverse", folder / "model.umapx", "--grid", 3, "-o", folder / "grid.npy")
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(np.load(folder / "grid.npy"), samples.toarray())
+    done = run("inverse", folder / "model.umapx", "--points", folder / "placed.npy", "-o",
+               folder / "back.npz", "--png", folder / "back.png", "--image-shape", "20x40")
+    assert done.returncode == 0, done.stderr
+    assert scipy.sparse.load_npz(folder / "back.npz").shape == (40, tfidf.shape[1])
+    assert (folder / "back.png").stat().st_size > 0
+
+
+def test_sparse_files_where_dense_arrays_are_needed(sparse_workspace):
+    folder, _ = sparse_workspace
+    done = run("inverse", folder / "model.umapx", "--points", folder / "new.npz")
+    assert done.returncode == 3
+    assert "sparse matrix" in done.stderr and "Traceback" not in done.stderr
+    (folder / "broken.npz").write_bytes((folder / "new.npz").read_bytes()[:200])
+    done = run("transform", folder / "model.umapx", folder / "broken.npz")
+    assert done.returncode == 3 and "Traceback" not in done.stderr

@@ -68,7 +68,7 @@ def _in_process(function, rows):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         batch = function(rows)
-        alone = [function(rows[i : i + 1]) for i in range(0, len(rows), 9)]
+        alone = [function(rows[i : i + 1]) for i in range(0, rows.shape[0], 9)]
     return batch, alone
 
 
@@ -121,6 +121,49 @@ def test_inverse_options_on_dask_equal_in_process(client, exact_model, options):
     assert np.array_equal(lazy.compute(), expected)
     with pytest.raises(ValueError, match="method must be one of"):
         mapper.inverse_transform(da.from_array(points, chunks=50), method="sharp")
+
+
+@pytest.fixture(scope="module")
+def sparse_model():
+    """A cosine model of a small TF-IDF corpus and 90 held-out CSR rows."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from umapx.datasets import make_topic_corpus
+
+    counts, _ = make_topic_corpus(n_documents=390, n_words=700, n_topics=3, document_length=40,
+                                  words_per_topic=60, random_state=2)
+    tfidf = TfidfTransformer().fit_transform(counts).astype(np.float32).tocsr()
+    mapper = umapx.UMAP(metric="cosine", random_state=0, n_epochs=40).fit(tfidf[:300])
+    return mapper, tfidf[300:]
+
+
+def test_sparse_blocks_transform_and_inverse_on_the_cluster(client, sparse_model):
+    """Blocks of scipy.sparse rows are embedded without densifying; a sparse model's inverse
+    comes back as sparse blocks; both equal the in-process results row by row."""
+    import scipy.sparse
+
+    mapper, rows = sparse_model
+    expected = _in_process(mapper.transform, rows)
+    X = da.from_array(rows, chunks=((1, 40, 49), (300, 400)), asarray=False)
+    assert scipy.sparse.issparse(X._meta)
+    _assert_rows_equal(mapper.transform(X).compute(), *expected)
+
+    points = expected[0] + np.float32(0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        samples, confidence = mapper.inverse_transform(points, return_confidence=True)
+    lazy, lazy_confidence = mapper.inverse_transform(da.from_array(points, chunks=((1, 2, 87), 2)),
+                                                     return_confidence=True)
+    assert scipy.sparse.issparse(lazy._meta)
+    got, got_confidence = dask.compute(lazy, lazy_confidence)
+    assert scipy.sparse.issparse(got) and got.dtype == np.float32
+    assert (got != samples).nnz == 0 and got.shape == samples.shape
+    assert np.array_equal(got_confidence, confidence)
+    plain = mapper.inverse_transform(da.from_array(points, chunks=30)).compute()
+    assert (plain != samples).nnz == 0
+    with pytest.raises(TypeError, match="sparse rows"):
+        mapper.inverse_transform(dd.from_pandas(pd.DataFrame(points, columns=["a", "b"]),
+                                                npartitions=2))
 
 
 def test_dataframes_keep_index_and_partitions(client, exact_model):

@@ -415,3 +415,42 @@ def test_rgb_images(browser):
         expected = np.clip(np.round(255 * (hover["samples"][0] - low) / (high - low)), 0, 255)
         assert np.abs(drawn - expected.reshape(2, 2, 3)).max() <= 1
         page.close()
+
+
+def test_top_terms_of_a_sparse_model(browser):
+    """A model fitted on sparse TF-IDF rows: each sample is drawn as its top terms, named by
+    the vocabulary; the term under the pointer is reported; no page errors."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    import umapx
+    from umapx.datasets import make_topic_corpus
+    from umapx.explorer.session import TOP_TERMS
+
+    counts, topics = make_topic_corpus(n_documents=300, n_words=700, n_topics=3,
+                                       document_length=40, words_per_topic=60, random_state=1)
+    tfidf = TfidfTransformer().fit_transform(counts).astype(np.float32)
+    mapper = umapx.UMAP(metric="cosine", random_state=0, n_epochs=40).fit(tfidf)
+    vocabulary = [f"word{i}" for i in range(700)]
+    with explore(mapper, labels=topics, feature_names=vocabulary, open_browser=False) as running:
+        page = open_explorer(browser, running.url)
+        x, y = (round(v) for v in screen_of(page, mapper.embedding_[0]))  # whole pixels
+        page.mouse.move(x, y)
+        hover = wait_for_hover_at(page, x, y)
+        expected = mapper.inverse_transform(hover["points"].astype(np.float64)).toarray()[0]
+        values, columns = hover["samples"][0, :TOP_TERMS], hover["samples"][0, TOP_TERMS:]
+        np.testing.assert_array_equal(expected[columns.astype(int)], values)
+        chart = page.locator("#cursor-sample").bounding_box()
+        page.mouse.move(chart["x"] + chart["width"] / 2, chart["y"] + chart["height"] * 0.5 /
+                        TOP_TERMS)  # the first (largest) term's bar
+        text = page.locator("#cursor-feature").inner_text()
+        assert text.startswith(f"word{int(columns[0])} = ")
+        dense = page.evaluate("""() => {
+            const e = umapxExplorer, h = e.last.hover;
+            return Array.from(e.painter.denseRows(h.samples, 1));
+        }""")
+        assert len(dense) == 700
+        np.testing.assert_array_equal(np.array(dense, np.float32)[columns.astype(int)], values)
+        pixels = canvas_pixels(page, "#cursor-sample")
+        assert (np.abs(pixels[..., :3].astype(int) - [201, 215, 238]).sum(axis=2) < 10).sum() > 100
+        assert page.evaluate("umapxExplorer.errors") == []
+        page.close()

@@ -337,11 +337,7 @@ def test_export_is_self_contained_and_holds_the_grid(model, tmp_path):
     grid = data["grid"]
     quantised = np.frombuffer(base64.b64decode(grid["samples"]), np.uint8).reshape(256, 64)
     samples = np.asarray(grid["low"]) + quantised * np.asarray(grid["step"])
-    xmin, xmax, ymin, ymax = grid["bounds"]
-    centres = (np.arange(16) + 0.5) / 16
-    points = np.column_stack([np.tile(xmin + centres * (xmax - xmin), 16),
-                              np.repeat(ymin + centres * (ymax - ymin), 16)])
-    expected = mapper.inverse_transform(points)
+    expected = mapper.inverse_transform(grid_points(grid["bounds"], 16))
     np.testing.assert_allclose(samples, expected, atol=np.max(grid["step"]) / 2 + 1e-5)
 
 
@@ -560,3 +556,86 @@ def test_stop_closes_open_websockets(model):
         assert head.startswith(b"HTTP/1.1 101")
         running.stop()
         assert sock.recv(10) == b""
+
+
+# ------------------------------------------------------------------------------------------
+# A model fitted on sparse data
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse_model():
+    """A cosine model of a small TF-IDF corpus, with a vocabulary as feature names."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    import umapx
+    from umapx.datasets import make_topic_corpus
+
+    counts, topics = make_topic_corpus(n_documents=300, n_words=700, n_topics=3,
+                                       document_length=40, words_per_topic=60, random_state=1)
+    tfidf = TfidfTransformer().fit_transform(counts).astype(np.float32)
+    mapper = umapx.UMAP(metric="cosine", random_state=0, n_epochs=40).fit(tfidf)
+    return mapper, topics, [f"word{i}" for i in range(700)]
+
+
+def test_sparse_model_is_served_as_top_terms(sparse_model):
+    from umapx.explorer.session import TOP_TERMS
+
+    mapper, topics, vocabulary = sparse_model
+    running = explore(mapper, labels=topics, feature_names=vocabulary, open_browser=False)
+    try:
+        meta = json.loads(request(running, "GET", "/api/meta")[2])
+        assert meta["terms"] == TOP_TERMS and meta["n_features"] == 700
+        assert meta["feature_names"][:2] == ["word0", "word1"]
+        points = mapper.embedding_[::37].astype("<f4") + 0.1
+        status, _, raw = request(running, "POST", "/api/inverse", body=points.tobytes())
+        assert status == 200
+    finally:
+        running.stop()
+    samples, confidence, _ = decode_inverse(raw)
+    assert samples.shape == (len(points), 2 * TOP_TERMS)
+    expected, expected_confidence = mapper.inverse_transform(points.astype(np.float64),
+                                                             return_confidence=True)
+    np.testing.assert_array_equal(confidence, expected_confidence.astype(np.float32))
+    values, columns = samples[:, :TOP_TERMS], samples[:, TOP_TERMS:].astype(np.int64)
+    for row, value, column in zip(expected.toarray(), values, columns):
+        held = column >= 0
+        assert held.sum() == min(TOP_TERMS, np.count_nonzero(row))
+        np.testing.assert_array_equal(row[column[held]], value[held])  # each term's value
+        assert np.all(np.diff(value[held]) <= 0)  # largest first...
+        assert value[held][-1] >= np.sort(row)[-held.sum()]  # ...and the largest there are
+        assert np.all(value[~held] == 0)
+
+
+def test_sparse_model_with_image_shape_gets_dense_rows(sparse_model):
+    mapper, _, _ = sparse_model
+    session = ExplorerSession(mapper, image_shape=(28, 25))
+    assert session.terms == 0
+    points = mapper.embedding_[:5].astype(np.float64)
+    samples, _, _ = session.inverse(points)
+    np.testing.assert_array_equal(samples, mapper.inverse_transform(points).toarray())
+
+
+def test_sparse_model_export_keeps_the_columns_exact(sparse_model, tmp_path):
+    from umapx.explorer.session import TOP_TERMS
+
+    mapper, topics, vocabulary = sparse_model
+    path = export_html(mapper, tmp_path / "terms.html", labels=topics,
+                       feature_names=vocabulary, grid=6)
+    _, data = exported_data(path)
+    grid = data["grid"]
+    columns = np.frombuffer(base64.b64decode(grid["columns"]), "<i4").reshape(36, TOP_TERMS)
+    session = ExplorerSession(mapper, feature_names=vocabulary)
+    expected, _, _ = session.inverse(grid_points(grid["bounds"], 6))
+    np.testing.assert_array_equal(columns, expected[:, TOP_TERMS:])
+    quantised = np.frombuffer(base64.b64decode(grid["samples"]), np.uint8).reshape(36, TOP_TERMS)
+    values = np.asarray(grid["low"]) + quantised * np.asarray(grid["step"])
+    np.testing.assert_allclose(values, expected[:, :TOP_TERMS],
+                               atol=np.max(grid["step"]) / 2 + 1e-5)
+
+
+def grid_points(bounds, side):
+    xmin, xmax, ymin, ymax = bounds
+    centres = (np.arange(side) + 0.5) / side
+    return np.column_stack([np.tile(xmin + centres * (xmax - xmin), side),
+                            np.repeat(ymin + centres * (ymax - ymin), side)])

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,12 @@ def _say(message):
 # ------------------------------------------------------------------------------------------------
 
 
-def read_array(path, key=None, delimiter=None, numeric=True):
+def read_array(path, key=None, delimiter=None, numeric=True, allow_sparse=False):
     """A 2-d array from ``.npy``, ``.npz`` (``key`` or the only/``data`` array) or text.
 
-    With ``numeric`` (data) the values must be real numbers; labels may be strings.
+    With ``numeric`` (data) the values must be real numbers; labels may be strings. With
+    ``allow_sparse``, an ``.npz`` written by ``scipy.sparse.save_npz`` is read as that sparse
+    matrix (CSR, never densified); otherwise it is refused.
 
     Text (any other suffix) holds one sample per line; ``#`` starts a comment; a first line
     that is not all numbers is a header and is skipped. The delimiter is a tab for ``.tsv``, a
@@ -70,6 +73,8 @@ def read_array(path, key=None, delimiter=None, numeric=True):
         elif suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 names = archive.files
+                if _SPARSE_NPZ_KEYS <= set(names):
+                    return _read_sparse(path, allow_sparse)
                 if key is None:
                     key = "data" if "data" in names else (names[0] if len(names) == 1 else None)
                 if key not in names:
@@ -80,7 +85,7 @@ def read_array(path, key=None, delimiter=None, numeric=True):
             array = _read_text(path, delimiter)
     except InputError:
         raise
-    except (ValueError, OSError, EOFError, UnicodeDecodeError) as error:
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as error:
         raise InputError(f"{path}: cannot read it as an array ({error})") from error
     except MemoryError as error:
         raise InputError(f"{path}: not enough memory to read it ({error})") from error
@@ -93,6 +98,27 @@ def read_array(path, key=None, delimiter=None, numeric=True):
     if array.ndim != 2:
         raise InputError(f"{path}: expected a 2-d array, got shape {array.shape}")
     return array
+
+
+#: The arrays ``scipy.sparse.save_npz`` writes (with ``indices`` or ``row``/``col``).
+_SPARSE_NPZ_KEYS = {"format", "shape", "data"}
+
+
+def _read_sparse(path, allow_sparse):
+    """A scipy.sparse ``.npz`` as a CSR matrix of real numbers (see :func:`read_array`)."""
+    import scipy.sparse
+
+    if not allow_sparse:
+        raise InputError(f"{path}: holds a sparse matrix; this input must be a dense array")
+    try:
+        matrix = scipy.sparse.load_npz(path)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path}: cannot read it as a sparse matrix ({error})") from error
+    if matrix.ndim != 2:
+        raise InputError(f"{path}: expected a 2-d sparse matrix, got shape {matrix.shape}")
+    if matrix.dtype.kind not in "biuf":
+        raise InputError(f"{path}: holds values of type {matrix.dtype}, not real numbers")
+    return matrix.tocsr()
 
 
 def _check_readable(path):
@@ -129,25 +155,40 @@ def _all_numbers(line, delimiter):
     return True
 
 
-def _array_target(path):
-    """Where :func:`write_array` writes ``path`` (``.npy`` appended as ``np.save`` would)."""
+def _array_target(path, sparse=False):
+    """Where :func:`write_array` writes ``path``: ``.npy`` appended as ``np.save`` would, or
+    for a ``sparse`` result ``.npz`` as ``scipy.sparse.save_npz`` would (unless ``path`` names
+    text or ``.npy``, which are written dense)."""
     path = Path(path)
-    if path.suffix.lower() in _TEXT_SUFFIXES or path.suffix == ".npy" or path.is_dir():
+    kept = _TEXT_SUFFIXES + (".npy", ".npz") if sparse else _TEXT_SUFFIXES + (".npy",)
+    if path.suffix.lower() in kept or path.is_dir():
         return path  # (a directory is refused by check_outputs)
-    return path.with_name(path.name + ".npy")
+    return path.with_name(path.name + (".npz" if sparse else ".npy"))
 
 
 def write_array(array, path):
-    """Write ``.npy``, or text for ``.csv``/``.tsv``/``.txt`` or ``-`` (stdout)."""
-    if str(path) == "-":
+    """Write ``.npy``, or text for ``.csv``/``.tsv``/``.txt`` or ``-`` (stdout).
+
+    A scipy.sparse ``array`` is written with ``scipy.sparse.save_npz`` (``.npz``), or dense
+    where ``path`` names text, stdout or ``.npy``.
+    """
+    import scipy.sparse
+
+    sparse = scipy.sparse.issparse(array)
+    target = "-" if str(path) == "-" else _array_target(path, sparse)
+    if sparse and (target == "-" or target.suffix.lower() != ".npz"):
+        array, sparse = array.toarray(), False
+    if target == "-":
         np.savetxt(sys.stdout, array, delimiter=",", fmt="%.7g")
         return
-    path = _array_target(path)
-    if path.suffix.lower() in _TEXT_SUFFIXES:
-        np.savetxt(path, array, delimiter="\t" if path.suffix == ".tsv" else ",", fmt="%.7g")
+    if target.suffix.lower() in _TEXT_SUFFIXES:
+        np.savetxt(target, array, delimiter="\t" if target.suffix == ".tsv" else ",",
+                   fmt="%.7g")
+    elif sparse:
+        scipy.sparse.save_npz(target, scipy.sparse.csr_matrix(array))
     else:
-        np.save(path, array)
-    _say(f"wrote {path}")
+        np.save(target, array)
+    _say(f"wrote {target}")
 
 
 def check_outputs(outputs, inputs=()):
@@ -300,7 +341,7 @@ def command_fit(args):
     check_outputs({"-o": args.output, "--embedding": embedding}, inputs=[args.input])
     mapper = UMAP(**_estimator_params(args))
     validate_parameters(mapper.get_params())  # before reading the data
-    data = read_array(args.input, args.key, args.delimiter)
+    data = read_array(args.input, args.key, args.delimiter, allow_sparse=True)
     _say(f"fitting {data.shape[0]} x {data.shape[1]} from {args.input}")
     began = time.perf_counter()
     mapper.fit(data)
@@ -317,7 +358,7 @@ def command_transform(args):
     output = args.output if args.output == "-" else _array_target(args.output)
     check_outputs({"-o": output}, inputs=[args.model, args.input])
     mapper = _load_model(args.model)
-    data = read_array(args.input, args.key, args.delimiter)
+    data = read_array(args.input, args.key, args.delimiter, allow_sparse=True)
     write_array(mapper.transform(data), args.output)
 
 
@@ -325,12 +366,13 @@ def command_inverse(args):
     if args.dask:
         return _inverse_dask(args)
     _grid_side(args.grid)
-    check_outputs({"-o": args.output and _array_target(args.output),
+    image_shape = _image_shape(args.image_shape)
+    mapper = _load_model(args.model)
+    sparse = mapper.fitted_state.sparse  # samples come back as sparse rows (.npz)
+    check_outputs({"-o": args.output and _array_target(args.output, sparse),
                    "--confidence": args.confidence and _array_target(args.confidence),
                    "--png": args.png and _figure_target(args.png)},
                   inputs=[args.model, args.points])
-    image_shape = _image_shape(args.image_shape)
-    mapper = _load_model(args.model)
     if args.points:
         points = read_array(args.points)
         if args.png and len(points) > MAX_GRID_SIDE ** 2:
@@ -351,7 +393,8 @@ def command_inverse(args):
     if args.png:
         plot = _plotting()
         data = mapper.fitted_state.training_data
-        figure = plot.sample_grid(samples, image_shape,
+        dense = samples.toarray() if sparse else samples  # at most MAX_GRID_SIDE ** 2 rows
+        figure = plot.sample_grid(dense, image_shape,
                                   n_columns=None if args.points else args.grid,
                                   value_range=(float(data.min()), float(data.max())),
                                   outside=confidence < LOW_CONFIDENCE)
@@ -666,7 +709,8 @@ def build_parser():
         epilog="Exit codes: 0 success, 2 usage error, 3 input or output error (bad data, "
                "parameters or model file; an output path that is a directory, not writable or "
                "an input), 1 internal error, 130 interrupted. Input arrays: .npy, .npz, or "
-               "numeric text (.csv, .tsv, anything else; a header line is skipped).",
+               "numeric text (.csv, .tsv, anything else; a header line is skipped); fit and "
+               "transform also read a sparse matrix saved by scipy.sparse.save_npz.",
     )
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -707,7 +751,8 @@ def build_parser():
                         help="four corners of a grid (default: picked inside the embedding)")
     inverse.add_argument("--grid", type=int, default=10,
                          help=f"grid side, 1 to {MAX_GRID_SIDE} (default 10)")
-    inverse.add_argument("-o", "--output", help="samples (.npy or .csv)")
+    inverse.add_argument("-o", "--output", help="samples (.npy or .csv; a model fitted on "
+                         "sparse data writes sparse rows as .npz, dense for .npy or text)")
     inverse.add_argument("--confidence", help="per-point confidence (.npy or .csv)")
     inverse.add_argument("--png", help="the samples drawn as an image grid")
     inverse.add_argument("--image-shape", help="e.g. 28x28 (default: square)")

@@ -32,6 +32,14 @@ How it runs
 Dask arrays come back as dask arrays (float32, one column chunk); dask dataframes as dask
 dataframes with the input's index and partitions, columns ``umap0, umap1, ...`` for embeddings
 and the training feature names (or ``x0, x1, ...``) for generated samples.
+
+Sparse data: a dask array whose blocks are scipy.sparse matrices is transformed block by block
+without densifying; make one from a sparse matrix with
+``da.from_array(X_csr, chunks=(rows, -1), asarray=False)`` (``asarray=False`` keeps the blocks
+sparse), or turn dense blocks sparse with ``X.map_blocks(scipy.sparse.csr_matrix)``. The
+inverse transform of a model fitted on sparse data gives a dask array of scipy.sparse CSR
+blocks (its rows as :meth:`umapx.UMAP.inverse_transform` returns them); dataframes, which are
+dense, are refused for it.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ import warnings
 import dask
 import dask.array as da
 import numpy as np
+import scipy.sparse
 
 __all__ = ["transform", "inverse_transform", "sample_rows", "fit_sample", "read_chunked",
            "write_chunked", "storage_format"]
@@ -113,7 +122,8 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
     Returns
     -------
     samples : dask.array.Array of shape (n, n_features), float32, or dask.dataframe.DataFrame
-        Lazy; row ``i`` is bit-identical to ``mapper.inverse_transform(Y[i:i+1])``.
+        Lazy; row ``i`` is bit-identical to ``mapper.inverse_transform(Y[i:i+1])``. For a
+        model fitted on sparse data, a dask array of scipy.sparse CSR blocks.
     confidence : dask.array.Array of shape (n,) or dask.dataframe.Series
         Only with ``return_confidence=True``.
     """
@@ -123,7 +133,12 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
     n_features = mapper.n_features_in_
     names = (list(mapper.feature_names_in_) if hasattr(mapper, "feature_names_in_")
              else [f"x{i}" for i in range(n_features)])
+    sparse = mapper.fitted_state.sparse
     if _is_dataframe(Y):
+        if sparse:
+            raise TypeError("this model was fitted on sparse data: its inverse transform gives "
+                            "sparse rows, which a dask dataframe cannot hold; pass the points "
+                            "as a dask array (Y.to_dask_array(lengths=True))")
         _check_frame(mapper, Y, mapper.n_components, "embedding coordinates", names=False)
         columns = names + ([_CONFIDENCE] if return_confidence else [])
         result = Y.map_partitions(
@@ -138,11 +153,18 @@ def inverse_transform(mapper, Y, *, n_neighbors=None, return_confidence=False, n
     dtype = np.float64 if return_confidence else np.float32
     result = Y.map_blocks(_inverse_block, _model_reference(mapper, n_jobs), options,
                           return_confidence, chunks=(Y.chunks[0], (width,)), dtype=dtype,
-                          meta=np.empty((0, width), dtype),
+                          meta=_empty_block(width, dtype, sparse),
                           name="umapx-inverse-" + uuid.uuid4().hex)
-    if return_confidence:
-        return result[:, :n_features].astype(np.float32), result[:, n_features]
-    return result
+    if not return_confidence:
+        return result
+    if sparse:  # sparse blocks: split with block functions (column indexing keeps 2-d)
+        samples = result.map_blocks(_leading_columns, n_features,
+                                    chunks=(Y.chunks[0], (n_features,)), dtype=np.float32,
+                                    meta=_empty_block(n_features, np.float32, True))
+        confidence = result.map_blocks(_last_column, drop_axis=1, chunks=(Y.chunks[0],),
+                                       dtype=np.float64, meta=np.empty((0,), np.float64))
+        return samples, confidence
+    return result[:, :n_features].astype(np.float32), result[:, n_features]
 
 
 def sample_rows(X, *, sample_size=None, sample_fraction=None, random_state=None):
@@ -327,17 +349,36 @@ def _transform_block(block, model):
 
 def _inverse_block(block, model, options, with_confidence):
     """``inverse_transform`` of one block (``options``: its keywords), with the confidence
-    as a last column if asked."""
+    as a last column if asked (sparse rows for a model fitted on sparse data)."""
     width = model.n_features_in_
     if block.shape[0] == 0:
-        return np.empty((0, width + int(with_confidence)),
-                        np.float64 if with_confidence else np.float32)
+        return _empty_block(width + int(with_confidence),
+                            np.float64 if with_confidence else np.float32,
+                            model.fitted_state.sparse)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*outside the support of the embedding")
         samples, confidence = model.inverse_transform(block, return_confidence=True, **options)
     if not with_confidence:
         return samples
+    if scipy.sparse.issparse(samples):
+        return scipy.sparse.hstack([samples.astype(np.float64), confidence[:, None]],
+                                   format="csr")
     return np.hstack([samples.astype(np.float64), confidence[:, None]])
+
+
+def _empty_block(width, dtype, sparse):
+    if sparse:
+        return scipy.sparse.csr_matrix((0, width), dtype=dtype)
+    return np.empty((0, width), dtype)
+
+
+def _leading_columns(block, stop):
+    """The samples of a sparse block packed with its confidence (float32 again: exact)."""
+    return block[:, :stop].astype(np.float32).tocsr()
+
+
+def _last_column(block):
+    return block[:, [block.shape[1] - 1]].toarray().ravel()
 
 
 def _model_input(model, frame):

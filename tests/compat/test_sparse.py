@@ -438,3 +438,23 @@ def test_nearest_neighbors_and_precomputed_knn_on_sparse_data(corpus):
     np.testing.assert_array_equal(given.transform(new), model.transform(new))
     with pytest.raises(ValueError, match="no sparse kernel"):
         nearest_neighbors(tfidf, 10, "yule", None, False, 0)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_low_memory_exact_search_gives_the_same_neighbours_in_small_blocks(corpus, metric,
+                                                                           monkeypatch):
+    """low_memory gathers products without a transposed copy, block by block (here blocks of
+    16 rows): the neighbours and distances are those of the transposed path, bit for bit."""
+    from umapx.knn import NeighborIndex
+    from umapx.knn import sparse as knn_sparse
+
+    monkeypatch.setattr(knn_sparse, "LOW_MEMORY_MIN_BLOCK_ENTRIES", 1)
+    tfidf = corpus[0].astype(np.float32)
+    assert knn_sparse.block_rows(umapx.sparse.as_rows(tfidf[:500]), True, 1024) == 16
+    found = []
+    for low_memory in (True, False):
+        index, indices, distances = NeighborIndex.build(
+            tfidf[:500], 10, resolve_metric(metric), method="exact", low_memory=low_memory)
+        found.append((indices, distances, *index.query(tfidf[500:], 7)))
+    for a, b in zip(*found):
+        np.testing.assert_array_equal(a, b)

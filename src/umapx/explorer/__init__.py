@@ -39,10 +39,12 @@ def explore(mapper, labels=None, image_shape=None, feature_names=None, *, host="
         values), and names the training points nearest to the cursor.
     image_shape : tuple, optional
         ``(height, width)`` (grey) or ``(height, width, 3)`` (RGB, channels last): draw the
-        samples as images. Otherwise each sample is a chart of its features.
+        samples as images. Otherwise each sample is a chart of its features; for a model
+        fitted on sparse data (a document-term matrix), a list of its largest values and
+        their columns (its top terms, see :mod:`umapx.explorer.session`).
     feature_names : sequence of str, optional
-        Names for the chart (default: the model's ``feature_names_in_``, set when it was
-        fitted on a pandas DataFrame).
+        Names for the chart or the top terms, e.g. a vocabulary (default: the model's
+        ``feature_names_in_``, set when it was fitted on a pandas DataFrame).
     host : str
         Address to bind; the default accepts connections from this machine only.
     port : int

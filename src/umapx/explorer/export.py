@@ -37,7 +37,8 @@ def export_html(mapper, path, labels=None, image_shape=None, feature_names=None,
         As for :func:`umapx.explore`.
     grid : int
         Samples are precomputed at the centres of a ``grid`` x ``grid`` raster over the
-        embedding (plus a 5% margin); the file grows with ``grid**2 * n_features`` bytes.
+        embedding (plus a 5% margin); the file grows with ``grid**2 * n_features`` bytes
+        (``grid**2 * 5 * TOP_TERMS`` for the top terms of a sparse model).
     session : ExplorerSession, optional
         Reuse a prepared session (then ``labels``, ``image_shape`` and ``feature_names`` are
         taken from it).
@@ -55,6 +56,9 @@ def export_html(mapper, path, labels=None, image_shape=None, feature_names=None,
                                   feature_names=feature_names)
     points = grid_over(session.support_bounds, grid, grid)
     samples, confidence, neighbours = session.inverse_in_batches(points)
+    columns = None
+    if session.terms:  # top terms: the column numbers are kept exact, apart from the values
+        samples, columns = samples[:, :session.terms], samples[:, session.terms:]
     low, high = samples.min(axis=0), samples.max(axis=0)
     step = np.where(high > low, (high - low) / 255.0, 1.0)
     quantised = np.clip(np.rint((samples - low) / step), 0, 255).astype(np.uint8)
@@ -70,6 +74,8 @@ def export_html(mapper, path, labels=None, image_shape=None, feature_names=None,
                  "neighbours": _b64(neighbours.astype("<i4").tobytes()),
                  "k": int(neighbours.shape[1])},
     }
+    if columns is not None:
+        data["grid"]["columns"] = _b64(columns.astype("<i4").tobytes())
     page = render_static_page(data)
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")

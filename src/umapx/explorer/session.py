@@ -7,6 +7,13 @@ and its far-outside warning (shown as low confidence instead). Everything the pa
 built here: the points and labels as little-endian typed arrays, the metadata as JSON, batches
 of generated samples, and a coarse raster of the inverse transform's confidence (the
 low-confidence overlay).
+
+A model fitted on sparse data generates sparse rows, typically thousands of columns wide (a
+vocabulary). Drawn as images (``image_shape``) its rows are densified, one batch at a time;
+otherwise each sample is shown as its :data:`TOP_TERMS` largest values and their columns (the
+top terms of a document, named by ``feature_names``), sent as ``TOP_TERMS`` values followed by
+``TOP_TERMS`` column numbers (exact in float32 below 2**24 columns; -1 where a row holds fewer
+values).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ MAX_CATEGORIES = 65535
 #: A numeric labelling with more distinct values than this is shown as continuous values (a
 #: colour map) rather than as categories.
 MAX_NUMERIC_CATEGORIES = 64
+#: Largest values (and their columns) shown per sample of a sparse model without image_shape.
+TOP_TERMS = 16
 
 
 def encode_labels(labels, n_points):
@@ -163,6 +172,9 @@ class ExplorerSession:
         self.n_features = int(mapper.n_features_in_)
         self.image_shape = check_image_shape(image_shape, self.n_features)
         self.feature_names = _feature_names(mapper, feature_names, self.n_features)
+        # top terms of sparse rows, unless they are drawn as images
+        self.terms = (min(TOP_TERMS, self.n_features)
+                      if self.state.sparse and self.image_shape is None else 0)
         self.labels = encode_labels(labels, self.n_points)
         self.n_neighbours = int(min(self.state.n_neighbors, MAX_NEIGHBOURS, self.n_points))
         self.bounds = _bounds(self.embedding)
@@ -183,7 +195,8 @@ class ExplorerSession:
 
         Returns
         -------
-        samples : float32 ndarray (n, n_features)
+        samples : float32 ndarray (n, n_features), or (n, 2 * terms) for top terms
+            (:attr:`terms` > 0: each row's largest values, then their columns)
         confidence : float32 ndarray (n,)
         neighbours : int32 ndarray (n, k)
         """
@@ -198,6 +211,10 @@ class ExplorerSession:
         with numba_threads(1 if len(points) <= SMALL_BATCH else self.mapper.n_jobs):
             samples, out_of_support = inverse.generate(points, self.state.n_neighbors)
             _, neighbours = inverse.index.query(points, self.n_neighbours)
+        if self.terms:
+            samples = top_terms(samples, self.terms)
+        elif self.state.sparse:
+            samples = samples.toarray()  # image rows: at most MAX_BATCH of them
         return (np.asarray(samples, dtype="<f4"),
                 confidence_from_support(out_of_support).astype("<f4"),
                 neighbours.astype(np.int32))
@@ -216,8 +233,9 @@ class ExplorerSession:
         points) is the range the page needs to draw any sample.
         """
         raster = grid_over(self.support_bounds, SUPPORT_RASTER, SUPPORT_RASTER)
-        low = np.full(self.n_features, np.inf)
-        high = np.full(self.n_features, -np.inf)
+        width = 2 * self.terms if self.terms else self.n_features
+        low = np.full(width, np.inf)
+        high = np.full(width, -np.inf)
         confidence = np.empty(len(raster), dtype="<f4")
         for start in range(0, len(raster), MAX_BATCH):
             samples, confidence[start:start + MAX_BATCH], _ = self.inverse(
@@ -239,7 +257,11 @@ class ExplorerSession:
         """JSON-ready description of the model and of the arrays the page will fetch."""
         labels = {key: value for key, value in self.labels.items()
                   if key in ("kind", "names", "low", "high")}
-        image_range = [float(self.sample_low.min()), float(self.sample_high.max())]
+        if self.terms:  # value slots only (the others hold column numbers)
+            sample_low, sample_high = self.sample_low[:self.terms], self.sample_high[:self.terms]
+        else:
+            sample_low, sample_high = self.sample_low, self.sample_high
+        image_range = [float(sample_low.min()), float(sample_high.max())]
         return {
             "n_points": self.n_points,
             "n_features": self.n_features,
@@ -251,8 +273,9 @@ class ExplorerSession:
             "support": {"bounds": [float(v) for v in self.support_bounds],
                         "width": SUPPORT_RASTER, "height": SUPPORT_RASTER,
                         "low_confidence": LOW_CONFIDENCE},
-            "sample_low": _finite_list(self.sample_low),
-            "sample_high": _finite_list(self.sample_high),
+            "sample_low": _finite_list(sample_low),
+            "sample_high": _finite_list(sample_high),
+            "terms": self.terms,
             "image_range": image_range,
             "default_corners": self.default_corners.tolist(),
             "max_batch": MAX_BATCH,
@@ -274,6 +297,23 @@ class ExplorerSession:
 
     def support_bytes(self):
         return self.support.tobytes()
+
+
+def top_terms(rows, count):
+    """The ``count`` largest values of each row of a CSR matrix and their columns, as one
+    float32 array ``(n, 2 * count)``: values in decreasing order (ties: lower column first),
+    then the column numbers; a row with fewer values is padded with value 0 and column -1."""
+    rows = rows.tocsr()
+    n = rows.shape[0]
+    out = np.zeros((n, 2 * count), np.float32)
+    out[:, count:] = -1
+    for i in range(n):
+        start, stop = rows.indptr[i], rows.indptr[i + 1]
+        values, columns = rows.data[start:stop], rows.indices[start:stop]
+        order = np.lexsort((columns, -values))[:count]
+        out[i, : len(order)] = values[order]
+        out[i, count : count + len(order)] = columns[order]
+    return out
 
 
 def encode_inverse(samples, confidence, neighbours, compute_ms=0.0):

@@ -15,8 +15,9 @@ kernels see the rows through :mod:`umapx.knn._rows`, so both kinds take the same
 ``low_memory`` (the estimator's parameter) bounds what the search holds at once and never
 changes its result: NN-descent builds its random-projection trees as many at a time as there
 are threads and builds the search graph for queries on the first query; exact search on sparse
-rows works in smaller blocks. Without it, the whole forest is built at once and the search
-graph at the end of the build (the first ``transform`` is then faster).
+rows keeps no transposed copy of the data and works in blocks scaled to it (see
+:mod:`umapx.knn.sparse`), for itself and for its queries. Without it, the whole forest is built
+at once and the search graph at the end of the build (the first ``transform`` is then faster).
 """
 
 from __future__ import annotations
@@ -64,11 +65,14 @@ class NeighborIndex:
         1 / 1.2 / 1.65; transform accuracy moved by less than 0.001 between 0 and 0.1.
     n_samples : int or None
         Number of training samples, when there is no ``data`` (``"precomputed"``).
+    low_memory : bool
+        Exact search of sparse rows without a transposed copy of the data (see ``build``).
     """
 
     def __init__(self, metric, data, method, graph=None, tree=None, epsilon=0.02, knn=None,
-                 n_samples=None):
+                 n_samples=None, low_memory=True):
         self.metric = metric
+        self.low_memory = low_memory
         self.data = data
         self.method = method
         self.tree = tree
@@ -103,7 +107,7 @@ class NeighborIndex:
         data = prepare(metric, X)
         if method == "exact":
             indices, distances = exact_neighbors(metric, data, n_others, low_memory=low_memory)
-            index = cls(metric, data, "exact")
+            index = cls(metric, data, "exact", low_memory=low_memory)
         elif method == "nndescent":
             if n_trees is None:  # 8 trees at 60k points (recall 0.99 with NN-descent)
                 n_trees = int(min(32, 3 + round(np.sqrt(n) / 50.0)))
@@ -182,7 +186,8 @@ class NeighborIndex:
             return neighbors_from_distances(X, k, exclude_self=False)
         queries = prepare(self.metric, X)
         if self.method == "exact":
-            indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries)
+            indices, distances = exact_neighbors(self.metric, self.data, k, queries=queries,
+                                                 low_memory=self.low_memory)
         else:
             slack = self.epsilon if epsilon is None else epsilon
             indices, distances = search(self.metric, self.data, queries, k, self.search_graph,

@@ -159,8 +159,8 @@ def exact_neighbors(metric, data, k, queries=None, low_memory=False):
     queries : ndarray of shape (m, d), float32, or SparseRows, or None
         ``None`` searches ``data`` against itself, excluding each row from its own list.
     low_memory : bool
-        On sparse rows, smaller blocks of queries (see :func:`umapx.knn.sparse.block_rows`);
-        the result is the same.
+        On sparse rows, products gathered without a transposed copy of the data, in smaller
+        blocks of queries (see :mod:`umapx.knn.sparse`); the result is the same.
 
     Returns
     -------
@@ -181,8 +181,8 @@ def exact_neighbors(metric, data, k, queries=None, low_memory=False):
         data_norm_max = float(row_norms(data).max())
         data_terms = _most_terms(data)
         if is_sparse_rows(data):
-            approximate = CandidateDistances(args, data)
-            step = block_rows(n_data, low_memory, _BLOCK_ROWS)
+            approximate = CandidateDistances(args, data, low_memory)
+            step = block_rows(data, low_memory, _BLOCK_ROWS)
         else:
             data_sq_norms = np.einsum("ij,ij->i", data, data)
 

@@ -23,6 +23,7 @@
   const SINGLE = "#3c6fb4";
   const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   const MAX_LATENCIES = 200000;
+  const MAX_NPY_VALUES = 1 << 24;           // most values a .npy export holds (64 MB)
   const RAW_POINTER_EVENTS = "onpointerrawupdate" in window;  // Chromium, secure contexts
 
   const $ = (id) => document.getElementById(id);
@@ -142,6 +143,8 @@
       this.step = Float32Array.from(grid.step);
       this.confidence = new Float32Array(base64Bytes(grid.confidence).buffer);
       this.neighbours = new Int32Array(base64Bytes(grid.neighbours).buffer);
+      // top terms of a sparse model: the columns of each cell's values, kept exact
+      this.columns = grid.columns ? new Int32Array(base64Bytes(grid.columns).buffer) : null;
       this.description = `static file: samples precomputed on a ${grid.side} × ${grid.side} grid`;
     }
     async load() {
@@ -155,7 +158,8 @@
     }
     /** The sample of the grid point nearest to each point (the cell containing it). */
     async inverse(points) {
-      const n = points.length / 2, d = this.low.length, k = this.k, side = this.side;
+      const n = points.length / 2, values = this.low.length, k = this.k, side = this.side;
+      const d = this.columns ? 2 * values : values;
       const [xmin, xmax, ymin, ymax] = this.bounds;
       const samples = new Float32Array(n * d), confidence = new Float32Array(n);
       const neighbours = new Int32Array(n * k), cells = new Float32Array(2 * n);
@@ -163,8 +167,11 @@
         const i = clamp(Math.floor((points[2 * p] - xmin) / (xmax - xmin) * side), 0, side - 1);
         const j = clamp(Math.floor((points[2 * p + 1] - ymin) / (ymax - ymin) * side), 0, side - 1);
         const cell = j * side + i;
-        for (let f = 0; f < d; f++) {
-          samples[p * d + f] = this.low[f] + this.quantised[cell * d + f] * this.step[f];
+        for (let f = 0; f < values; f++) {
+          samples[p * d + f] = this.low[f] + this.quantised[cell * values + f] * this.step[f];
+        }
+        if (this.columns) {
+          for (let f = 0; f < values; f++) samples[p * d + values + f] = this.columns[cell * values + f];
         }
         confidence[p] = this.confidence[cell];
         neighbours.set(this.neighbours.subarray(cell * k, cell * k + k), p * k);
@@ -314,7 +321,9 @@
     constructor(meta) {
       this.meta = meta;
       this.shape = meta.image_shape;
-      this.d = meta.n_features;
+      // a sparse model's samples: its top terms' values, then their columns
+      this.terms = meta.terms || 0;
+      this.d = this.terms ? 2 * this.terms : meta.n_features;
       this.low = Float32Array.from(meta.sample_low);
       this.high = Float32Array.from(meta.sample_high);
       [this.imageLow, this.imageHigh] = meta.image_range;
@@ -333,7 +342,8 @@
     }
     draw(ctx, samples, index, x, y, w, h, detail) {
       const sample = samples.subarray(index * this.d, (index + 1) * this.d);
-      if (this.shape) this.drawImage(ctx, sample, x, y, w, h);
+      if (this.terms) this.drawTerms(ctx, sample, x, y, w, h, detail);
+      else if (this.shape) this.drawImage(ctx, sample, x, y, w, h);
       else this.drawChart(ctx, sample, x, y, w, h, detail);
     }
     drawImage(ctx, sample, x, y, w, h) {
@@ -404,6 +414,55 @@
         }
         ctx.restore();
       }
+    }
+    termName(column) {
+      const names = this.meta.feature_names;
+      return names ? names[column] : `column ${column}`;
+    }
+    /** Top terms as horizontal bars, largest first; named where the cell has room. */
+    drawTerms(ctx, sample, x, y, w, h, detail) {
+      const t = this.terms, high = this.high.length ? Math.max(...this.high) : 1;
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(x, y, w, h);
+      const shown = detail ? t : Math.min(t, Math.max(1, Math.floor(h / 9)));
+      const rowH = h / shown, named = rowH >= 9;
+      ctx.font = `${Math.min(12, Math.floor(rowH - 1))}px system-ui, sans-serif`;
+      ctx.textBaseline = "middle";
+      for (let i = 0; i < shown; i++) {
+        const column = sample[t + i];
+        if (column < 0) break;
+        const bw = Math.max(1, clamp(sample[i] / (high || 1), 0, 1) * (w - 2));
+        ctx.fillStyle = "#c9d7ee";
+        ctx.fillRect(x + 1, y + i * rowH + 1, bw, Math.max(1, rowH - 2));
+        if (named) {
+          ctx.fillStyle = "#1d2330";
+          ctx.textAlign = "left";
+          ctx.fillText(this.termName(column).slice(0, 24), x + 3, y + (i + 0.5) * rowH);
+        }
+      }
+    }
+    /** What the pointer is on in a detailed sample: "name = value". */
+    describeAt(sample, offsetX, offsetY, width, height) {
+      if (this.terms) {
+        const i = clamp(Math.floor(offsetY / height * this.terms), 0, this.terms - 1);
+        if (sample[this.terms + i] < 0) return "";
+        return `${this.termName(sample[this.terms + i])} = ${sample[i].toPrecision(4)}`;
+      }
+      const f = this.featureAt(offsetX, width);
+      const name = this.meta.feature_names ? this.meta.feature_names[f] : `feature ${f}`;
+      return `${name} = ${sample[f].toPrecision(4)}`;
+    }
+    /** Dense rows (n x n_features) of samples (top terms scattered into their columns). */
+    denseRows(samples, n) {
+      if (!this.terms) return samples;
+      const t = this.terms, width = this.meta.n_features, out = new Float32Array(n * width);
+      for (let p = 0; p < n; p++) {
+        for (let i = 0; i < t; i++) {
+          const column = samples[p * 2 * t + t + i];
+          if (column >= 0) out[p * width + column] = samples[p * 2 * t + i];
+        }
+      }
+      return out;
     }
     featureAt(offsetX, width) {
       return clamp(Math.floor(offsetX / width * this.d), 0, this.d - 1);
@@ -929,7 +988,7 @@
     /** The samples of a panel as one result-like object (pins are gathered from their cards). */
     panelResult(panel) {
       if (panel !== "pins") return this.last[panel];
-      const n = this.pins.length, d = this.meta.n_features;
+      const n = this.pins.length, d = this.painter.d;
       const samples = new Float32Array(n * d), confidence = new Float32Array(n);
       this.pins.forEach((pin, i) => { samples.set(pin.sample, i * d); confidence[i] = pin.confidence; });
       return { n, d, samples, confidence };
@@ -943,7 +1002,12 @@
       }
       const name = `umapx-${panel}`;
       if (format === "npy") {
-        download(new Blob([npyBytes(result.samples, result.n, result.d)],
+        const width = this.meta.n_features;
+        if (result.n * width > MAX_NPY_VALUES) {
+          this.setStatus(`too large to export as .npy: ${result.n} samples x ${width} features`);
+          return;
+        }
+        download(new Blob([npyBytes(this.painter.denseRows(result.samples, result.n), result.n, width)],
                           { type: "application/octet-stream" }), `${name}.npy`);
         return;
       }
@@ -1070,10 +1134,9 @@
       });
       $("cursor-sample").addEventListener("mousemove", (event) => {
         const hover = this.last.hover;
-        if (!hover || this.meta.image_shape) return;
-        const f = this.painter.featureAt(event.offsetX, event.target.clientWidth);
-        const name = this.meta.feature_names ? this.meta.feature_names[f] : `feature ${f}`;
-        $("cursor-feature").textContent = `${name} = ${hover.samples[f].toPrecision(4)}`;
+        if (!hover || (this.meta.image_shape && !this.painter.terms)) return;
+        $("cursor-feature").textContent = this.painter.describeAt(
+          hover.samples, event.offsetX, event.offsetY, event.target.clientWidth, event.target.clientHeight);
       });
     }
 
