@@ -352,7 +352,9 @@ def epochs_per_sample(weights, n_epochs, reference=None):
     result = np.full(weights.shape[0], -1.0, dtype=np.float64)
     n_samples = n_epochs * np.minimum(weights / reference, 1.0)
     positive = n_samples > 0
-    result[positive] = float(n_epochs) / n_samples[positive]
+    # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
+    with np.errstate(over="ignore"):
+        result[positive] = float(n_epochs) / n_samples[positive]
     return result
 
 
