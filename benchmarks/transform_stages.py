@@ -6,11 +6,12 @@
 For each dataset, pixel scale and seed, one seeded umapx fit, then the test set placed by
 variants of the transform pipeline on that same fitted model (so that only the transform
 differs): the neighbour search (approximate at the model's slack, at a wider slack, exact), the
-start (membership-weighted mean of the neighbours' embeddings, no optimisation), and the
-optimisation's learning rate. ``--umap-learn`` also places the test set with umap-learn's own
-transform on umapx's embedding (umap-learn fitted on the same data for its neighbour index,
-its ``embedding_`` then replaced by umapx's). Prints medians over the seeds; neighbour recall is
-against exact search. Quality only: nothing here is timed.
+start (membership-weighted mean of the neighbours' embeddings, no optimisation), the
+optimisation's learning rate and sampling reference ("umap-learn's schedule": a quarter of the
+rate, edges relative to the call's largest membership). ``--umap-learn`` also places the test
+set with umap-learn's own transform on umapx's embedding (umap-learn fitted on the same data
+for its neighbour index, its ``embedding_`` then replaced by umapx's). Prints medians over the
+seeds; neighbour recall is against exact search. Quality only: nothing here is timed.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def place(model, test, indices, dists, learning_rate=None, n_epochs=None):
-    """The test set placed from the given neighbours, as ``UMAP.transform`` does."""
+def place(model, test, indices, dists, learning_rate=None, n_epochs=None, reference=1.0):
+    """The test set placed from the given neighbours, as ``UMAP.transform`` does; edges
+    sampled relative to ``reference`` ("largest": the call's largest membership, as in
+    umap-learn)."""
     from umapx._rng import row_keys
     from umapx.estimator import _weighted_mean_embedding
     from umapx.graph import transform_graph
@@ -41,8 +44,11 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None):
     n_epochs = model._transform_epochs() if n_epochs is None else n_epochs
     if n_epochs == 0:
         return start
+    if reference == "largest":
+        reference = float(graph.data.max())
     return optimize_transform(
-        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=1.0),
+        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=reference),
+        reference=reference,
         n_epochs=n_epochs, a=state.a, b=state.b, repulsion_strength=model.repulsion_strength,
         learning_rate=model._transform_learning_rate() if learning_rate is None
         else learning_rate,
@@ -77,7 +83,12 @@ def one_run(dataset, scale, seed, with_umap_learn):
         "transform()": model.transform(test),
         "start only": place(model, test, approx_i, approx_d, n_epochs=0),
         "lr 1": place(model, test, approx_i, approx_d, learning_rate=1.0),
+        "lr 0.5": place(model, test, approx_i, approx_d, learning_rate=0.5),
         "lr 0.25": place(model, test, approx_i, approx_d, learning_rate=0.25),
+        "reference 0.5, lr 0.5": place(model, test, approx_i, approx_d, learning_rate=0.5,
+                                       reference=0.5),
+        "umap-learn's schedule": place(model, test, approx_i, approx_d, learning_rate=0.25,
+                                       reference="largest"),
         "exact k-NN": place(model, test, exact_i, exact_d),
         "slack 0.06": place(model, test, wide_i, wide_d),
         "exact k-NN, start only": place(model, test, exact_i, exact_d, n_epochs=0),
