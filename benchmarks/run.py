@@ -19,6 +19,8 @@
                                       [--parts cost,identity]
     python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
     python benchmarks/run.py variants [--datasets digits,mnist10k] [--modes densmap,regression,...]
+    python benchmarks/run.py transform [--datasets mnist10k,fashion] [--seeds 0,1,2]
+                                      [--pixel-scales 1,255] [--repeats 3]
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -393,6 +395,56 @@ def suite_spread(args, libs):
     return rows + summary
 
 
+def suite_transform(args, libs):
+    """Transform quality and speed over seeds and pixel scales (0-1 and 0-255), both libraries
+    fitted on the same data; medians over the seeds and the ratio of the median times."""
+    import numpy as np
+
+    rows = []
+    for dataset in args.datasets:
+        for scale in args.pixel_scales:
+            for seed in args.seeds:
+                for lib in libs:
+                    result = worker("transform", lib, dataset, "--seed", seed,
+                                    "--pixel-scale", scale, "--repeats", args.repeats)
+                    rows.append({"dataset": dataset, "pixel_scale": scale, "library": lib,
+                                 **result})
+                    print(f"  {dataset} / x{scale:g} / seed {seed} / {lib}: "
+                          f"{_brief(result, 'transform_median_s')}", file=sys.stderr)
+    summary = []
+    for dataset in args.datasets:
+        for scale in args.pixel_scales:
+            medians = {}
+            for lib in libs:
+                runs = [r for r in rows if (r["dataset"], r["pixel_scale"], r["library"]) ==
+                        (dataset, scale, lib) and "error" not in r]
+                if not runs:
+                    continue
+                line = {"dataset": dataset, "pixels": "0-1" if scale == 1 else f"0-{scale:g}",
+                        "library": lib, "runs": len(runs)}
+                for key in ("transform_median_s", "transform_accuracy",
+                            "transform_trustworthiness", "trustworthiness"):
+                    line[key] = float(np.median([r[key] for r in runs]))
+                line["accuracy_range"] = (f"{min(r['transform_accuracy'] for r in runs):.4f}-"
+                                          f"{max(r['transform_accuracy'] for r in runs):.4f}")
+                medians[lib] = line
+                summary.append(line)
+            if "umapx" in medians and "umap-learn" in medians:
+                medians["umapx"]["ratio"] = ratio(medians["umap-learn"]["transform_median_s"],
+                                                  medians["umapx"]["transform_median_s"])
+    print(f"\ntransform over seeds {args.seeds}: medians (each seed: one seeded fit, then the "
+          f"median of {args.repeats} warm transforms of the test set); ratio = umap-learn time / "
+          "umapx time")
+    table(summary, [("dataset", "dataset", None), ("pixels", "pixels", None),
+                    ("library", "library", None), ("runs", "runs", None),
+                    ("transform_median_s", "transform s", "{:.2f}"), ("ratio", "ratio", None),
+                    ("transform_accuracy", "transform acc", "{:.4f}"),
+                    ("accuracy_range", "acc min-max", None),
+                    ("transform_trustworthiness", "transform trust@15", "{:.4f}"),
+                    ("trustworthiness", "fit trust@15", "{:.4f}")])
+    return rows + summary
+
+
 def suite_reproducibility(args, libs):
     """What bit-identical results across x86-64 CPUs would cost, and whether they would be.
 
@@ -573,12 +625,13 @@ def _brief(result, key):
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "sparse": suite_sparse, "explore": suite_explore, "dask": suite_dask,
           "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat,
-          "variants": suite_variants, "scale": suite_scale}
+          "variants": suite_variants, "scale": suite_scale, "transform": suite_transform}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "sparse": "corpus20k",
                     "explore": "", "dask": "", "spread": "mnist10k,fashion",
                     "reproducibility": "fashion", "compat": "digits,mnist10k",
-                    "variants": "digits,mnist10k", "scale": "blobs"}
+                    "variants": "digits,mnist10k", "scale": "blobs",
+                    "transform": "mnist10k,fashion"}
 COMPAT_MODES = "precomputed-dense,precomputed-sparse"
 
 
@@ -614,7 +667,11 @@ def main(argv=None):
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="dask: rows per block")
     parser.add_argument("--sample-sizes", default="10000", help="dask: sample fits measured")
     parser.add_argument("--skip-sample", action="store_true", help="dask: no sample fits")
-    parser.add_argument("--seeds", default="42,0,1,2", help="spread: random_state values")
+    parser.add_argument("--seeds", default=None,
+                        help="spread (default 42,0,1,2), transform (default 0,1,2): "
+                             "random_state values")
+    parser.add_argument("--pixel-scales", default="1,255",
+                        help="transform: data multiplied by each (1: pixels in [0, 1])")
     parser.add_argument("--targets", default="host,haswell,generic",
                         help="spread: emulated CPUs (benchmarks/targets.py)")
     parser.add_argument("--parts", default="cost,identity",
@@ -633,7 +690,9 @@ def main(argv=None):
     if args.low_memory is not None:
         args.low_memory = {"true": [True], "false": [False], "both": [True, False]}[
             args.low_memory]
-    args.seeds = [int(seed) for seed in args.seeds.split(",") if seed]
+    seeds = args.seeds or ("0,1,2" if args.suite == "transform" else "42,0,1,2")
+    args.seeds = [int(seed) for seed in seeds.split(",") if seed]
+    args.pixel_scales = [float(scale) for scale in args.pixel_scales.split(",") if scale]
     args.targets = [target for target in args.targets.split(",") if target]
     libs = libraries(args.libraries.split(",") if args.libraries else None)
     print(f"libraries: {', '.join(libs)}; python {sys.version.split()[0]}; "

@@ -4,7 +4,9 @@
 
 TASK is ``fit`` (fit / transform speed and forward quality), ``quality`` (one fit with
 ``--seed``: forward quality and SHA-256 digests of the embedding and of the transformed test
-set), ``inverse`` (inverse_transform speed and quality), ``memory`` (peak RSS of one fit),
+set), ``transform`` (one fit with ``--seed`` at ``--pixel-scale``: transform speed, transform
+accuracy and trustworthiness of the placed test points), ``inverse`` (inverse_transform speed
+and quality), ``memory`` (peak RSS of one fit),
 ``start`` (import + first fit on digits, timed from process start), ``sparse`` (fit of a sparse
 TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
 ``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``), ``compat`` (a umap-learn mode
@@ -157,6 +159,34 @@ def task_quality(args, module, library):
                                                             test_labels),
         "embedding_sha256": hashlib.sha256(embedding.tobytes()).hexdigest(),
         "transform_sha256": hashlib.sha256(placed.tobytes()).hexdigest(),
+    }
+
+
+def task_transform(args, module, library):
+    """One seeded fit at a pixel scale (``--pixel-scale``: 1 for [0, 1], 255 for 0-255), then
+    the timed transform of the test set (warm) and the quality of the placed points."""
+    from benchmarks.datasets import as_float32, load
+    from umapx import evaluation
+
+    train, train_labels, test, test_labels = load(args.dataset)
+    train, test = as_float32(train * args.pixel_scale, test * args.pixel_scale)
+    mapper, fit_s = _timed(module.UMAP(random_state=args.seed).fit, train)
+    mapper.transform(test[:100])  # compile the transform path
+    times = []
+    for _ in range(args.repeats):
+        placed, seconds = _timed(mapper.transform, test)
+        times.append(seconds)
+    embedding = np.asarray(mapper.embedding_)
+    return {
+        "seed": args.seed,
+        "pixel_scale": args.pixel_scale,
+        "fit_s": fit_s,
+        "transform_s": times,
+        "transform_median_s": statistics.median(times),
+        "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
+                                                            test_labels),
+        "transform_trustworthiness": evaluation.trustworthiness(test, placed),
     }
 
 
@@ -457,7 +487,8 @@ TASKS = {"fit": task_fit, "quality": task_quality, "memory": task_memory,
          "inverse": task_inverse, "start": task_start,
          "sparse": task_sparse, "sparse-memory": task_sparse_memory,
          "dask-throughput": task_dask_throughput, "dask-sample": task_dask_sample,
-         "compat": task_compat, "variants": task_variants, "scale": task_scale}
+         "compat": task_compat, "variants": task_variants, "scale": task_scale,
+         "transform": task_transform}
 
 
 def main(argv=None):
@@ -481,7 +512,9 @@ def main(argv=None):
     parser.add_argument("--in-process-rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--sample-sizes", default="10000")
-    parser.add_argument("--seed", type=int, default=42, help="random_state (quality)")
+    parser.add_argument("--seed", type=int, default=42, help="random_state (quality, transform)")
+    parser.add_argument("--pixel-scale", type=float, default=1.0,
+                        help="transform: data multiplied by this (255: 0-255 pixels)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
     parser.add_argument("--mode", default="precomputed-dense",

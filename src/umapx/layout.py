@@ -348,11 +348,14 @@ def _is_euclidean(output_metric):
 def epochs_per_sample(weights, n_epochs, reference=None):
     """Epochs between two samples of each edge: ``reference / weight`` (``-1``: never).
 
-    ``reference`` defaults to the largest weight, so the strongest edge is sampled every epoch.
+    ``reference`` defaults to the largest weight, so the strongest edge is sampled every epoch;
+    edges at or above a given ``reference`` are sampled every epoch too (never more often: the
+    kernels take at most one positive sample of an edge per epoch, and its negative samples
+    must keep their ratio to it).
     """
     reference = weights.max() if reference is None else reference
     result = np.full(weights.shape[0], -1.0, dtype=np.float64)
-    n_samples = n_epochs * (weights / reference)
+    n_samples = n_epochs * np.minimum(weights / reference, 1.0)
     positive = n_samples > 0
     # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
     with np.errstate(over="ignore"):
@@ -379,6 +382,8 @@ def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
     # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
     with np.errstate(over="ignore"):
         np.divide(np.float32(reference), weights, out=eps, where=weights > 0, dtype=np.float32)
+    # Edges above a given reference: one sample an epoch, as epochs_per_sample says.
+    np.maximum(eps, np.float32(1.0), out=eps, where=weights > 0)
     if negative_sample_rate > 0:
         eps_negative = eps / np.float32(negative_sample_rate)
     else:  # a period longer than the run: no negative sample is ever drawn
@@ -465,19 +470,20 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
 
 
 def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
-                       negative_sample_rate, row_keys, output_metric=None):
+                       negative_sample_rate, row_keys, output_metric=None, reference=1.0):
     """Optimise new points ``head`` against the fixed training embedding ``tail``.
 
-    ``graph`` has one row per new point (memberships to training points, weak edges pruned).
-    Edge sampling is relative to weight 1 (the largest possible membership), so a row's result
-    does not depend on the other rows of the call. ``row_keys`` seed each row's random stream.
-    ``output_metric`` is the metric of the embedding space (None: euclidean); under another
-    metric each attraction has the weight it has in the fit.
+    ``graph`` has one row per new point (memberships to training points, weak edges pruned
+    with the same ``reference``). Edge sampling is relative to the fixed weight ``reference``
+    (an edge of that weight or more is sampled every epoch), not to the call's largest
+    weight, so a row's result does not depend on the other rows of the call. ``row_keys`` seed
+    each row's random stream. ``output_metric`` is the metric of the embedding space (None:
+    euclidean); under another metric each attraction has the weight it has in the fit.
     """
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
     indices = graph.indices.astype(np.int32)
-    schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=1.0)
+    schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=reference)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
     if _is_euclidean(output_metric):
