@@ -10,11 +10,20 @@ linearly to zero.
 Determinism with threads: within an epoch every vertex is updated by one thread from the
 positions all vertices had at the start of the epoch (double buffering), and every random draw
 is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread count.
-A vertex's own positive samples apply one after another; the negative samples that follow each
-one are computed from the same position and applied together (the processor then overlaps
-them). The graph holds both directions of every edge and only the head of an edge moves, so
-each attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
-formulation, where an edge moves both its ends.
+The graph holds both directions of every edge and only the head of an edge moves, so each
+attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
+formulation, where an edge moves both its ends. In a fit, an attraction is measured between
+the positions both ends had at the start of the epoch, so the two directions of an edge (due in
+the same epochs) are equal and opposite, as when one sample moves both ends: the graph's own
+forces never move the centre of a connected group, only repulsions do. Measured from the head's
+moving position instead, the two halves do not cancel (the head has already been pushed by its
+earlier samples' repulsions), and the residue makes whole groups drift: on a supervised graph
+with a continuous target (digits, ``target_metric="l1"``) the embedding's order by target fell
+from the initialisation's 0.78 (Spearman) to 0.08, against umap-learn's 0.65 (see
+``benchmarks/README.md``, Variants). A point being transformed is not among the vertices it
+moves against, so its attractions are measured from its moving position. The negative samples
+that follow each positive sample are computed from the vertex's moving position and applied
+together (the processor then overlaps them).
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
@@ -71,8 +80,11 @@ class Schedule(NamedTuple):
 
 class Vertex(NamedTuple):
     """One moving vertex: its edges ``first:last`` of the CSR graph, the random stream its
-    negative samples come from (edge ``e`` uses stream ``(seed, e - offset, epoch)``), and the
-    row of the fixed positions it must never repel from (itself; -1 for none)."""
+    negative samples come from (edge ``e`` uses stream ``(seed, e - offset, epoch)``), and its
+    own row ``skip`` among the positions it moves against (-1 when it is not one of them, as for
+    a point being transformed). That row, the vertex's position at the start of the epoch, is
+    never repelled from and is where its attractions are measured from (see the module
+    docstring)."""
 
     first: int
     last: int
@@ -109,13 +121,14 @@ def repulsive_coefficient(dist_sq, a, b, gamma):
 
 
 @kernel(inline="always")
-def _attract(y, other, a, b, step):
-    """Move ``y`` (in place) by ``step`` times the clipped attractive gradient."""
-    dist_sq = squared_euclidean(y, other)
+def _attract(y, origin, other, a, b, step):
+    """Move ``y`` (in place) by ``step`` times the clipped attractive gradient of the pair
+    ``(origin, other)`` (``origin``: ``y`` itself, or its position at the start of the epoch)."""
+    dist_sq = squared_euclidean(origin, other)
     if dist_sq > 0:
         coeff = attractive_coefficient(dist_sq, a, b)
         for d in range(y.shape[0]):
-            y[d] += step * clip_gradient(coeff * (y[d] - other[d]))
+            y[d] += step * clip_gradient(coeff * (origin[d] - other[d]))
 
 
 @kernel(inline="always")
@@ -155,10 +168,11 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
     a, b, gamma = forces.a, forces.b, forces.gamma
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
+    origin = others[vertex.skip] if vertex.skip >= 0 else y
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
-        _attract(y, others[indices[e]], a, b, forces.attraction * alpha)
+        _attract(y, origin, others[indices[e]], a, b, forces.attraction * alpha)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -173,12 +187,16 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     skip = vertex.skip
+    anchored = skip >= 0
+    x0, x1 = (others[skip, 0], others[skip, 1]) if anchored else (y0, y1)
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
         j = indices[e]
-        dx = y0 - others[j, 0]
-        dy = y1 - others[j, 1]
+        if not anchored:
+            x0, x1 = y0, y1
+        dx = x0 - others[j, 0]
+        dy = x1 - others[j, 1]
         dist_sq = dx * dx + dy * dy
         if dist_sq > 0:
             coeff = attractive_coefficient(dist_sq, a, b)
@@ -264,10 +282,11 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     dim = y.shape[0]
+    origin = others[vertex.skip] if vertex.skip >= 0 else y
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
-        d = gradient(output, y, others[indices[e]], grad)
+        d = gradient(output, origin, others[indices[e]], grad)
         if d > 0:
             d_2b = d ** (2.0 * b)
             coeff = -2.0 * a * b * d_2b / (d * (a * d_2b + 1.0))
