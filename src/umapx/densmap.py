@@ -201,7 +201,6 @@ def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, a
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     i = vertex.skip
-    origin = others[i]  # attractions measured from the start of the epoch (see layout)
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
@@ -209,7 +208,7 @@ def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, a
         other = others[j]
         dist_sq = np.float32(0.0)
         for d in range(y.shape[0]):
-            dist_sq += (origin[d] - other[d]) * (origin[d] - other[d])
+            dist_sq += (y[d] - other[d]) * (y[d] - other[d])
         if dist_sq > 0:
             phi = 1.0 / (1.0 + a64 * np.float64(dist_sq)**b64)
             slope = (stats.weights[i] * _radius_slope(
@@ -220,7 +219,7 @@ def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, a
                 stats.edge_scale[e] * slope)
             step = forces.attraction * alpha
             for d in range(y.shape[0]):
-                y[d] += step * clip_gradient(coeff * (origin[d] - other[d]))
+                y[d] += step * clip_gradient(coeff * (y[d] - other[d]))
         # The same bookkeeping as layout._vertex_epoch, written out: calling a shared inline
         # helper for it made numba compile this kernel 9x slower (measured on digits).
         next_sample[e] += epochs_per_sample[e]
@@ -236,7 +235,7 @@ def _fit_epoch_density(current, updated, scratch, indptr, indices, schedule, for
     """One epoch of every vertex with the density term added to each attraction."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
-        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i)
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, False)
         updated[i] = current[i]
         _vertex_epoch_density(updated[i], scratch[i], vertex, current, indices, schedule,
                               forces, alpha, epoch, stats)
