@@ -189,9 +189,12 @@ def test_model_travels_once_per_worker(client, exact_model):
     Y = marked.inverse_transform(marked.transform(X))
     Y.compute()
     after = client.run(_unpickle_count)
-    # Two lazy calls, hence two shipped models: at most one arrival of each per worker.
-    assert all(after[w] - before[w] <= 2 for w in after)
-    assert sum(after[w] - before[w] for w in after) >= 2
+    # Two lazy calls, hence two shipped models: one arrival of each per worker. A transfer
+    # retried under heavy load (seen at load average 20+) can deliver a copy twice, so allow
+    # that; a model shipped with every task would arrive ~19 times per worker (38 tasks).
+    arrivals = [after[w] - before[w] for w in after]
+    assert all(count <= 4 for count in arrivals), arrivals
+    assert sum(arrivals) >= 2
     # Without a distributed client the model is one graph key that every block depends on.
     with dask.config.set(scheduler="threads"):
         lazy = mapper.transform(X)

@@ -118,3 +118,20 @@ def test_no_negative_samples_only_attracts():
     assert np.all(np.isfinite(result))
     spread = np.linalg.norm(result - result.mean(0), axis=1).mean()
     assert spread < np.linalg.norm(start - start.mean(0), axis=1).mean()
+
+
+def test_draw_salt_table_gives_the_streams_of_the_formula():
+    """``draw`` looks up the counter's mix for small counters (the negative samples' draws):
+    the numbers must be those of the formula, for table and computed counters alike."""
+    from umapx._jit import kernel
+    from umapx._rng import _GOLDEN, _M2, _SALTS, draw, mix64
+
+    @kernel(cache=False)
+    def both(key, counter):
+        return draw(key, counter), mix64(key ^ mix64(np.uint64(counter) * _GOLDEN + _M2))
+
+    counters = list(range(_SALTS.shape[0] + 3)) + [1000, 2**40]
+    for key in (np.uint64(0), np.uint64(12345678901234567), np.uint64(2**64 - 1)):
+        for counter in counters:
+            looked_up, computed = both(key, counter)
+            assert looked_up == computed

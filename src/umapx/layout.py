@@ -72,7 +72,12 @@ class Forces(NamedTuple):
 
 class Schedule(NamedTuple):
     """Per-edge sampling: the period in epochs of its positive and of its negative samples,
-    and the epochs when they are next due (updated in place)."""
+    and the epochs when they are next due (updated in place).
+
+    float32: periods are at least one epoch and due epochs at most a few times ``n_epochs``,
+    where float32 resolves well under 1e-4 of an epoch; half the memory of float64 (16 bytes
+    an edge, 380 MB less at 1M points) and half the bytes each epoch's scan of the edges reads.
+    """
 
     epochs_per_sample: np.ndarray
     next_sample: np.ndarray
@@ -371,7 +376,9 @@ def epochs_per_sample(weights, n_epochs, reference=None):
     result = np.full(weights.shape[0], -1.0, dtype=np.float64)
     n_samples = n_epochs * (weights / reference)
     positive = n_samples > 0
-    result[positive] = float(n_epochs) / n_samples[positive]
+    # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
+    with np.errstate(over="ignore"):
+        result[positive] = float(n_epochs) / n_samples[positive]
     return result
 
 
@@ -386,11 +393,18 @@ def prune_weak_edges(graph, n_epochs, reference=None):
 
 def _schedule(graph, n_epochs, negative_sample_rate, reference=None):
     """The :class:`Schedule` of every edge of ``graph``: every edge is due at its first period."""
-    eps = epochs_per_sample(graph.data, n_epochs, reference)
+    # epochs_per_sample's n_epochs / (n_epochs * weight / reference), straight in float32
+    # (no float64 temporaries the size of the graph).
+    weights = graph.data
+    reference = weights.max() if reference is None else reference
+    eps = np.full(weights.shape[0], -1.0, np.float32)
+    # A weight so small (denormal) that the period overflows gives +inf: never sampled either.
+    with np.errstate(over="ignore"):
+        np.divide(np.float32(reference), weights, out=eps, where=weights > 0, dtype=np.float32)
     if negative_sample_rate > 0:
-        eps_negative = eps / negative_sample_rate
+        eps_negative = eps / np.float32(negative_sample_rate)
     else:  # a period longer than the run: no negative sample is ever drawn
-        eps_negative = np.full_like(eps, 10.0 * (n_epochs + 1))
+        eps_negative = np.full(eps.shape, 10.0 * (n_epochs + 1), np.float32)
     return Schedule(eps, eps.copy(), eps_negative, eps_negative.copy())
 
 
@@ -442,7 +456,7 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     """
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
-    indices = graph.indices.astype(np.int32)
+    indices = np.asarray(graph.indices, dtype=np.int32)  # no copy of the usual int32 indices
     schedule = _schedule(graph, n_epochs, negative_sample_rate)
     forces = make_forces(a, b, repulsion_strength, attraction=2.0)
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)

@@ -324,6 +324,19 @@ def search_args(metric, data):
     return metric.search_args
 
 
+def take_rows(rows, order):
+    """Copy of the dense or sparse rows ``order`` (an int array), in that order."""
+    if is_sparse_rows(rows):
+        lengths = np.diff(rows.indptr)[order]
+        indptr = np.zeros(order.shape[0] + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        # Entry positions of the taken rows, row after row.
+        starts = np.repeat(rows.indptr[order] - indptr[:-1], lengths)
+        entries = np.arange(indptr[-1], dtype=np.int64) + starts
+        return SparseRows(indptr, rows.indices[entries], rows.data[entries], rows.n_features)
+    return np.ascontiguousarray(rows[order])
+
+
 def row_block(rows, start, stop):
     """Rows ``start:stop`` of dense or sparse rows, without copying."""
     if is_sparse_rows(rows):
