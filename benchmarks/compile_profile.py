@@ -3,13 +3,16 @@
     NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/compile_profile.py digits-fit
     python benchmarks/compile_profile.py save-fashion MODEL      (fits and saves, cache warm)
     NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/compile_profile.py first-query MODEL
+    ... compile_profile.py digits-fit --signatures     (also every specialisation's types)
 
 ``digits-fit`` fits sklearn's digits; ``first-query`` loads a saved model and runs its first
 ``transform`` (the 10k Fashion-MNIST test images) and ``inverse_transform`` (100 points). With an
 empty ``NUMBA_CACHE_DIR`` every kernel the scenario uses is compiled; with a warm one they are
 loaded from the cache. Prints wall and CPU seconds of each step, then each kernel's compile
 CPU time (outermost compilations only: a kernel's time includes the helpers compiled inside it)
-and number of specialisations, largest first.
+and number of specialisations, largest first; with ``--signatures``, the argument types of every
+specialisation compiled (inner ones too), to spot twins that differ only in a dtype, layout or
+read-only flag.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ def main(argv):
         def on_end(self, record):
             self.buffer.append((time.process_time(), record))
 
+    show_signatures = "--signatures" in argv
+    argv = [arg for arg in argv if arg != "--signatures"]
     scenario, argument = argv[0], (argv[1] if len(argv) > 1 else None)
     began = time.perf_counter()
     recorder = CPUClock()
@@ -70,9 +75,11 @@ def main(argv):
             print(f"{name}: {time.perf_counter() - wall:.2f} s (CPU "
                   f"{time.process_time() - cpu:.2f} s)")
     seconds, count, depth, opened = defaultdict(float), defaultdict(int), 0, {}
+    signatures = defaultdict(list)
     for stamp, record in recorder.buffer:
         name = record.data["dispatcher"].py_func.__qualname__
         if record.is_start:
+            signatures[name].append(", ".join(str(arg) for arg in record.data["args"]))
             if depth == 0:
                 opened = {"name": name, "start": stamp}
             depth += 1
@@ -86,6 +93,12 @@ def main(argv):
           f"of {len(count)} kernels")
     for name in sorted(seconds, key=seconds.get, reverse=True)[:25]:
         print(f"  {seconds[name]:7.2f} s  {count[name]:3d}x  {name}")
+    if show_signatures:
+        print("\nevery specialisation compiled (inner ones too), by kernel:")
+        for name in sorted(signatures, key=lambda name: -len(signatures[name])):
+            print(f"  {name}: {len(signatures[name])}")
+            for signature in signatures[name]:
+                print(f"      ({signature})")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
     python benchmarks/run.py inverse  [--datasets mnist10k,fashion] [--queries 200]
                                       [--variants blend,refine,refine-detail] [--skip-dims]
     python benchmarks/run.py memory   [--datasets fashion]
-    python benchmarks/run.py start    (import time; import + first fit on digits, cache warm/cold)
+    python benchmarks/run.py start    (import time; import + first fit on digits, cache warm /
+                                      cold / precompiled)
     python benchmarks/run.py sparse   [--datasets corpus20k] [--metrics cosine,hellinger]
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
     python benchmarks/run.py scale    [--datasets blobs,fashion1m] [--sizes 100000,300000,1000000]
@@ -194,31 +195,70 @@ def suite_inverse(args, libs):
     return rows
 
 
+def _timed_process(code, env=None):
+    """Wall and CPU (children's user + system) seconds of ``python -c code``."""
+    before = os.times()
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
+                   env={**os.environ, **(env or {})})
+    after = os.times()
+    return (time.perf_counter() - began,
+            after.children_user + after.children_system - before.children_user
+            - before.children_system)
+
+
 def suite_start(args, libs):
+    """Import time, and process start to the end of a first digits fit with numba's cache warm,
+    cold (empty), and (umapx) cold but filled by ``python -m umapx.precompile`` first."""
     rows = []
     modules = {"umapx": "umapx", "umap-learn": "umap"}
     for lib in libs:
-        imports = []
+        imports = [_timed_process(f"import {modules[lib]}")[0] for _ in range(args.repeats)]
+        first_use = [_timed_process(f"import {modules[lib]}; {modules[lib]}.UMAP")[0]
+                     for _ in range(args.repeats)]
+        warm = [worker("start", lib) for _ in range(args.repeats)]
+        cold, precompile, precompiled = [], [], []
         for _ in range(args.repeats):
-            began = time.perf_counter()
-            subprocess.run([sys.executable, "-c", f"import {modules[lib]}"], check=True, cwd=ROOT)
-            imports.append(time.perf_counter() - began)
-        warm = [worker("start", lib)["process_to_first_fit_s"] for _ in range(args.repeats)]
-        with tempfile.TemporaryDirectory() as cache:
-            cold = worker("start", lib, env={"NUMBA_CACHE_DIR": cache})
-        rows.append({"library": lib, "import_s": statistics.median(imports),
-                     "first_fit_warm_s": statistics.median(warm),
-                     "first_fit_cold_s": cold.get("process_to_first_fit_s")})
+            with tempfile.TemporaryDirectory() as cache:
+                cold.append(worker("start", lib, env={"NUMBA_CACHE_DIR": cache}))
+            if lib != "umapx":
+                continue
+            with tempfile.TemporaryDirectory() as cache:
+                precompile.append(_timed_process("import umapx.precompile as p; p.main(['-q'])",
+                                                 env={"NUMBA_CACHE_DIR": cache}))
+                precompiled.append(worker("start", lib, env={"NUMBA_CACHE_DIR": cache}))
+
+        def median(runs, key):
+            values = [run[key] for run in runs if key in run]
+            return statistics.median(values) if values else None
+
+        row = {"library": lib, "import_s": statistics.median(imports),
+               "first_use_s": statistics.median(first_use),
+               "first_fit_warm_s": median(warm, "process_to_first_fit_s"),
+               "first_fit_cold_s": median(cold, "process_to_first_fit_s"),
+               "first_fit_cold_cpu_s": median(cold, "process_cpu_s")}
+        if precompile:
+            row["precompile_s"] = statistics.median(wall for wall, _ in precompile)
+            row["precompile_cpu_s"] = statistics.median(cpu for _, cpu in precompile)
+            row["first_fit_precompiled_s"] = median(precompiled, "process_to_first_fit_s")
+        rows.append(row)
     if len(rows) == 2:
         rows[0]["warm_ratio"] = ratio(rows[1]["first_fit_warm_s"], rows[0]["first_fit_warm_s"])
         rows[0]["cold_ratio"] = ratio(rows[1]["first_fit_cold_s"], rows[0]["first_fit_cold_s"])
-    print(f"\ncold start (fresh processes, medians of {args.repeats}): `import`, and process start "
-          "to the end of a first fit on digits with the numba cache warm / cold")
+    print(f"\ncold start (fresh processes, medians of {args.repeats}): `import`, `import` and the "
+          "first use of `UMAP`, and process start to the end of a first fit on digits with the "
+          "numba cache warm / cold (empty) / filled by `python -m umapx.precompile` (its own "
+          "time beside it)")
     table(rows, [("library", "library", None), ("import_s", "import s", "{:.2f}"),
+                 ("first_use_s", "import + UMAP s", "{:.2f}"),
                  ("first_fit_warm_s", "first fit, cache warm s", "{:.2f}"),
                  ("warm_ratio", "ratio", None),
                  ("first_fit_cold_s", "first fit, cache cold s", "{:.1f}"),
-                 ("cold_ratio", "ratio", None)])
+                 ("first_fit_cold_cpu_s", "CPU s", "{:.1f}"),
+                 ("cold_ratio", "ratio", None),
+                 ("precompile_s", "precompile s", "{:.1f}"),
+                 ("precompile_cpu_s", "CPU s", "{:.1f}"),
+                 ("first_fit_precompiled_s", "first fit after it s", "{:.2f}")])
     return rows
 
 

@@ -10,3 +10,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[${EXTRAS}]"
+# Compile the common numba kernels into numba's cache now (about a minute of CPU the first time,
+# a few seconds when they are cached already), so that the first fit / transform does not wait
+# for them. UMAPX_PRECOMPILE=0 skips it.
+if [ "${UMAPX_PRECOMPILE:-1}" != 0 ]; then
+    .venv/bin/python -m umapx.precompile
+fi

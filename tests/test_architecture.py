@@ -115,3 +115,15 @@ def test_pinned_results_are_bit_identical_on_the_pinning_machine():
     found = pins.digests()
     changed = sorted(name for name, digest in pinned["digests"].items() if found[name] != digest)
     assert not changed, f"results changed for {changed}: if on purpose, run tests/pins.py"
+
+
+def test_import_umapx_is_cheap_and_the_estimator_is_imported_on_first_use():
+    probe = ("import sys, umapx\n"
+             "heavy = ('sklearn', 'numba', 'scipy', 'numpy')\n"
+             "print(sorted(name for name in heavy if name in sys.modules))\n"
+             "from umapx import UMAP\n"
+             "print(UMAP is umapx.UMAP is sys.modules['umapx.estimator'].UMAP,"
+             " 'UMAP' in dir(umapx), 'sklearn' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True True True"]

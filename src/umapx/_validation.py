@@ -270,11 +270,8 @@ def check_variants(params):
 
 
 def check_unique(metric, X):
-    """``unique=True`` compares rows of dense data: not available for given distances or, yet,
-    for sparse data."""
-    if scipy.sparse.issparse(X):
-        raise ValueError("unique=True is not available for sparse input yet; remove duplicate "
-                         "rows first (umapx.utils.csr_unique finds them) or leave unique=False")
+    """``unique=True`` compares rows of data (dense or sparse): not available for given
+    distances."""
     if metric.is_precomputed:
         raise ValueError("unique=True finds duplicate rows of data, and metric='precomputed' "
                          "gives distances: remove duplicate samples from the distance matrix "

@@ -1,7 +1,9 @@
 """umap-learn's ``umap.distances`` names: the named distances as numba functions.
 
 Each function takes two 1-d arrays (and the metric's parameters, by umap-learn's names) and
-returns the distance; the ``*_grad`` functions return ``(distance, gradient)`` with the gradient
+returns the distance, in the precision of the rows for metrics with a gradient (float64 rows:
+float64 accuracy, equal to the ``*_grad`` function's value; float32 rows: umapx's float32
+kernels, as in fitting); the ``*_grad`` functions return ``(distance, gradient)`` with the gradient
 d distance / dx, umap-learn's convention for ``output_metric``. They are compiled numba
 functions: call them from Python or from your own ``numba.njit`` code, or pass them to
 ``UMAP(metric=...)`` / ``UMAP(output_metric=...)``, where they are recognised as the built-in
@@ -44,12 +46,22 @@ def _tag(function, name):
     return function
 
 
-def _make(name, code, function_name=None):
+@kernel
+def _value(code, p, vector, matrix, x, y, has_gradient):
+    """The distance in the precision of the rows: float64 rows of a metric with a gradient go
+    through the float64 gradient kernel (so the value matches its ``*_grad`` function and
+    finite differences), other rows through umapx's float32 distance kernel."""
+    if has_gradient and (x.itemsize == 8 or y.itemsize == 8):
+        return _gradient(code, p, vector, matrix, x, y)[0]
+    return _distance(code, p, vector, matrix, x, y)
+
+
+def _make(name, code, function_name=None, has_gradient=True):
     """The numba distance and gradient functions of a metric without parameters (named
     ``function_name``, by default the metric's name)."""
 
     def distance(x, y):
-        return _distance(code, 2.0, np.zeros(0), np.zeros((0, 0)), x, y)
+        return _value(code, 2.0, np.zeros(0), np.zeros((0, 0)), x, y, has_gradient)
 
     def gradient(x, y):
         return _gradient(code, 2.0, np.zeros(0), np.zeros((0, 0)), x, y)
@@ -68,24 +80,26 @@ cosine, cosine_grad = _make("cosine", _m.COSINE)
 correlation, correlation_grad = _make("correlation", _m.CORRELATION)
 canberra, canberra_grad = _make("canberra", _m.CANBERRA)
 bray_curtis, bray_curtis_grad = _make("braycurtis", _m.BRAYCURTIS, "bray_curtis")
-haversine, _ = _make("haversine", _m.HAVERSINE)
+haversine, _ = _make("haversine", _m.HAVERSINE, has_gradient=False)
 # As in umap-learn, the gradient version measures (polar angle, azimuth): it is what the
 # output_metric "haversine" uses.
 _, haversine_grad = _make("haversine", _m.HAVERSINE_POLAR)
 hellinger, hellinger_grad = _make("hellinger", _m.HELLINGER)
 poincare, poincare_grad = _make("poincare", _m.POINCARE)
 _, hyperboloid_grad = _make("hyperboloid", _m.HYPERBOLOID)
-hamming, _ = _make("hamming", _m.HAMMING)
-jaccard, _ = _make("jaccard", _m.JACCARD)
-dice, _ = _make("dice", _m.DICE)
-kulsinski, _ = _make("kulsinski", _m.KULSINSKI)
-matching, _ = _make("matching", _m.MATCHING)
-rogers_tanimoto, _ = _make("rogerstanimoto", _m.ROGERSTANIMOTO, "rogers_tanimoto")
-russellrao, _ = _make("russellrao", _m.RUSSELLRAO)
-sokal_michener, _ = _make("sokalmichener", _m.SOKALMICHENER, "sokal_michener")
-sokal_sneath, _ = _make("sokalsneath", _m.SOKALSNEATH, "sokal_sneath")
-yule, _ = _make("yule", _m.YULE)
-ll_dirichlet, _ = _make("ll_dirichlet", _m.LL_DIRICHLET)
+hamming, _ = _make("hamming", _m.HAMMING, has_gradient=False)
+jaccard, _ = _make("jaccard", _m.JACCARD, has_gradient=False)
+dice, _ = _make("dice", _m.DICE, has_gradient=False)
+kulsinski, _ = _make("kulsinski", _m.KULSINSKI, has_gradient=False)
+matching, _ = _make("matching", _m.MATCHING, has_gradient=False)
+rogers_tanimoto, _ = _make("rogerstanimoto", _m.ROGERSTANIMOTO, "rogers_tanimoto",
+                        has_gradient=False)
+russellrao, _ = _make("russellrao", _m.RUSSELLRAO, has_gradient=False)
+sokal_michener, _ = _make("sokalmichener", _m.SOKALMICHENER, "sokal_michener",
+                       has_gradient=False)
+sokal_sneath, _ = _make("sokalsneath", _m.SOKALSNEATH, "sokal_sneath", has_gradient=False)
+yule, _ = _make("yule", _m.YULE, has_gradient=False)
+ll_dirichlet, _ = _make("ll_dirichlet", _m.LL_DIRICHLET, has_gradient=False)
 
 
 @numba.njit
@@ -105,7 +119,7 @@ def _identity_if_none(matrix, x):
 @numba.njit
 def minkowski(x, y, p=2.0):
     """(sum |x_i - y_i|^p)^(1/p)."""
-    return _distance(_m.MINKOWSKI, np.float64(p), np.zeros(0), np.zeros((0, 0)), x, y)
+    return _value(_m.MINKOWSKI, np.float64(p), np.zeros(0), np.zeros((0, 0)), x, y, True)
 
 
 @numba.njit
@@ -116,7 +130,8 @@ def minkowski_grad(x, y, p=2.0):
 @numba.njit
 def weighted_minkowski(x, y, w=None, p=2.0):
     """(sum w_i |x_i - y_i|^p)^(1/p) (weights of 1 when ``w`` is None)."""
-    return _distance(_m.WMINKOWSKI, np.float64(p), _ones_if_none(w, x), np.zeros((0, 0)), x, y)
+    return _value(_m.WMINKOWSKI, np.float64(p), _ones_if_none(w, x), np.zeros((0, 0)), x, y,
+                  True)
 
 
 @numba.njit
@@ -128,7 +143,7 @@ def weighted_minkowski_grad(x, y, w=None, p=2.0):
 def standardised_euclidean(x, y, sigma=None):
     """sqrt(sum (x_i - y_i)^2 / sigma_i), ``sigma`` the per-coordinate variances (umap-learn's
     name; scipy calls it ``V``)."""
-    return _distance(_m.SEUCLIDEAN, 2.0, _ones_if_none(sigma, x), np.zeros((0, 0)), x, y)
+    return _value(_m.SEUCLIDEAN, 2.0, _ones_if_none(sigma, x), np.zeros((0, 0)), x, y, True)
 
 
 @numba.njit
@@ -139,7 +154,7 @@ def standardised_euclidean_grad(x, y, sigma=None):
 @numba.njit
 def mahalanobis(x, y, vinv=None):
     """sqrt((x - y)^T vinv (x - y)), ``vinv`` the inverse covariance (identity when None)."""
-    return _distance(_m.MAHALANOBIS, 2.0, np.zeros(0), _identity_if_none(vinv, x), x, y)
+    return _value(_m.MAHALANOBIS, 2.0, np.zeros(0), _identity_if_none(vinv, x), x, y, True)
 
 
 @numba.njit
@@ -151,12 +166,38 @@ def mahalanobis_grad(x, y, vinv=None):
 def symmetric_kl(x, y, z=1e-11):
     """Symmetrised Kullback-Leibler divergence of the distributions ``x + z`` and ``y + z``,
     each normalised to sum 1."""
-    return _distance(_m.SYMMETRIC_KL, np.float64(z), np.zeros(0), np.zeros((0, 0)), x, y)
+    return _value(_m.SYMMETRIC_KL, np.float64(z), np.zeros(0), np.zeros((0, 0)), x, y, True)
 
 
 @numba.njit
 def symmetric_kl_grad(x, y, z=1e-11):
     return _gradient(_m.SYMMETRIC_KL, np.float64(z), np.zeros(0), np.zeros((0, 0)), x, y)
+
+
+#: umap-learn keeps a float64 copy of ``mahalanobis`` for finite-difference checks; umapx's
+#: ``mahalanobis`` already computes float64 rows in float64, so it is the same function.
+mahalanobis_f64 = mahalanobis
+
+
+@numba.njit
+def _softmax(x):
+    shifted = np.exp(x - np.max(x))
+    return shifted / np.sum(shifted)
+
+
+@numba.njit
+def softmax_hellinger(x, y):
+    """Hellinger distance between ``softmax(x)`` and ``softmax(y)`` (rows of logits)."""
+    return hellinger(_softmax(x), _softmax(y))
+
+
+@numba.njit
+def softmax_hellinger_grad(x, y):
+    """:func:`softmax_hellinger` and its gradient in x (the chain rule through the softmax,
+    whose Jacobian is ``diag(p) - p p^T``)."""
+    p = _softmax(x)
+    distance, gradient_p = hellinger_grad(p, _softmax(y))
+    return distance, p * (gradient_p - np.dot(gradient_p, p))
 
 
 for _function, _name in ((minkowski, "minkowski"), (minkowski_grad, "minkowski"),
@@ -192,6 +233,10 @@ named_distances = {name: _FUNCTIONS[spec.name][0] for spec in _m.METRICS if spec
 #: Every name and alias of a metric with a gradient -> its ``(distance, gradient)`` function.
 named_distances_with_gradients = {name: _FUNCTIONS[spec.name][1] for spec in _m.METRICS
                                   if spec.gradient for name in (spec.name, *spec.aliases)}
+# Composed functions without a row in the metric table (callable, and usable as a numba
+# metric function, but not by name in UMAP(metric=...)).
+named_distances["softmax_hellinger"] = softmax_hellinger
+named_distances_with_gradients["softmax_hellinger"] = softmax_hellinger_grad
 
 
 
@@ -221,5 +266,6 @@ def pairwise_special_metric(X, Y=None, metric="hellinger", kwds=None, ensure_all
 
 __all__ = sorted(name for name, value in globals().items()
                  if not name.startswith("_") and hasattr(value, "_umapx_metric")) + [
-    "named_distances", "named_distances_with_gradients", "pairwise_special_metric"]
+    "mahalanobis_f64", "named_distances", "named_distances_with_gradients",
+    "pairwise_special_metric", "softmax_hellinger", "softmax_hellinger_grad"]
 del _function, _name

@@ -43,6 +43,7 @@ __all__ = [
     "compute_membership_strengths",
     "find_ab_params",
     "fuzzy_simplicial_set",
+    "init_update",
     "make_epochs_per_sample",
     "nearest_neighbors",
     "simplicial_set_embedding",
@@ -304,3 +305,40 @@ def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos, return_di
 def make_epochs_per_sample(weights, n_epochs):
     """Epochs between two samples of each edge (``-1``: never), the strongest every epoch."""
     return _epochs_per_sample(np.asarray(weights, dtype=np.float64), n_epochs)
+
+
+def init_update(current_init, n_original_samples, indices):
+    """Start positions of rows added to a model, in place (umap-learn's ``update`` helper).
+
+    Each row ``i >= n_original_samples`` of ``current_init`` becomes the mean position of its
+    neighbours among the original rows (the entries of ``indices[i]`` below
+    ``n_original_samples``); a row without such a neighbour goes to the mean of the original
+    rows. Rows below ``n_original_samples`` are not changed. (umapx's own ``UMAP.update``
+    starts new rows where ``transform`` places them instead.)
+
+    Parameters
+    ----------
+    current_init : ndarray (n_samples, n_components), float
+        Positions of the original rows followed by the rows to place; changed in place.
+    n_original_samples : int
+    indices : ndarray (n_samples, k) of int
+        Neighbour indices of every row (``-1``: no neighbour).
+    """
+    if not isinstance(current_init, np.ndarray) or current_init.ndim != 2:
+        raise ValueError("current_init must be a 2-d numpy array (n_samples, n_components)")
+    indices = np.asarray(indices)
+    if indices.ndim != 2 or indices.shape[0] != current_init.shape[0]:
+        raise ValueError(f"indices must have one row per row of current_init "
+                         f"({current_init.shape[0]}), got shape {indices.shape}")
+    n_original = int(n_original_samples)
+    if not 0 < n_original <= current_init.shape[0]:
+        raise ValueError(f"n_original_samples must be in [1, {current_init.shape[0]}], "
+                         f"got {n_original_samples!r}")
+    centre = current_init[:n_original].mean(axis=0)
+    new_rows = indices[n_original:]
+    original = (new_rows >= 0) & (new_rows < n_original)
+    counts = original.sum(axis=1)
+    sums = np.einsum("ij,ijk->ik", original, current_init[np.where(original, new_rows, 0)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts[:, None]
+    current_init[n_original:] = np.where(counts[:, None] > 0, means, centre)

@@ -9,10 +9,12 @@ the neighbours and ``transform`` / ``inverse_transform`` work on the distinct ro
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 
 
 def unique_rows(X):
-    """The distinct rows of ``X`` in order of first occurrence.
+    """The distinct rows of ``X`` (dense, or a scipy.sparse matrix: rows equal as values,
+    whatever their stored zeros) in order of first occurrence.
 
     Returns
     -------
@@ -21,6 +23,12 @@ def unique_rows(X):
     inverse : ndarray (n_samples,), int64
         For every row of ``X``, its distinct row: ``X[kept][inverse]`` equals ``X``.
     """
+    if scipy.sparse.issparse(X):
+        from .utils import csr_unique
+
+        first, inverse = csr_unique(X, return_index=True, return_inverse=True,
+                                    return_counts=False)[1:]
+        return first.astype(np.int64), inverse.astype(np.int64)
     _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     order = np.argsort(first, kind="stable")

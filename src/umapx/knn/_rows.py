@@ -32,7 +32,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .._jit import kernel, respecialize
-from ..metrics import DOT_DISTANCE, SQEUCLIDEAN, distance
+from ..metrics import DOT_DISTANCE, SQEUCLIDEAN, distance, search_distance_kernel
 from ..sparse import SparseRows, dot_product, is_sparse_rows, row_entries, sparse_distance
 from ..sparse import search_args as _sparse_search_args
 
@@ -74,6 +74,12 @@ def _row_distance(metric, a, i, b, j):
             return sparse_distance(metric, ind1, val1, ind2, val2, a.n_features)
         return sparse_rows
     if isinstance(a, types.Array) and isinstance(b, types.Array):
+        one_metric = search_distance_kernel(metric)
+        if one_metric is not None:  # the record's type names the metric: no switch compiled
+            def dense_rows_one_metric(metric, a, i, b, j):
+                return one_metric(a[i], b[j])
+            return dense_rows_one_metric
+
         def dense_rows(metric, a, i, b, j):
             return distance(metric, a[i], b[j])
         return dense_rows
@@ -195,6 +201,12 @@ def _focused_distance(metric, rows, i, squares, scratch, other, j):
             return _sparse_focused_distance(metric, rows, i, squares, scratch, other, j)
         return sparse_rows
     if isinstance(rows, types.Array) and isinstance(other, types.Array):
+        one_metric = search_distance_kernel(metric)
+        if one_metric is not None:  # as in row_distance
+            def dense_rows_one_metric(metric, rows, i, squares, scratch, other, j):
+                return one_metric(rows[i], other[j])
+            return dense_rows_one_metric
+
         def dense_rows(metric, rows, i, squares, scratch, other, j):
             return distance(metric, rows[i], other[j])
         return dense_rows
