@@ -19,6 +19,7 @@
                                       [--parts cost,identity]
     python benchmarks/run.py compat   [--datasets digits,mnist10k] [--modes precomputed-dense,...]
     python benchmarks/run.py variants [--datasets digits,mnist10k] [--modes densmap,regression,...]
+                                      [--seeds 42,0,1]
     python benchmarks/run.py transform [--datasets mnist10k,fashion] [--seeds 0,1,2]
                                       [--pixel-scales 1,255] [--repeats 3]
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -550,27 +552,45 @@ def suite_scale(args, libs):
 
 
 def _modes_side_by_side(task, args, libs, differences):
-    """One warm fit per (dataset, mode, library) in worker ``task``; a umapx row also gets the
-    fit-time ratio and, for each key of ``differences``, umapx's value minus umap-learn's
+    """One warm fit per (dataset, mode, seed, library) in worker ``task``; a umapx row also gets
+    the fit-time ratio and, for each key of ``differences``, umapx's value minus umap-learn's
     (as ``differences[key]``)."""
     rows = []
-    for dataset in args.datasets:
-        for mode in args.modes:
-            results = {lib: worker(task, lib, dataset, "--mode", mode,
-                                   "--seeded" if args.seeded else "--no-seeded")
-                       for lib in libs}
-            anchor = results.get("umap-learn", {})
-            for lib, result in results.items():
-                row = {"dataset": dataset, "mode": mode, "library": lib, **result}
-                if lib == "umapx" and "error" not in anchor and "error" not in result:
-                    row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
-                    for key, name in differences.items():
-                        if result.get(key) is not None and anchor.get(key) is not None:
-                            row[name] = result[key] - anchor[key]
-                rows.append(row)
-                print(f"  {dataset} {mode} / {lib}: {_brief(result, 'fit_median_s')}",
-                      file=sys.stderr)
+    for dataset, mode, seed in itertools.product(args.datasets, args.modes, args.seeds):
+        results = {lib: worker(task, lib, dataset, "--mode", mode, "--seed", seed,
+                               "--seeded" if args.seeded else "--no-seeded")
+                   for lib in libs}
+        anchor = results.get("umap-learn", {})
+        for lib, result in results.items():
+            row = {"dataset": dataset, "mode": mode, "library": lib, "seed": seed, **result}
+            if lib == "umapx" and "error" not in anchor and "error" not in result:
+                row["fit_ratio"] = ratio(anchor.get("fit_median_s"), result["fit_median_s"])
+                for key, name in differences.items():
+                    if result.get(key) is not None and anchor.get(key) is not None:
+                        row[name] = result[key] - anchor[key]
+            rows.append(row)
+            print(f"  {dataset} {mode} seed {seed} / {lib}: "
+                  f"{_brief(result, 'fit_median_s')}", file=sys.stderr)
     return rows
+
+
+def _medians_over_seeds(rows, measures):
+    """One row per (dataset, mode, library): the median of each measure over its seeds."""
+    import numpy as np
+
+    groups = {}
+    for row in rows:
+        if "error" not in row:
+            groups.setdefault((row["dataset"], row["mode"], row["library"]), []).append(row)
+    summary = []
+    for (dataset, mode, library), runs in groups.items():
+        line = {"dataset": dataset, "mode": mode, "library": library, "seeds": len(runs)}
+        for measure in measures:
+            values = [run[measure] for run in runs if run.get(measure) is not None]
+            if values:
+                line[measure] = float(np.median(values))
+        summary.append(line)
+    return summary
 
 
 def suite_compat(args, libs):
@@ -613,6 +633,20 @@ def suite_variants(args, libs):
                  ("transform_accuracy", "transform acc", "{:.4f}"),
                  ("transform", "transform", None), ("inverse", "inverse", None),
                  ("error", "error", None)])
+    if len(args.seeds) > 1:
+        measures = ("trustworthiness", "density_correlation", "target_order", "target_order_new",
+                    "knn_accuracy", "transform_accuracy")
+        summary = _medians_over_seeds(rows, measures)
+        print(f"\nmedians over seeds {args.seeds}")
+        table(summary, [("dataset", "dataset", None), ("mode", "mode", None),
+                        ("library", "library", None), ("seeds", "seeds", None),
+                        ("trustworthiness", "trust@15", "{:.4f}"),
+                        ("density_correlation", "density corr", "{:.3f}"),
+                        ("target_order", "target order", "{:.3f}"),
+                        ("target_order_new", "new pts", "{:.3f}"),
+                        ("knn_accuracy", "10-NN acc", "{:.4f}"),
+                        ("transform_accuracy", "transform acc", "{:.4f}")])
+        rows = rows + summary
     return rows
 
 
@@ -668,8 +702,8 @@ def main(argv=None):
     parser.add_argument("--sample-sizes", default="10000", help="dask: sample fits measured")
     parser.add_argument("--skip-sample", action="store_true", help="dask: no sample fits")
     parser.add_argument("--seeds", default=None,
-                        help="spread (default 42,0,1,2), transform (default 0,1,2): "
-                             "random_state values")
+                        help="spread (default 42,0,1,2), transform (default 0,1,2), compat and "
+                             "variants (default 42): comma-separated random_state values")
     parser.add_argument("--pixel-scales", default="1,255",
                         help="transform: data multiplied by each (1: pixels in [0, 1])")
     parser.add_argument("--targets", default="host,haswell,generic",
@@ -690,7 +724,8 @@ def main(argv=None):
     if args.low_memory is not None:
         args.low_memory = {"true": [True], "false": [False], "both": [True, False]}[
             args.low_memory]
-    seeds = args.seeds or ("0,1,2" if args.suite == "transform" else "42,0,1,2")
+    default_seeds = {"spread": "42,0,1,2", "transform": "0,1,2"}
+    seeds = args.seeds or default_seeds.get(args.suite, "42")
     args.seeds = [int(seed) for seed in seeds.split(",") if seed]
     args.pixel_scales = [float(scale) for scale in args.pixel_scales.split(",") if scale]
     args.targets = [target for target in args.targets.split(",") if target]

@@ -87,7 +87,7 @@ def _timed(function, *args, **kwargs):
 
 
 def _params(args):
-    params = {"random_state": 42} if args.seeded else {}
+    params = {"random_state": args.seed} if args.seeded else {}
     if args.low_memory is not None:
         params["low_memory"] = args.low_memory
     if args.n_components != 2:
@@ -512,7 +512,9 @@ def main(argv=None):
     parser.add_argument("--in-process-rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--sample-sizes", default="10000")
-    parser.add_argument("--seed", type=int, default=42, help="random_state (quality, transform)")
+    parser.add_argument("--seed", type=int, default=42,
+                        help="random_state (quality, transform; the seeded fits of the other "
+                             "tasks)")
     parser.add_argument("--pixel-scale", type=float, default=1.0,
                         help="transform: data multiplied by this (255: 0-255 pixels)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")

@@ -235,7 +235,7 @@ def _fit_epoch_density(current, updated, scratch, indptr, indices, schedule, for
     """One epoch of every vertex with the density term added to each attraction."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
-        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i)
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, False)
         updated[i] = current[i]
         _vertex_epoch_density(updated[i], scratch[i], vertex, current, indices, schedule,
                               forces, alpha, epoch, stats)

@@ -532,7 +532,8 @@ n_components)
                     if self.densmap or self.output_dens:
                         rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
-                        start, pruned, n_epochs, settings, layout_seed, report, rad_orig)
+                        start, pruned, n_epochs, settings, layout_seed, report, rad_orig,
+                        supervised=target is not None)
                     _validation.check_layout(embedding, settings.a, settings.b, "the layout",
                                              hint=_DIVERGED)
                 if self.output_dens:
@@ -590,10 +591,12 @@ n_components)
         return NeighborIndex.build(X, n_neighbors, metric, method=settings.knn_method,
                                    seed=seed, report=report, low_memory=self.low_memory)
 
-    def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None):
+    def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None,
+                supervised=False):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
 
-        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii."""
+        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii; a
+        ``supervised`` graph is laid out with anchored attractions (see :mod:`umapx.layout`)."""
         embedding = normalise_layout(start)
         snapshots = settings.epoch_snapshots
         if n_epochs == 0 or graph.nnz == 0:
@@ -608,7 +611,7 @@ n_components)
             learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
             seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
             progress=report.progress(n_epochs, "epochs", description, disable),
-            density=density,
+            density=density, anchored_attraction=supervised,
         )
         if snapshots:
             embedding, kept = result
