@@ -182,9 +182,9 @@ n_components)
         approximate index (above 8,192 training samples): the search explores candidates up
         to ``1 + 0.005 * transform_queue_size`` times the current k-th distance. Measured on
         Fashion-MNIST's 10k test points (one seed, before transform's learning rate was halved,
-        which moved the accuracy by about +0.001): neighbour recall 0.971 / 0.988 / 0.9975, transform
-        0.73 / 0.90 / 1.34 s and transform accuracy 0.7606 / 0.7621 / 0.7637 at 4 / 10 / 20
-        (0.7651 with exact neighbours).
+        which moved the accuracy by about +0.001): neighbour recall 0.971 / 0.988 / 0.9975,
+        transform 0.73 / 0.90 / 1.34 s and transform accuracy 0.7606 / 0.7621 / 0.7637 at
+        4 / 10 / 20 (0.7651 with exact neighbours).
     a, b : float or None, default=None
         Parameters of the embedding similarity ``1 / (1 + a d^(2b))``; fitted from
         ``min_dist`` and ``spread`` when None.
