@@ -64,7 +64,10 @@ def test_layouts_under_output_metrics_keep_neighbourhoods(output_metric, kwds, n
     if output_metric == "haversine":  # umap-learn's convention: (polar angle, azimuth)
         assert metric.name == "haversine_polar"
     # umap-learn reaches 0.64-0.68 with the haversine output metric on this data (4 seeds).
-    floor = 0.8 if output_metric == "haversine" else 0.9
+    # The 2-d hyperboloid spreads more between seeds: 0.874-0.925 over seeds 0-5 (0.897 at seed
+    # 0 on the generic CPU target); 3-d hyperboloid 0.945-0.949, manhattan 0.932-0.939.
+    floor = {"haversine": 0.8, "hyperboloid": 0.85 if n_components == 2 else 0.9}.get(
+        output_metric, 0.9)
     assert _trust(train, metric.pairwise(embedding, embedding).astype(np.float64), 10) > floor
     placed = mapper.transform(test)
     assert np.all(np.isfinite(placed))
