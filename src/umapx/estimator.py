@@ -733,7 +733,7 @@ n_components)
                 raise ValueError(f"update's n_epochs must be an int, got {n_epochs!r}")
         data = np.concatenate([state.training_data, X]).astype(np.float32, copy=False)
         if state.n_samples == 1:  # nothing to continue from: fit all rows
-            return self.fit(data)
+            return self.fit(data, ensure_all_finite=ensure_all_finite)
         params = self.get_params(deep=False)
         settings = _validation.validate_parameters(params)
         n_samples = data.shape[0]
@@ -756,7 +756,8 @@ n_components)
             embedding = None
             if state.embedding is not None:
                 with report.stage("init"):
-                    start = np.concatenate([state.embedding, self.transform(X)])
+                    start = np.concatenate([state.embedding, self.transform(
+                        X, ensure_all_finite=ensure_all_finite)])
                 embedding = start
                 if n_epochs > 0 and graph.nnz:
                     with report.stage("layout"):
