@@ -126,6 +126,9 @@ def test_background_compilation_switch(monkeypatch):
         assert _compile_ahead.enabled() is on
     monkeypatch.delenv(_compile_ahead.ENVIRONMENT_SWITCH)
     assert _compile_ahead.enabled()
+    # Anything that is not a cached numba kernel (NUMBA_DISABLE_JIT: plain functions) counts
+    # as cached, so that nothing is started for it.
+    assert _compile_ahead.is_cached(lambda x: x)
 
 
 def test_background_mode_rejects_unknown_stages():

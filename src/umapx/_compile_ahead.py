@@ -28,6 +28,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -52,13 +53,13 @@ def is_cached(dispatcher):
     Also True when the kernel is already compiled in this process, or when the cache cannot
     be read (then nothing is started: the normal path compiles as it always did).
     """
-    if dispatcher.signatures:
-        return True
     try:
+        if dispatcher.signatures:
+            return True
         cache_file = dispatcher._cache._cache_file
         magic = dispatcher.targetctx.codegen().magic_tuple()
         return any(key[1] == magic for key in cache_file._load_index())
-    except Exception:  # a numba without this layout: do not guess, behave as before
+    except Exception:  # no cache (NUMBA_DISABLE_JIT...), another numba: behave as before
         return True
 
 
@@ -86,6 +87,8 @@ class BackgroundCompile:
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
                    "--dtype", np.dtype(dtype).name] + (["--readonly"] if readonly else [])
         self._ready = {stage: threading.Event() for stage in STAGES}
+        self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
+        self.waited = {}  # seconds this process waited for each stage
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=environment, text=True)
@@ -96,8 +99,9 @@ class BackgroundCompile:
     def _read(self):
         try:
             for line in self._process.stdout:
-                words = line.split()
-                if len(words) == 2 and words[0] == "ready" and words[1] in self._ready:
+                words = line.split()  # "ready STAGE CPU_SECONDS"
+                if len(words) == 3 and words[0] == "ready" and words[1] in self._ready:
+                    self.cpu_seconds[words[1]] = float(words[2])
                     self._ready[words[1]].set()
         finally:  # it ended (done, failed or killed): nobody waits any longer
             for event in self._ready.values():
@@ -113,8 +117,14 @@ class BackgroundCompile:
         event = self._ready[stage]
         if event.is_set():
             return False
+        began = time.perf_counter()
         event.wait(_WAIT_LIMIT)
+        self.waited[stage] = time.perf_counter() - began
         return True
+
+    def join(self):
+        """Wait until the other process has ended (benchmarks, tests)."""
+        self._reader.join()
 
     def finished(self):
         return all(event.is_set() for event in self._ready.values())
