@@ -49,7 +49,9 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
     selected = np.empty((n_rows, n_select), dtype=np.int32)
     for row in numba.prange(n_rows):
         self_index = row + row_offset if exclude_self else -1
-        selected[row] = _smallest_of_row(block_distances[row], n_select, self_index)
+        heap_i = _smallest_of_row(block_distances[row], n_select, self_index)
+        for slot in range(n_select):  # not ``selected[row] = heap_i``: numba compiles
+            selected[row, slot] = heap_i[slot]  # ~1.5 s of shape-error code for that
     return selected
 
 
