@@ -540,7 +540,7 @@ n_components)
                         rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
                         start, pruned, n_epochs, settings, layout_seed, report, rad_orig,
-                        supervised=target is not None)
+                        anchored=target is not None)
                     _validation.check_layout(embedding, settings.a, settings.b, "the layout",
                                              hint=_DIVERGED)
                 if self.output_dens:
@@ -599,11 +599,12 @@ n_components)
                                    seed=seed, report=report, low_memory=self.low_memory)
 
     def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None,
-                supervised=False):
+                anchored=False):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
 
-        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii; a
-        ``supervised`` graph is laid out with anchored attractions (see :mod:`umapx.layout`)."""
+        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii;
+        ``anchored``: attractions measured between the ends' start-of-epoch positions
+        (supervised fits and model algebra; see :mod:`umapx.layout`)."""
         embedding = normalise_layout(start)
         snapshots = settings.epoch_snapshots
         if n_epochs == 0 or graph.nnz == 0:
@@ -618,7 +619,7 @@ n_components)
             learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
             seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
             progress=report.progress(n_epochs, "epochs", description, disable),
-            density=density, anchored_attraction=supervised,
+            density=density, anchored_attraction=anchored,
         )
         if snapshots:
             embedding, kept = result
@@ -693,7 +694,7 @@ n_components)
                 with report.stage("layout"):
                     embedding, embedding_list = self._layout(
                         start, graph, self._fit_epochs(left.n_samples, settings), settings,
-                        layout_seed, report)
+                        layout_seed, report, anchored=True)
         return from_state(params, left.replace(
             graph=graph, embedding=embedding, embedding_list=embedding_list,
             timings=dict(report.timings)))
