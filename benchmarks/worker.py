@@ -12,7 +12,8 @@ TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
 ``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``), ``compat`` (a umap-learn mode
 on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
 ``precomputed-sparse`` distance matrices) or ``scale`` (one fit of a prefix of a 1M-row
-dataset: time per stage, peak RSS, quality on a sample; ``--knn-only``: the k-NN alone). With
+dataset: time per stage, peak RSS, quality on a sample; ``--knn-only``: the k-NN alone;
+``--transform-rows`` / ``--inverse-rows``: then transform new rows, inverse-transform points). With
 ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without fastmath
 (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py``
 drives this; it is a separate process so that every library starts equally cold or equally
