@@ -457,6 +457,12 @@ def test_out_refused_for_sparse_models(digits):
         mapper.inverse_transform(mapper.embedding_[:2], out=np.zeros((2, 64), np.float32))
 
 
+def test_out_refused_for_dask_input(model):
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="out is not available for dask input"):
+        model[0].inverse_transform(da.zeros((4, 2), chunks=2), out=np.zeros((4, 64), np.float32))
+
+
 def test_bad_batch_size(model):
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         model[0].fitted_state.inverse.generate(np.zeros((2, 2)), 15, batch_size=0)
