@@ -548,10 +548,11 @@ def search_graph(indices, distances, max_degree):
     """CSR adjacency for queries: forward and reverse k-NN edges, closest ``max_degree`` kept.
 
     Each row's candidates (its own neighbours and the points that list it) are gathered in
-    one pass, then every row is sorted on its own, in parallel: a pair listed both ways keeps
-    its smaller distance, and the row keeps its ``max_degree`` closest by (distance, index).
-    At 1M points this took a fraction of the CPU time of sorting all edges globally and holds
-    one copy of the candidate edges, not several.
+    one pass, then every row is sorted on its own (a heapsort by distance, then index): a pair
+    listed both ways keeps its smaller distance, and the row keeps its ``max_degree`` closest.
+    At 1M points this took 4.6 CPU s against 43 for two global sorts of all edges (the same
+    graph), and holds one copy of the candidate edges, not several; it runs on one thread, which
+    keeps its first compilation at ~4 CPU s (a parallel loop cost ~2 s more to compile).
 
     Parameters
     ----------
@@ -589,7 +590,36 @@ def _candidate_starts(indices):
     return starts
 
 
-@kernel(parallel=True)
+@kernel(inline="always")
+def _before(dists, cols, a, b):
+    """Whether candidate ``a`` comes before ``b``: by distance, then index."""
+    return dists[a] < dists[b] or (dists[a] == dists[b] and cols[a] < cols[b])
+
+
+@kernel(inline="always")
+def _sift_down(order, dists, cols, root, end):
+    while 2 * root + 1 < end:
+        child = 2 * root + 1
+        if child + 1 < end and _before(dists, cols, order[child], order[child + 1]):
+            child += 1
+        if not _before(dists, cols, order[root], order[child]):
+            return
+        order[root], order[child] = order[child], order[root]
+        root = child
+
+
+@kernel(inline="always")
+def _sort_candidates(order, dists, cols):
+    """Heapsort of ``order`` (positions) by (distance, index) of the candidates."""
+    count = order.shape[0]
+    for root in range(count // 2 - 1, -1, -1):
+        _sift_down(order, dists, cols, root, count)
+    for end in range(count - 1, 0, -1):
+        order[0], order[end] = order[end], order[0]
+        _sift_down(order, dists, cols, 0, end)
+
+
+@kernel
 def _closest_candidates(indices, distances, starts, max_degree):
     """Each row's ``max_degree`` closest distinct candidates, by (distance, index)."""
     n, m = indices.shape
@@ -608,27 +638,26 @@ def _closest_candidates(indices, distances, starts, max_degree):
                 filled[c] += 1
     columns = np.empty((n, max_degree), np.int32)
     lengths = np.zeros(n, np.int64)
-    for i in numba.prange(n):
+    for i in range(n):
         cols = cand_cols[starts[i]:starts[i + 1]]
         dists = cand_dists[starts[i]:starts[i + 1]]
-        # By index, then distance (stable sorts): the first of each index has its smallest
-        # distance.
-        by_distance = np.argsort(dists, kind="mergesort")
-        order = by_distance[np.argsort(cols[by_distance], kind="mergesort")]
-        kept_cols = np.empty(len(order), np.int32)
-        kept_dists = np.empty(len(order), dists.dtype)
-        count = 0
-        for r in range(len(order)):
+        order = np.arange(cols.shape[0])
+        _sort_candidates(order, dists, cols)
+        # In (distance, index) order the first time an index appears is at its smaller
+        # distance (a pair listed both ways appears twice): later ones are skipped.
+        degree = 0
+        for r in range(order.shape[0]):
+            if degree == max_degree:
+                break
             c = cols[order[r]]
-            if count == 0 or kept_cols[count - 1] != c:
-                kept_cols[count] = c
-                kept_dists[count] = dists[order[r]]
-                count += 1
-        # Distinct indices in increasing order; a stable sort by distance breaks ties by index.
-        closest = np.argsort(kept_dists[:count], kind="mergesort")
-        degree = min(count, max_degree)
-        for r in range(degree):
-            columns[i, r] = kept_cols[closest[r]]
+            seen = False
+            for q in range(degree):
+                if columns[i, q] == c:
+                    seen = True
+                    break
+            if not seen:
+                columns[i, degree] = c
+                degree += 1
         lengths[i] = degree
     return columns, lengths
 
