@@ -61,3 +61,77 @@ def test_precompile_rejects_unknown_options():
     done = subprocess.run([sys.executable, "-m", "umapx.precompile", "--no-such-option"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+# A first fit, transform and inverse_transform in a process whose numba cache starts empty:
+# prints the kernels this process compiled and digests of the results.
+_COLD_PROBE = """
+import hashlib
+from numba.core import event
+import numpy as np
+import umapx
+
+compiled = []
+
+
+class Count(event.Listener):
+    depth = 0
+
+    def on_start(self, record):
+        if self.depth == 0:
+            compiled.append(record.data["dispatcher"].py_func.__qualname__)
+        self.depth += 1
+
+    def on_end(self, record):
+        self.depth -= 1
+
+
+rng = np.random.default_rng(3)
+data = rng.normal(size=(400, 6)) + 4.0 * rng.integers(0, 3, size=(400, 1))
+with event.install_listener("numba:compile", Count()):
+    model = umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300])
+    placed = model.transform(data[300:])
+    generated = model.inverse_transform(model.embedding_[:5])
+print(sorted(set(compiled)))
+print([hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+       for a in (model.embedding_, placed, generated)])
+"""
+
+
+def _run_cold(tmp_path, background):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{background}"),
+           "UMAPX_BACKGROUND_COMPILE": "1" if background else "0"}
+    done = subprocess.run([sys.executable, "-c", _COLD_PROBE], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    compiled, digests = done.stdout.strip().splitlines()[-2:]
+    return compiled, digests
+
+
+@pytest.mark.slow
+def test_first_run_compiles_later_stages_in_another_process_with_the_same_results(tmp_path):
+    with_background, digests = _run_cold(tmp_path, background=True)
+    without, digests_alone = _run_cold(tmp_path, background=False)
+    assert digests == digests_alone  # the same machine code whichever process compiles it
+    for kernel in ("_fit_epoch", "smooth_knn_dist", "_transform_points", "_weighted_mean"):
+        assert kernel in without and kernel not in with_background, (kernel, with_background)
+    assert "_rerank" in with_background  # its own neighbour search is compiled here
+
+
+def test_background_compilation_switch(monkeypatch):
+    from umapx import _compile_ahead
+
+    for value, on in (("0", False), ("off", False), ("1", True), ("", True)):
+        monkeypatch.setenv(_compile_ahead.ENVIRONMENT_SWITCH, value)
+        assert _compile_ahead.enabled() is on
+    monkeypatch.delenv(_compile_ahead.ENVIRONMENT_SWITCH)
+    assert _compile_ahead.enabled()
+    # Anything that is not a cached numba kernel (NUMBA_DISABLE_JIT: plain functions) counts
+    # as cached, so that nothing is started for it.
+    assert _compile_ahead.is_cached(lambda x: x)
+
+
+def test_background_mode_rejects_unknown_stages():
+    done = subprocess.run([sys.executable, "-m", "umapx.precompile", "--background",
+                           "graph,knn"], capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown stages" in done.stderr

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _validation, persistence
+from . import _compile_ahead, _validation, persistence
 from . import inverse as _inverse
 from . import inverse_refine as _refine
 from . import sparse as _sparse
@@ -497,6 +497,10 @@ n_components)
         n_epochs = self._fit_epochs(n_samples, settings)
         report = self._report()
         report.log(f"fitting {X.shape[0]} x {X.shape[1]} data with {self!r}")
+        # An empty numba cache: the later stages' kernels compile in another process meanwhile.
+        ahead = _compile_ahead.for_fit(X, metric, settings, self.densmap) \
+            if given_knn is None and self.transform_mode == "embedding" and n_epochs > 0 \
+            else _compile_ahead.NOT_STARTED
 
         with numba_threads(self.n_jobs):
             with report.stage("knn"):
@@ -507,6 +511,7 @@ n_components)
                 knn_indices, knn_dists, removed = disconnect(
                     knn_indices, knn_dists, settings.disconnection_distance)
             with report.stage("graph"):
+                ahead.wait("graph")
                 graph, sigmas, rhos = fuzzy_simplicial_set(
                     knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
                     self.local_connectivity,
@@ -529,6 +534,7 @@ n_components)
                     start = initial_layout(init, graph, self.n_components, random_state,
                                            data=X if finite else None)
                 with report.stage("layout"):
+                    ahead.wait("layout")
                     pruned = prune_weak_edges(graph, n_epochs) if n_epochs > 0 else graph
                     if self.densmap or self.output_dens:
                         rad_orig = local_radii(pruned, knn_indices, knn_dists)
@@ -830,6 +836,8 @@ n_components)
         n_epochs = self._transform_epochs()
         report = self._report()
         report.log(f"transforming {X.shape[0]} x {X.shape[1]} data ({n_epochs} epochs)")
+        ahead = _compile_ahead.for_transform(X, state) if self.transform_mode == "embedding" \
+            and n_epochs > 0 else _compile_ahead.NOT_STARTED
         with numba_threads(self.n_jobs):
             with report.stage("transform knn"):
                 indices, dists = state.index.query(X, k,
@@ -840,6 +848,7 @@ n_components)
                 indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
                                                training=False)
             with report.stage("transform graph"):
+                ahead.wait("transform")
                 graph = transform_graph(indices, dists, k, self.local_connectivity,
                                         state.n_samples)
             if self.transform_mode == "graph":
@@ -963,6 +972,7 @@ n_components)
                                  "available for a model fitted on sparse data (use the default)")
             options.update(method=method, detail=detail, refinement=_refine.refinement_state(
                 state, self.local_connectivity, self._search_slack()))
+        _compile_ahead.wait("inverse")  # its kernels, if another process compiles them now
         with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
             samples, out_of_support = inverse.generate(points, n_neighbors, **options)
         _inverse.warn_if_far_outside(out_of_support)

@@ -249,7 +249,8 @@ def _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alp
                 alpha, epoch,
             )
         else:
-            updated[i] = current[i]
+            for d in range(current.shape[1]):  # a loop: an array slice assignment costs
+                updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
             _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
                           alpha, epoch)
 
@@ -550,7 +551,8 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
                 current[i, 0], current[i, 1], vertex, others, indices, schedule, forces, alpha,
                 epoch)
         else:
-            updated[i] = current[i]
+            for d in range(current.shape[1]):  # a loop: an array slice assignment costs
+                updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
             _vertex_epoch(updated[i], scratch[i], vertex, others, indices, schedule, forces,
                           alpha, epoch)
         first, last = pulls.indptr[i], pulls.indptr[i + 1]

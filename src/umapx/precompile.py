@@ -13,6 +13,10 @@ metrics, sparse input, densMAP and supervised fits still compile on their first 
 Run it once after installing (``scripts/setup.sh`` does; ~80 s of CPU time); the cache is tied
 to the installed source files and to the CPU, so a reinstall or another machine needs it again.
 A second run finds everything cached and takes a few seconds.
+
+Without it, the first fit or transform compiles in two processes at once: ``--background``
+is the mode that :mod:`umapx._compile_ahead` starts beside a fit or transform whose later
+kernels are not cached (it prints ``ready <stage>`` as each stage's kernels are cached).
 """
 
 from __future__ import annotations
@@ -53,6 +57,72 @@ def _scenario(approximate, folder):
     loaded.inverse_transform(loaded.embedding_[:20])
 
 
+class _BruteForceIndex:
+    """Stands in for a model's neighbour index in the background run: numpy's exact search.
+
+    The process that started the background run compiles its own neighbour search meanwhile;
+    this one must not compile the same kernels (see :mod:`umapx._compile_ahead`)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def query(self, X, k, epsilon=None):
+        import numpy as np
+
+        squared = ((X[:, None, :] - self.data[None, :, :]) ** 2).sum(axis=2)
+        indices = np.argsort(squared, axis=1, kind="stable")[:, :k].astype(np.int32)
+        distances = np.sqrt(np.take_along_axis(squared, indices, axis=1)).astype(np.float32)
+        return np.ascontiguousarray(indices), np.ascontiguousarray(distances)
+
+
+def _say(line):
+    """Tell the starting process a stage is cached (it may have exited: keep compiling); the
+    line ends with this process's CPU seconds so far, for the benchmarks."""
+    try:
+        print(f"{line} {time.process_time():.2f}", flush=True)
+    except OSError:
+        pass
+
+
+def background(stages, dtype, readonly, folder):
+    """Compile the kernels of ``stages`` (see :data:`umapx._compile_ahead.STAGES`), in order.
+
+    The data are ``dtype`` rows; with ``readonly`` the model is saved and loaded (its arrays
+    read-only, as a loaded model's are) before ``transform`` and ``inverse_transform``. No
+    kernel of the neighbour search is compiled here: the neighbours come from numpy.
+    """
+    import numpy as np
+
+    from .estimator import UMAP
+    from .graph import disconnect, fuzzy_simplicial_set
+    from .loading import load
+
+    data = _points(0).astype(dtype)
+    new = _points(1)[:50].astype(dtype)
+    n_neighbors = 15
+    indices, distances = _BruteForceIndex(data).query(data, n_neighbors)
+    if "graph" in stages:
+        knn_indices, knn_dists, _ = disconnect(indices, distances, np.inf)
+        fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)
+        _say("ready graph")
+    # Without the layout stage, no epochs: the transform needs a fitted model, not its layout.
+    model = UMAP(n_neighbors=n_neighbors, random_state=0, n_epochs=None if "layout" in stages
+                 else 0, precomputed_knn=(indices, distances, None)).fit(data)
+    if "layout" in stages:
+        _say("ready layout")
+    if readonly:
+        path = os.path.join(folder, "background.umapx")
+        model.save(path)
+        model = load(path)
+    model._adopt(model.fitted_state.replace(index=_BruteForceIndex(data)))
+    if "transform" in stages:
+        model.transform(new)
+        _say("ready transform")
+    if "inverse" in stages:
+        model.inverse_transform(model.embedding_[:20].astype(np.float64))
+        _say("ready inverse")
+
+
 def precompile(verbose=False):
     """Run the common paths once so that numba's cache holds their kernels.
 
@@ -83,7 +153,26 @@ def main(argv=None):
         description="Compile umapx's common numba kernels into numba's on-disk cache, so that "
                     "the first fit / transform after installing does not wait for them.")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+    parser.add_argument("--background", metavar="STAGES",
+                        help="compile only these comma-separated stages (graph, layout, "
+                             "transform, inverse) without the neighbour search, printing "
+                             "'ready STAGE' after each (used by a fit or transform that "
+                             "finds the cache empty)")
+    parser.add_argument("--dtype", default="float64", choices=("float32", "float64"),
+                        help="with --background: the data's dtype")
+    parser.add_argument("--readonly", action="store_true",
+                        help="with --background: transform a saved and loaded model")
     args = parser.parse_args(argv)
+    if args.background is not None:
+        from ._compile_ahead import STAGES
+
+        stages = args.background.split(",")
+        unknown = sorted(set(stages) - set(STAGES))
+        if unknown:
+            parser.error(f"unknown stages {unknown}; choose among {', '.join(STAGES)}")
+        with tempfile.TemporaryDirectory() as folder:
+            background(stages, args.dtype, args.readonly, folder)
+        return 0
     if not args.quiet:
         import numba.core.config
 

@@ -43,7 +43,8 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
                 continue
             if values[j] < heap_d[0]:
                 heap_push(heap_d, heap_i, values[j], j)
-        selected[row] = heap_i
+        for slot in range(n_select):  # not ``selected[row] = heap_i``: numba compiles
+            selected[row, slot] = heap_i[slot]  # ~1.5 s of shape-error code for that
     return selected
 
 

@@ -1,0 +1,185 @@
+"""Compile the kernels of later stages in a second process while this one runs its first.
+
+With an empty numba cache (the first run after installing), a fit spends most of its time
+compiling: first the k-NN kernels, then the graph's, then the layout's, one after the other on
+one core. When the layout kernel is not in the cache, :func:`for_fit` starts
+``python -m umapx.precompile --background ...``, which compiles the graph and layout kernels
+(then those of ``transform`` and ``inverse_transform``) on synthetic data into numba's on-disk
+cache while this process compiles and runs its k-NN search; before each of those stages the
+fit waits until the other process reports the stage's kernels cached, and then loads them
+from the cache instead of compiling them again. :func:`for_transform` does the same for the
+first ``transform`` of a model (the other process compiles the graph, layout and inverse
+kernels while this one compiles the neighbour search).
+
+The compiled code is the same whichever process compiles it (same compiler, flags and CPU), so
+results do not change. This process never compiles a kernel while the other one may be
+compiling it: it waits for the stage first, and the stages it runs meanwhile (the neighbour
+search) share no cached kernel with the other process's, so the two never write the same
+cache index at once. The other process is started only when the cache lacks the layout
+(or transform) kernel, so a warm cache costs one small file read per fit. It writes nothing
+but numba's cache, inherits the environment (``NUMBA_CACHE_DIR``, ``NUMBA_CPU_NAME``, ...),
+and keeps running to the end of its list if this process exits first. Set
+``UMAPX_BACKGROUND_COMPILE=0`` to switch it off (each process then compiles what it uses).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+ENVIRONMENT_SWITCH = "UMAPX_BACKGROUND_COMPILE"
+# The stages the other process compiles, in its order; it prints ``ready <stage>`` after each.
+STAGES = ("graph", "layout", "transform", "inverse")
+# How long a stage waits for the other process before compiling on its own (seconds).
+_WAIT_LIMIT = 180.0
+
+_running = None  # the one background compilation of this process, if any
+
+
+def enabled():
+    """Whether background compilation is switched on (``UMAPX_BACKGROUND_COMPILE`` != "0")."""
+    return os.environ.get(ENVIRONMENT_SWITCH, "1").strip().lower() not in ("0", "false", "no",
+                                                                           "off")
+
+
+def is_cached(dispatcher):
+    """Whether numba's on-disk cache holds ``dispatcher`` compiled for this CPU (any types).
+
+    Also True when the kernel is already compiled in this process, or when the cache cannot
+    be read (then nothing is started: the normal path compiles as it always did).
+    """
+    try:
+        if dispatcher.signatures:
+            return True
+        cache_file = dispatcher._cache._cache_file
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+        return any(key[1] == magic for key in cache_file._load_index())
+    except Exception:  # no cache (NUMBA_DISABLE_JIT...), another numba: behave as before
+        return True
+
+
+class _NotStarted:
+    """Stands in for a background compilation that was not needed: nothing to wait for."""
+
+    def wait(self, stage):
+        return False
+
+
+NOT_STARTED = _NotStarted()
+
+
+class BackgroundCompile:
+    """A running ``python -m umapx.precompile --background``: wait for its stages."""
+
+    def __init__(self, stages, dtype, readonly):
+        environment = dict(os.environ)
+        environment[ENVIRONMENT_SWITCH] = "0"  # it never starts one of its own
+        environment.setdefault("NUMBA_NUM_THREADS", "1")  # it compiles; its data is tiny
+        import numba.core.config
+
+        if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
+            environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
+        command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
+                   "--dtype", np.dtype(dtype).name] + (["--readonly"] if readonly else [])
+        self._ready = {stage: threading.Event() for stage in STAGES}
+        self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
+        self.waited = {}  # seconds this process waited for each stage
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=environment, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True,
+                                        name="umapx-compile-ahead")
+        self._reader.start()
+
+    def _read(self):
+        try:
+            for line in self._process.stdout:
+                words = line.split()  # "ready STAGE CPU_SECONDS"
+                if len(words) == 3 and words[0] == "ready" and words[1] in self._ready:
+                    self.cpu_seconds[words[1]] = float(words[2])
+                    self._ready[words[1]].set()
+        finally:  # it ended (done, failed or killed): nobody waits any longer
+            for event in self._ready.values():
+                event.set()
+            self._process.stdout.close()
+            self._process.wait()
+
+    def wait(self, stage):
+        """Block until ``stage``'s kernels are cached or the other process has ended.
+
+        Returns whether it had to wait (False when the stage was already ready).
+        """
+        event = self._ready[stage]
+        if event.is_set():
+            return False
+        began = time.perf_counter()
+        event.wait(_WAIT_LIMIT)
+        self.waited[stage] = time.perf_counter() - began
+        return True
+
+    def join(self):
+        """Wait until the other process has ended (benchmarks, tests)."""
+        self._reader.join()
+
+    def finished(self):
+        return all(event.is_set() for event in self._ready.values())
+
+
+def _start(stages, dtype, readonly, marker):
+    """The running background compilation, started if ``marker`` is not cached."""
+    global _running
+    if _running is not None and not _running.finished():
+        return _running
+    if not enabled() or np.dtype(dtype) not in (np.float32, np.float64) or is_cached(marker):
+        return NOT_STARTED
+    try:
+        _running = BackgroundCompile(stages, dtype, readonly)
+    except OSError:  # no interpreter to start (a frozen application, a sandbox...)
+        return NOT_STARTED
+    return _running
+
+
+def _default_case(X, metric, output_metric):
+    """Whether a fit / transform uses the kernels the other process compiles: dense float
+    rows, a built-in input metric, the euclidean output space."""
+    from .metrics import EUCLIDEAN
+
+    return (isinstance(X, np.ndarray) and not metric.is_precomputed
+            and metric.user_function is None and output_metric.code == EUCLIDEAN
+            and output_metric.user_function is None)
+
+
+def for_fit(X, metric, settings, densmap):
+    """Start compiling the graph and layout kernels of a fit of ``X`` if they are not cached.
+
+    Returns an object whose ``wait(stage)`` the fit calls before its ``"graph"`` and
+    ``"layout"`` stages.
+    """
+    from .layout import _fit_epoch
+
+    if densmap or not _default_case(X, metric, settings.output_metric):
+        return NOT_STARTED
+    return _start(STAGES, X.dtype, False, _fit_epoch)
+
+
+def for_transform(X, state):
+    """Start compiling the graph, transform-layout and inverse kernels of a model's first
+    ``transform`` of ``X`` if they are not cached (see :func:`for_fit`)."""
+    from .layout import _transform_points
+
+    if not _default_case(X, state.metric, state.output_metric) or state.training_data is None \
+            or state.embedding is None:
+        return NOT_STARTED
+    readonly = not state.embedding.flags.writeable
+    return _start(("graph", "transform", "inverse"), state.training_data.dtype, readonly,
+                  _transform_points)
+
+
+def wait(stage):
+    """Wait for ``stage`` of this process's running background compilation, if any."""
+    return _running.wait(stage) if _running is not None else False
