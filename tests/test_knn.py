@@ -199,3 +199,35 @@ def test_sparse_nndescent_is_identical_across_thread_counts_and_finds_neighbours
     assert np.array_equal(results[0][1], results[1][1])
     _, exact, _ = NeighborIndex.build(data, 15, metric, method="exact")
     assert _recall(results[0][0], exact) >= 0.95
+
+
+def _search_graph_by_definition(indices, distances, max_degree):
+    """Each row: its neighbours and the rows listing it, a pair listed both ways at its smaller
+    distance, the ``max_degree`` closest by (distance, index)."""
+    n = len(indices)
+    edges = [dict() for _ in range(n)]
+    for i in range(n):
+        for c, d in zip(indices[i], distances[i]):
+            if c >= 0:
+                for a, b in ((i, c), (c, i)):
+                    edges[a][b] = min(d, edges[a].get(b, np.inf))
+    rows = [sorted(row, key=lambda c: (row[c], c))[:max_degree] for row in edges]
+    return np.cumsum([0] + [len(r) for r in rows]), np.concatenate([np.zeros(0, int), *rows])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_search_graph_keeps_the_closest_forward_and_reverse_edges(seed):
+    from umapx.knn import search_graph
+
+    rng = np.random.RandomState(seed)
+    n, m = 300, 8
+    indices = np.array([rng.choice(n, m, replace=False) for _ in range(n)], np.int32)
+    indices[rng.rand(n, m) < 0.1] = -1  # missing neighbours
+    # Few distinct distances: many ties, broken by index.
+    distances = rng.randint(0, 6, size=(n, m)).astype(np.float32)
+    for max_degree in (1, m, m + 6, 4 * m):
+        graph = search_graph(indices, distances, max_degree)
+        indptr, neighbours = _search_graph_by_definition(indices, distances, max_degree)
+        assert graph.indptr.dtype == np.int64 and graph.neighbours.dtype == np.int32
+        assert np.array_equal(graph.indptr, indptr)
+        assert np.array_equal(graph.neighbours, neighbours)
