@@ -74,11 +74,15 @@ SCALE_ROWS = 1_000_000
 CACHE = Path(os.environ.get("UMAPX_BENCH_CACHE", Path.home() / ".cache" / "umapx" / "bench"))
 
 
+def _blob_stds():
+    return np.random.RandomState(0).uniform(0.5, 3.0, size=40)
+
+
 def _blobs():
     """1M x 50 float32: 40 Gaussian blobs with standard deviations uniform in [0.5, 3]."""
     from sklearn.datasets import make_blobs
 
-    stds = np.random.RandomState(0).uniform(0.5, 3.0, size=40)
+    stds = _blob_stds()
     data, labels = make_blobs(n_samples=SCALE_ROWS, n_features=50, centers=40,
                               cluster_std=stds, random_state=0)
     return data.astype(np.float32), labels.astype(np.int64)
@@ -93,6 +97,52 @@ def _shifted(images, dx, dy):
     return out
 
 
+def _new_blobs(n_rows):
+    """``n_rows`` more points of :func:`_blobs`'s 40 blobs, drawn with another seed.
+
+    The centres are those ``make_blobs(centers=40, n_features=50, random_state=0)`` draws
+    first (uniform in [-10, 10], its default box); each point picks a blob at random.
+    """
+    centres = np.random.RandomState(0).uniform(-10.0, 10.0, size=(40, 50))
+    rng = np.random.RandomState(1)
+    labels = rng.randint(40, size=n_rows)
+    data = centres[labels] + rng.normal(size=(n_rows, 50)) * _blob_stds()[labels, None]
+    return data.astype(np.float32), labels.astype(np.int64)
+
+
+def _fashion_images():
+    """Fashion-MNIST's 70k images in [0, 1] (float32), their labels and the PCA to 50 dims
+    (fitted on them, as :func:`_fashion1m` does)."""
+    from sklearn.decomposition import PCA
+
+    from umapx import datasets
+
+    images, labels = datasets.load_fashion_mnist(download=False)
+    images = (images / 255.0).astype(np.float32)
+    return images, labels, PCA(n_components=50, random_state=0).fit(images)
+
+
+def _new_fashion(n_rows):
+    """``n_rows`` Fashion-MNIST images translated by half a pixel, PCA to 50 dims.
+
+    Each is the mean of one image under two translations of :func:`_fashion1m` one pixel
+    apart (a translation by a half-integer offset): images of the same kind, none in the fit.
+    """
+    images, labels, pca = _fashion_images()
+    rng = np.random.RandomState(1)
+    chosen = rng.randint(len(images), size=n_rows)
+    dx, dy = rng.randint(-2, 2, size=n_rows), rng.randint(-2, 3, size=n_rows)
+    square = images.reshape(-1, 28, 28)
+    moved = np.empty((n_rows, 28, 28), np.float32)
+    for x in range(-2, 2):
+        for y in range(-2, 3):
+            rows = np.flatnonzero((dx == x) & (dy == y))
+            moved[rows] = 0.5 * (_shifted(square[chosen[rows]], x, y)
+                                 + _shifted(square[chosen[rows]], x + 1, y))
+    data = pca.transform(moved.reshape(n_rows, -1)).astype(np.float32)
+    return np.ascontiguousarray(data), labels[chosen].astype(np.int64)
+
+
 def _fashion1m():
     """Fashion-MNIST's 70k images grown to 1M by translations of 1-2 pixels, PCA to 50 dims.
 
@@ -101,14 +151,8 @@ def _fashion1m():
     sample of the whole; the PCA (fitted on the 70k originals, pixels in [0, 1]) keeps 50
     components.
     """
-    from sklearn.decomposition import PCA
-
-    from umapx import datasets
-
-    images, labels = datasets.load_fashion_mnist(download=False)
-    images = (images / 255.0).astype(np.float32)
+    images, labels, pca = _fashion_images()
     n = len(images)
-    pca = PCA(n_components=50, random_state=0).fit(images)
     rng = np.random.RandomState(0)
     shifts = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3) if (dx, dy) != (0, 0)]
     copies = -(-SCALE_ROWS // n) - 1
@@ -146,3 +190,20 @@ def load_scale(name, n_rows=None):
     n_rows = SCALE_ROWS if n_rows is None else int(n_rows)
     data = np.array(np.load(data_file, mmap_mode="r")[:n_rows])
     return data, np.load(label_file)[:n_rows]
+
+
+def load_scale_new(name, n_rows):
+    """``(data, labels)``: ``n_rows`` rows of the distribution of scale dataset ``name`` that
+    are not among its rows (``blobs``: the same blobs, another seed; ``fashion1m``: images
+    translated by half a pixel), for ``transform``. Cached beside the dataset."""
+    builders = {"blobs": _new_blobs, "fashion1m": _new_fashion}
+    if name not in builders:
+        raise ValueError(f"unknown scale dataset {name!r}; choose from {SCALE_NAMES}")
+    stem = CACHE / f"{name}-new{int(n_rows)}"
+    data_file, label_file = Path(f"{stem}-data.npy"), Path(f"{stem}-labels.npy")
+    if not data_file.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        data, labels = builders[name](int(n_rows))
+        np.save(label_file, labels)
+        np.save(data_file, data)
+    return np.load(data_file), np.load(label_file)

@@ -11,6 +11,8 @@
     python benchmarks/run.py explore  (the explorer in a browser: hover latency, pan/zoom frames)
     python benchmarks/run.py scale    [--datasets blobs,fashion1m] [--sizes 100000,300000,1000000]
                                       [--anchor-knn-only] [--anchor-timeout 1800]
+                                      [--transform-rows 100000] [--inverse-rows 1000000]
+                                      [--inverse-at 1000000] [--plot scale.png]
     python benchmarks/run.py dask     [--rows 2000000,10000000] [--what transform,inverse]
                                       [--workers 2] [--sample-sizes 10000] [--skip-sample]
     python benchmarks/run.py spread   [--datasets mnist10k,fashion] [--seeds 42,0,1,2]
@@ -22,6 +24,8 @@
                                       [--seeds 42,0,1]
     python benchmarks/run.py transform [--datasets mnist10k,fashion] [--seeds 0,1,2]
                                       [--pixel-scales 1,255] [--repeats 3]
+    python benchmarks/run.py busy     [--datasets mnist10k] [--busy-cores 1] [--repeats 3]
+                                      (fit idle and with cores kept busy: slowdown, flagged >2x)
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); timed runs are warm
 (a warm-up fit compiles each library's kernels first) and repeated, and the tables show
@@ -194,6 +198,64 @@ def suite_inverse(args, libs):
                  ("round_trip", "round trip", "{:.2f}"), ("novelty", "novelty", "{:.2f}"),
                  ("finite", "finite", None), ("in_range", "in range", None),
                  ("max_jump", "max jump out", "{:.3f}"), ("error", "error", None)])
+    return rows
+
+
+#: ``run.py busy`` flags a fit slowed by more than this with other processes running.
+BUSY_LIMIT = 2.0
+
+
+def _busy_loops(count):
+    """Start ``count`` processes that spin forever, each pinned to one of the last cores
+    where the platform allows (``os.sched_setaffinity``); return them."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    loops = []
+    for n in range(count):
+        loop = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        if cores:
+            os.sched_setaffinity(loop.pid, {cores[-1 - n % len(cores)]})
+        loops.append(loop)
+    return loops
+
+
+def suite_busy(args, libs):
+    """A fit timed on an idle machine and with ``--busy-cores`` cores kept busy by spinning
+    processes: the slowdown, flagged above :data:`BUSY_LIMIT` (a parallel stage that splits its
+    work evenly between threads waits for the one that shares a core)."""
+    rows = []
+    for dataset in args.datasets:
+        for lib in libs:
+            flags = ["--repeats", args.repeats, "--seeded" if args.seeded else "--no-seeded"]
+            idle = worker("fit", lib, dataset, *flags)
+            loops = _busy_loops(args.busy_cores)
+            try:
+                busy = worker("fit", lib, dataset, *flags)
+            finally:
+                for loop in loops:
+                    loop.kill()
+                    loop.wait()
+            row = {"dataset": dataset, "library": lib, "busy_cores": args.busy_cores,
+                   "idle_s": idle.get("fit_median_s"), "busy_s": busy.get("fit_median_s"),
+                   "idle_stages": idle.get("stages_s"), "busy_stages": busy.get("stages_s"),
+                   "error": idle.get("error") or busy.get("error")}
+            if row["idle_s"] and row["busy_s"]:
+                row["slowdown"] = row["busy_s"] / row["idle_s"]
+                row["flag"] = (f"SLOWER THAN {BUSY_LIMIT:g}x" if row["slowdown"] > BUSY_LIMIT
+                               else "ok")
+                stages = row["idle_stages"] or {}
+                row["stage_slowdowns"] = " ".join(
+                    f"{k}={row['busy_stages'][k] / v:.2f}x" for k, v in stages.items()
+                    if v > 0 and k in (row["busy_stages"] or {}))
+            rows.append(row)
+            print(f"  {dataset} / {lib}: idle {_brief(idle, 'fit_median_s')}, busy "
+                  f"{_brief(busy, 'fit_median_s')}", file=sys.stderr)
+    print(f"\nfit with {args.busy_cores} of {os.cpu_count()} cores kept busy by spinning "
+          f"processes against idle, medians of {args.repeats} warm runs; flagged above "
+          f"{BUSY_LIMIT:g}x (the machine must be otherwise quiet for this to mean anything)")
+    table(rows, [("dataset", "dataset", None), ("library", "library", None),
+                 ("idle_s", "idle fit s", "{:.2f}"), ("busy_s", "busy fit s", "{:.2f}"),
+                 ("slowdown", "slowdown", "{:.2f}x"), ("flag", "guard", None),
+                 ("stage_slowdowns", "umapx stages slowdown", None), ("error", "error", None)])
     return rows
 
 
@@ -525,6 +587,10 @@ def suite_scale(args, libs):
                 knn_only = lib == "umap-learn" and args.anchor_knn_only
                 if knn_only:
                     flags.append("--knn-only")
+                else:
+                    flags += ["--transform-rows", args.transform_rows,
+                              "--inverse-rows", args.inverse_rows if size in args.inverse_at
+                              else 0]
                 timeout = args.anchor_timeout if lib == "umap-learn" else 7200
                 result = worker("scale", lib, dataset, *flags, timeout=timeout)
                 if knn_only and lib != "umapx" and "umapx" in libs:
@@ -548,6 +614,31 @@ def suite_scale(args, libs):
                  ("baseline_rss_mb", "RSS before MB", "{:.0f}"),
                  ("trustworthiness", "trust@15 (10k)", "{:.4f}"),
                  ("knn_accuracy", "10-NN acc", "{:.4f}"), ("error", "error", None)])
+    if args.transform_rows:
+        print(f"\ntransform of {args.transform_rows} new rows of the same distribution "
+              "(benchmarks/datasets.py load_scale_new): the first call (builds the search "
+              "graph), a second call; accuracy: labels of the placed rows by their 10 nearest "
+              "training rows (of the first 100k)")
+        table([r for r in rows if "transform_s" in r or "error" in r],
+              [("dataset", "dataset", None), ("rows", "fitted rows", None),
+               ("library", "library", None), ("transform_first_s", "first s", "{:.1f}"),
+               ("transform_first_cpu_s", "CPU s", "{:.1f}"), ("transform_s", "again s", "{:.1f}"),
+               ("transform_cpu_s", "CPU s", "{:.1f}"),
+               ("transform_accuracy", "transform acc", "{:.4f}"), ("error", "error", None)])
+    inverse_rows = [r for r in rows if "inverse_s" in r]
+    if inverse_rows:
+        print(f"\numapx inverse_transform of {args.inverse_rows} points beside the embedded rows: "
+              "the model's inverse built by a first one-point call, then all points returned as "
+              "one array and written into a memmap (out=); MB: the largest growth of anonymous "
+              "RSS during the call (a memmap's pages not counted), output MB: the samples")
+        table(inverse_rows, [("dataset", "dataset", None), ("rows", "fitted rows", None),
+                             ("inverse_build_s", "build s", "{:.1f}"),
+                             ("inverse_build_mb", "build MB", "{:.0f}"),
+                             ("inverse_s", "inverse s", "{:.1f}"),
+                             ("inverse_mb", "MB", "{:.0f}"),
+                             ("inverse_output_mb", "output MB", "{:.0f}"),
+                             ("inverse_out_s", "into memmap s", "{:.1f}"),
+                             ("inverse_out_mb", "MB", "{:.0f}")])
     return rows
 
 
@@ -659,13 +750,14 @@ def _brief(result, key):
 SUITES = {"fit": suite_fit, "memory": suite_memory, "inverse": suite_inverse, "start": suite_start,
           "sparse": suite_sparse, "explore": suite_explore, "dask": suite_dask,
           "spread": suite_spread, "reproducibility": suite_reproducibility, "compat": suite_compat,
-          "variants": suite_variants, "scale": suite_scale, "transform": suite_transform}
+          "variants": suite_variants, "scale": suite_scale, "transform": suite_transform,
+          "busy": suite_busy}
 DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "inverse": "mnist10k,fashion", "start": "", "sparse": "corpus20k",
                     "explore": "", "dask": "", "spread": "mnist10k,fashion",
                     "reproducibility": "fashion", "compat": "digits,mnist10k",
                     "variants": "digits,mnist10k", "scale": "blobs",
-                    "transform": "mnist10k,fashion"}
+                    "transform": "mnist10k,fashion", "busy": "mnist10k"}
 COMPAT_MODES = "precomputed-dense,precomputed-sparse,precomputed-knn"
 
 
@@ -693,6 +785,18 @@ def main(argv=None):
                         help="scale: comma-separated numbers of rows")
     parser.add_argument("--anchor-knn-only", action="store_true",
                         help="scale: time only umap-learn's k-NN (and umapx's, beside it)")
+    parser.add_argument("--transform-rows", type=int, default=100_000,
+                        help="scale: new rows transformed after each fit (0: none)")
+    parser.add_argument("--inverse-rows", type=int, default=1_000_000,
+                        help="scale: points inverse-transformed after umapx's fits at the "
+                             "sizes of --inverse-at (0: none)")
+    parser.add_argument("--inverse-at", default="1000000",
+                        help="scale: comma-separated sizes whose models are inverse-measured")
+    parser.add_argument("--plot", default=None, metavar="PNG",
+                        help="scale: also write the log-log figure of fit time against rows "
+                             "(benchmarks/plot_scale.py: it can also merge several runs)")
+    parser.add_argument("--busy-cores", type=int, default=1,
+                        help="busy: cores kept busy by spinning processes during the busy fit")
     parser.add_argument("--rows", default="2000000,10000000", help="dask: rows per measurement")
     parser.add_argument("--what", default="transform,inverse", help="dask: methods measured")
     parser.add_argument("--workers", type=int, default=2, help="dask: LocalCluster workers")
@@ -716,6 +820,7 @@ def main(argv=None):
                              f"variants: {VARIANT_MODES})")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.inverse_at = [int(s) for s in args.inverse_at.split(",") if s]
     modes = args.modes or (VARIANT_MODES if args.suite == "variants" else COMPAT_MODES)
     args.modes = [m for m in modes.split(",") if m]
     datasets = args.datasets if args.datasets is not None else DEFAULT_DATASETS[args.suite]
@@ -738,6 +843,10 @@ def main(argv=None):
     out = RESULTS / f"{args.suite}-{stamp}.json"
     out.write_text(json.dumps({"suite": args.suite, "args": vars(args), "rows": rows}, indent=1))
     print(f"\nresults written to {out.relative_to(ROOT)}", file=sys.stderr)
+    if args.suite == "scale" and args.plot:
+        from benchmarks.plot_scale import plot, scale_points
+
+        print(f"figure written to {plot(scale_points([out]), args.plot)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
 ``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``), ``compat`` (a umap-learn mode
 on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
 ``precomputed-sparse`` distance matrices, ``precomputed-knn``: an exact 15-NN graph given as
-``precomputed_knn``) or ``scale`` (one fit of a prefix of a 1M-row
-dataset: time per stage, peak RSS, quality on a sample; ``--knn-only``: the k-NN alone). With
+``precomputed_knn``) or ``scale`` (one fit of a prefix of a 1M-row dataset: time per stage,
+peak RSS, quality on a sample; ``--knn-only``: the k-NN alone; ``--transform-rows`` /
+``--inverse-rows``: then transform new rows, inverse-transform points). With
 ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without fastmath
 (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py``
 drives this; it is a separate process so that every library starts equally cold or equally
@@ -417,6 +418,96 @@ def _knn_only(module, library, data, params):
     return {"knn_s": seconds}
 
 
+class _AnonPeak:
+    """The largest anonymous RSS (``RssAnon``: not file pages, so a memmap's written pages are
+    not counted) seen by a thread sampling it every 10 ms while the block runs, in MB.
+
+    Free memory that the C heap still holds is given back first (glibc ``malloc_trim``), so
+    that the growth is what the block needs (a thread samples only while the GIL is free:
+    between the kernels of a batched call, not inside one numba kernel).
+    """
+
+    def __enter__(self):
+        import ctypes
+        import gc
+        import threading
+
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+        self.peak = self.before = self._read()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._read())
+
+    def _sample(self):
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self._read())
+
+    @staticmethod
+    def _read():
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+
+def _scale_transform(mapper, dataset, n_rows, embedding, labels):
+    """Transform of ``n_rows`` new rows of the dataset: the first call (which builds the
+    search graph on an NN-descent index) and a second one, and the accuracy of the placed
+    points' labels by their training neighbours."""
+    from benchmarks.datasets import load_scale_new
+    from umapx import evaluation
+
+    new, new_labels = load_scale_new(dataset, n_rows)
+    cpu = time.process_time()
+    _, first = _timed(mapper.transform, new)
+    first_cpu = time.process_time() - cpu
+    cpu = time.process_time()
+    placed, again = _timed(mapper.transform, new)
+    return {"transform_rows": n_rows, "transform_first_s": first, "transform_first_cpu_s":
+            first_cpu, "transform_s": again, "transform_cpu_s": time.process_time() - cpu,
+            "transform_accuracy": evaluation.transform_accuracy(
+                embedding[:100_000], labels[:100_000], placed, new_labels)}
+
+
+def _scale_inverse(mapper, n_rows):
+    """inverse_transform of ``n_rows`` points near the embedded training points (the model's
+    inverse built by a first one-point call, timed apart): seconds and the working memory,
+    with the samples returned and written into a memmap (``out=``)."""
+    import tempfile
+
+    embedding = np.asarray(mapper.embedding_, np.float64)
+    points = embedding[np.arange(n_rows) % len(embedding)]
+    points += np.random.RandomState(0).normal(scale=0.01, size=points.shape)
+    with _AnonPeak() as build:
+        _, build_s = _timed(mapper.inverse_transform, points[:1])
+    result = {"inverse_rows": n_rows, "inverse_build_s": build_s,
+              "inverse_build_mb": build.peak - build.before}
+    with _AnonPeak() as returned:
+        samples, seconds = _timed(mapper.inverse_transform, points)
+    result.update(inverse_s=seconds, inverse_mb=returned.peak - returned.before,
+                  inverse_output_mb=samples.nbytes / 2**20)
+    del samples
+    with tempfile.TemporaryDirectory() as folder:
+        out = np.lib.format.open_memmap(os.path.join(folder, "samples.npy"), mode="w+",
+                                        dtype=np.float32, shape=(n_rows, mapper.n_features_in_))
+        with _AnonPeak() as streamed:
+            _, seconds = _timed(mapper.inverse_transform, points, out=out)
+        del out
+    result.update(inverse_out_s=seconds, inverse_out_mb=streamed.peak - streamed.before)
+    return result
+
+
 def task_scale(args, module, library):
     from benchmarks.datasets import load_scale
     from umapx import evaluation
@@ -441,6 +532,11 @@ def task_scale(args, module, library):
                                                                 sample_size=10_000),
                   "knn_accuracy": evaluation.knn_accuracy(embedding[:100_000],
                                                           labels[:100_000])}
+        if args.transform_rows:
+            result.update(_scale_transform(mapper, args.dataset, args.transform_rows,
+                                           embedding, labels))
+        if args.inverse_rows and library == "umapx":
+            result.update(_scale_inverse(mapper, args.inverse_rows))
     return {**result, "n_rows": len(data), "peak_rss_mb": _peak_rss_mb(),
             "baseline_rss_mb": baseline}
 
@@ -552,6 +648,11 @@ def main(argv=None):
                         help="transform: data multiplied by this (255: 0-255 pixels)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
+    parser.add_argument("--transform-rows", type=int, default=0,
+                        help="scale: also transform this many new rows (twice: first call, "
+                             "warm call)")
+    parser.add_argument("--inverse-rows", type=int, default=0,
+                        help="scale: also inverse_transform this many points (umapx)")
     parser.add_argument("--mode", default="precomputed-dense",
                         choices=["precomputed-dense", "precomputed-sparse", "precomputed-knn",
                                  "densmap",

@@ -101,6 +101,31 @@ def test_combined_model_embeds_transforms_and_inverts(rows, pair, operator):
     assert own < other
 
 
+def test_algebra_lays_out_anchored_and_update_does_not(rows, pair, monkeypatch):
+    """Model algebra's new layout measures attractions between start-of-epoch positions;
+    update keeps the moving position (each measured better that way on digits over 5 seeds:
+    benchmarks/README.md, Variants)."""
+    import umapx.estimator
+
+    data, _ = rows
+    left, right = pair
+    seen = []
+    original = umapx.estimator.optimize_layout
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("anchored_attraction", False))
+        return original(*args, **dict(kwargs, n_epochs=2))
+
+    monkeypatch.setattr(umapx.estimator, "optimize_layout", recording)
+    for operation in ("__add__", "__mul__", "__sub__"):
+        getattr(left, operation)(right)
+    assert seen == [True, True, True]
+    model = umapx.UMAP(n_neighbors=10, n_epochs=2, random_state=0).fit(data[:300])
+    seen.clear()
+    model.update(data[300:320], n_epochs=2)
+    assert seen == [False]
+
+
 def test_combined_model_saves_and_loads(tmp_path, rows, pair):
     data, _ = rows
     left, right = pair

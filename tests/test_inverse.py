@@ -407,6 +407,67 @@ def test_bad_options(model, options, message):
         model[0].inverse_transform(np.zeros((1, 2)), **options)
 
 
+@pytest.mark.filterwarnings("ignore:.*outside the support")
+@pytest.mark.parametrize("options", [{}, *OPTIONS])
+def test_streamed_into_out_in_tiny_batches_is_bit_identical(model, options, tmp_path):
+    """Batches of 1, 7 and 8192 points, 1 or all threads, into a new array or a memmap: the
+    same bits (every sample depends only on its point)."""
+    from umapx._jit import numba_threads
+    from umapx.inverse_refine import refinement_state
+
+    mapper, data, _ = model
+    rng = np.random.RandomState(2)
+    points = np.vstack([rng.uniform(mapper.embedding_.min(0) - 1, mapper.embedding_.max(0) + 1,
+                                    size=(40, 2)), mapper.transform(data[1500:1530])])
+    expected = mapper.inverse_transform(points, **options)
+    out = np.lib.format.open_memmap(tmp_path / "samples.npy", mode="w+", dtype=np.float32,
+                                    shape=expected.shape)
+    assert mapper.inverse_transform(points, out=out, **options) is out
+    assert np.array_equal(np.load(tmp_path / "samples.npy"), expected)
+    state = mapper.fitted_state
+    if options:
+        options = {"method": "blend", **options, "refinement": refinement_state(
+            state, mapper.local_connectivity, mapper._search_slack())}
+    k = 2 * state.n_neighbors if options.get("method") == "refine" else state.n_neighbors
+    for batch_size, threads in [(1, 1), (7, -1), (7, 1), (8192, 1)]:
+        with numba_threads(threads):
+            samples, support = state.inverse.generate(points, k, batch_size=batch_size,
+                                                      **options)
+        assert np.array_equal(samples, expected), (batch_size, threads)
+        assert support.shape == (len(points),)
+
+
+@pytest.mark.parametrize("out, error, message", [
+    ([[0.0] * 64] * 3, TypeError, "out must be a numpy array"),
+    (np.zeros((3, 64)), TypeError, "out must have dtype float32"),
+    (np.zeros((3, 63), np.float32), ValueError, r"out must have shape .* = \(3, 64\)"),
+    (np.zeros((64, 3), np.float32), ValueError, "out must have shape"),
+    (np.broadcast_to(np.float32(0), (3, 64)), ValueError, "out is read-only"),
+])
+def test_bad_out(model, out, error, message):
+    with pytest.raises(error, match=message):
+        model[0].inverse_transform(model[0].embedding_[:3], out=out)
+
+
+def test_out_refused_for_sparse_models(digits):
+    import scipy.sparse
+
+    mapper = umapx.UMAP(random_state=0, n_epochs=30).fit(scipy.sparse.csr_matrix(digits[0][:300]))
+    with pytest.raises(ValueError, match="out is not available for a model fitted on sparse"):
+        mapper.inverse_transform(mapper.embedding_[:2], out=np.zeros((2, 64), np.float32))
+
+
+def test_out_refused_for_dask_input(model):
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="out is not available for dask input"):
+        model[0].inverse_transform(da.zeros((4, 2), chunks=2), out=np.zeros((4, 64), np.float32))
+
+
+def test_bad_batch_size(model):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        model[0].fitted_state.inverse.generate(np.zeros((2, 2)), 15, batch_size=0)
+
+
 @pytest.mark.slow
 def test_mnist_refine_and_detail(mnist10k):
     """Held-out MNIST digits (measured with seeds 42, 0, 1): refine halves the distance from

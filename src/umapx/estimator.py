@@ -541,7 +541,7 @@ n_components)
                         rad_orig = local_radii(pruned, knn_indices, knn_dists)
                     embedding, embedding_list = self._layout(
                         start, pruned, n_epochs, settings, layout_seed, report, rad_orig,
-                        supervised=target is not None)
+                        anchored=target is not None)
                     _validation.check_layout(embedding, settings.a, settings.b, "the layout",
                                              hint=_DIVERGED)
                 if self.output_dens:
@@ -600,11 +600,12 @@ n_components)
                                    seed=seed, report=report, low_memory=self.low_memory)
 
     def _layout(self, start, graph, n_epochs, settings, seed, report, data_radii=None,
-                supervised=False):
+                anchored=False):
         """The optimised embedding, and its snapshots for a list ``n_epochs`` (or None).
 
-        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii; a
-        ``supervised`` graph is laid out with anchored attractions (see :mod:`umapx.layout`)."""
+        ``graph`` has its weak edges pruned; ``data_radii`` (densMAP) are its local radii;
+        ``anchored``: attractions measured between the ends' start-of-epoch positions
+        (supervised fits and model algebra; see :mod:`umapx.layout`)."""
         embedding = normalise_layout(start)
         snapshots = settings.epoch_snapshots
         if n_epochs == 0 or graph.nnz == 0:
@@ -619,7 +620,7 @@ n_components)
             learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
             seed=seed, output_metric=settings.output_metric, snapshots=snapshots,
             progress=report.progress(n_epochs, "epochs", description, disable),
-            density=density, anchored_attraction=supervised,
+            density=density, anchored_attraction=anchored,
         )
         if snapshots:
             embedding, kept = result
@@ -694,7 +695,7 @@ n_components)
                 with report.stage("layout"):
                     embedding, embedding_list = self._layout(
                         start, graph, self._fit_epochs(left.n_samples, settings), settings,
-                        layout_seed, report)
+                        layout_seed, report, anchored=True)
         return from_state(params, left.replace(
             graph=graph, embedding=embedding, embedding_list=embedding_list,
             timings=dict(report.timings)))
@@ -890,7 +891,7 @@ n_components)
         return embedding
 
     def inverse_transform(self, X, *, n_neighbors=None, return_confidence=False,
-                          method="blend", detail=0.0):
+                          method="blend", detail=0.0, out=None):
         """Generate input-space samples for points of the embedding.
 
         Each point becomes the weighted centre (under the input metric) of the training samples
@@ -930,6 +931,14 @@ n_components)
             the lowest reconstruction error. 1: samples nearly as far from the training
             samples as real ones are (novelty 0.87-0.95 instead of 0.7 on MNIST and
             Fashion-MNIST) at 26-35% more reconstruction error. Continuous in the point.
+        out : ndarray of shape (n_points, n_features), float32, or None
+            Where to write the samples, e.g. a ``numpy.memmap`` when they do not fit in
+            memory (1M points of 784 features take 3.1 GB); it is also what is returned. The
+            points are taken in batches of 8,192 whatever their number, so the working memory
+            beyond the samples is one batch's plus 24 bytes per point of a 2-d embedding (the
+            points as float64 and their support scores); the samples are bit-identical to
+            those of a call without ``out``, of any batch of the points and of any ``n_jobs``.
+            Not for models fitted on sparse data or dask input.
 
         Returns
         -------
@@ -941,6 +950,9 @@ n_components)
         """
         state = self.fitted_state
         if is_dask_collection(X):
+            if out is not None:
+                raise ValueError("out is not available for dask input: store the lazy result "
+                                 "instead (e.g. dask.array.store or to_zarr)")
             from .dask import inverse_transform
 
             return inverse_transform(self, X, n_neighbors=n_neighbors,
@@ -953,16 +965,19 @@ n_components)
         if n_neighbors is None:
             n_neighbors = _refine.default_blend_size(method, state.n_neighbors)
         _validation.PARAMETERS["n_neighbors"].check("n_neighbors", n_neighbors)
-        options = ()
+        options = {} if out is None else {"out": out}
+        if state.sparse and out is not None:
+            raise ValueError("out is not available for a model fitted on sparse data: its "
+                             "samples are sparse rows")
         if method != "blend" or detail > 0:
             if state.sparse:
                 raise ValueError("inverse_transform method='refine' and detail are not "
                                  "available for a model fitted on sparse data (use the default)")
-            options = (method, detail, _refine.refinement_state(state, self.local_connectivity,
-                                                                self._search_slack()))
+            options.update(method=method, detail=detail, refinement=_refine.refinement_state(
+                state, self.local_connectivity, self._search_slack()))
         _compile_ahead.wait("inverse")  # its kernels, if another process compiles them now
         with numba_threads(self.n_jobs if len(points) > _inverse.SMALL_BATCH else 1):
-            samples, out_of_support = inverse.generate(points, n_neighbors, *options)
+            samples, out_of_support = inverse.generate(points, n_neighbors, **options)
         _inverse.warn_if_far_outside(out_of_support)
         if return_confidence:
             return samples, _inverse.confidence_from_support(out_of_support)

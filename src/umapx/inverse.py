@@ -86,7 +86,12 @@ FAR_OUTSIDE = 3.0
 #: Confidence one local neighbourhood radius away from the data: figures mark points below it.
 LOW_CONFIDENCE = float(np.exp(-1.0))
 _DESCENT_STEPS = 60
-_BATCH = 8192
+#: Points per batch of :meth:`InverseModel.generate`: the working memory of a call is one
+#: batch's neighbourhoods and centres (8192 x 64-dimensional float64 centres: 4 MB), whatever
+#: the number of points.
+BATCH = 8192
+#: Embedded training points per block of the query that sets the local scales.
+_SCALE_BLOCK = 65536
 #: Batches up to this many points run on one thread: a point takes well under a millisecond,
 #: and waking other threads costs more than that on a busy machine (the explorer's hover
 #: measured 0.23 ms single-threaded against 0.5-36 ms with all threads).
@@ -121,12 +126,19 @@ class EmbeddingIndex:
                                      and output_metric.code == _metrics.EUCLIDEAN):
             self.tree = cKDTree(self.embedding)
             self.metric_index = None
-            dists, _ = self.tree.query(self.embedding, k=k + 1)
+            # Only each point's (k + 1)-th distance is kept: queried in blocks, so that the
+            # working memory stays small for any number of points (1M points: 2 x 128 MB at
+            # once otherwise).
+            scale = np.empty(len(self.embedding), np.float64)
+            for start in range(0, len(scale), _SCALE_BLOCK):
+                dists, _ = self.tree.query(self.embedding[start : start + _SCALE_BLOCK],
+                                           k=k + 1, workers=numba.get_num_threads())
+                scale[start : start + len(dists)] = np.atleast_2d(dists)[:, -1]
         else:
             self.tree = None
             self.metric_index, _, dists = NeighborIndex.build(
                 np.ascontiguousarray(embedding, dtype=np.float32), k + 1, output_metric)
-        scale = dists[:, -1]
+            scale = dists[:, -1]
         positive = scale[scale > 0]
         floor = positive.min() if positive.size else 1.0
         self.local_scale = np.maximum(scale, floor)
@@ -389,8 +401,15 @@ class InverseModel:
         self.index = EmbeddingIndex(embedding, n_neighbors, output_metric)
         self.data_range = feature_range(data)
 
-    def generate(self, points, n_neighbors, method="blend", detail=0.0, refinement=None):
+    def generate(self, points, n_neighbors, method="blend", detail=0.0, refinement=None,
+                 out=None, batch_size=BATCH):
         """Generated samples (and out-of-support scores) for embedding points.
+
+        The points are taken ``batch_size`` at a time: the working memory is one batch's,
+        whatever the number of points, and the samples go straight into their rows of the
+        output (``out`` when given, e.g. a ``numpy.memmap`` for more samples than fit in
+        memory). Every sample depends only on its point, so the result is bit-identical for
+        any ``batch_size`` and thread count.
 
         Parameters
         ----------
@@ -405,10 +424,15 @@ class InverseModel:
         refinement : RefinementState or None
             What ``method="refine"`` and ``detail > 0`` read from the model
             (:func:`umapx.inverse_refine.refinement_state`).
+        out : ndarray (m, n_features), float32, or None
+            Where to write the samples (checked by :func:`check_output`); None: a new array.
+        batch_size : int
+            Points per batch.
 
         Returns
         -------
         samples : ndarray (m, n_features), float32
+            ``out`` when given.
         out_of_support : ndarray (m,), float64
         """
         _refine.check_options(method, detail)
@@ -416,9 +440,11 @@ class InverseModel:
         if refined and refinement is None:
             raise ValueError("method='refine' and detail > 0 need the model's RefinementState")
         data = self.data
-        samples = np.empty((points.shape[0], data.shape[1]), np.float32)
+        samples = (np.empty((points.shape[0], data.shape[1]), np.float32) if out is None
+                   else check_output(out, (points.shape[0], data.shape[1])))
         out_of_support = np.empty(points.shape[0], np.float64)
-        for start, idx, weights, support in self.neighbourhoods(points, n_neighbors):
+        for start, idx, weights, support in self.neighbourhoods(points, n_neighbors,
+                                                                 batch_size):
             centres = weighted_centres(self.metric, data, idx, weights, self.data_range)
             if detail > 0:
                 centres = _refine.add_detail(refinement, data, idx, weights, centres, detail,
@@ -427,23 +453,42 @@ class InverseModel:
                 centres = _refine.land(refinement, self.metric, data, centres,
                                        points[start : start + len(idx)],
                                        confidence_from_support(support), self.data_range)
-            samples[start : start + len(idx)] = np.clip(centres, *self.data_range)
+            samples[start : start + len(idx)] = np.clip(centres, *self.data_range, out=centres)
             out_of_support[start : start + len(idx)] = support
         return samples, out_of_support
 
-    def neighbourhoods(self, points, n_neighbors, batch_size=_BATCH):
+    def neighbourhoods(self, points, n_neighbors, batch_size=BATCH):
         """For each batch of points: ``(start, idx, weights, out_of_support)``.
 
         ``idx`` (m, k) are the training samples to blend for each point (``k`` is
         ``n_neighbors``, at most n - 1), ``weights`` their :func:`interpolation_weights`.
         """
         k = int(min(n_neighbors, self.data.shape[0] - 1))
+        batch_size = int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         for start in range(0, points.shape[0], batch_size):
             batch = points[start : start + batch_size]
             dists, idx = self.index.query(batch, k + 1)
             weights = interpolation_weights(dists, self.a, self.b)
             yield (start, idx[:, :k], weights,
                    dists[:, 0] / self.index.local_scale[idx[:, 0]])
+
+
+def check_output(out, shape):
+    """``out`` if it can receive ``shape`` samples: a writeable float32 ndarray (a
+    ``numpy.memmap`` too) of that shape; else a ValueError or TypeError naming the problem."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array (or numpy.memmap) of shape {shape} and dtype "
+                        f"float32, got {type(out).__name__}")
+    if out.dtype != np.float32:
+        raise TypeError(f"out must have dtype float32 (the samples' dtype), got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out must have shape (n_points, n_features) = {tuple(shape)}, got "
+                         f"{out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out
 
 
 def feature_range(data):

@@ -12,20 +12,24 @@ positions all vertices had at the start of the epoch (double buffering), and eve
 is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread count.
 The graph holds both directions of every edge and only the head of an edge moves, so each
 attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
-formulation, where an edge moves both its ends. An attraction is measured from the head's
-moving position (already pushed by its earlier samples' repulsions this epoch), so the two
-halves of an edge do not exactly cancel. With ``anchored_attraction`` (supervised fits) it is
-measured between the positions both ends had at the start of the epoch instead: the two
-directions of an edge (due in the same epochs) are then equal and opposite, as when one sample
-moves both ends, and the graph's own forces never move the centre of a connected group. A
-supervised graph needs this: with a continuous target (digits, ``target_metric="l1"``) the
-residue made whole groups drift, and the embedding's order by target fell from the
-initialisation's 0.78 (Spearman) to 0.17 (median of 3 seeds) against umap-learn's 0.65. On
-unsupervised graphs anchoring cost a little (MNIST-10k trustworthiness 0.9570 against 0.9592,
-densMAP's radius correlation on digits 0.71 against 0.87), so they keep the moving position
-(``benchmarks/README.md``, Variants). The negative samples that follow each positive sample are
-computed from the vertex's moving position and applied together (the processor then overlaps
-them).
+formulation, where an edge moves both its ends. An attraction is measured from the head's moving
+position (already pushed by its earlier samples' repulsions this epoch), so the two halves of an
+edge do not exactly cancel. With ``anchored_attraction`` (supervised fits, the new layouts of
+model algebra and AlignedUMAP's joint layout) it is measured between the positions both ends had
+at the start of the epoch instead: the two directions of an edge (due in the same epochs) are
+then equal and opposite, as when one sample moves both ends, and the graph's own forces never
+move the centre of a connected group. A supervised graph needs this: with a continuous target
+(digits, ``target_metric="l1"``) the residue made whole groups drift, and the embedding's order
+by target fell from the initialisation's 0.78 (Spearman) to 0.17 (median of 3 seeds) against
+umap-learn's 0.65. On unsupervised fits anchoring cost a little (MNIST-10k trustworthiness
+0.9570 against 0.9592, densMAP's radius correlation on digits 0.71 against 0.87), so they keep
+the moving position (``benchmarks/README.md``, Variants), as does ``update`` (digits,
+trustworthiness 0.9864 anchored against 0.9873, medians of 5 seeds). The combined graphs of
+model algebra gain from it (digits, ``+ * -``: trustworthiness 0.9870 / 0.9881 / 0.9863 against
+0.9828 / 0.9864 / 0.9849, medians of 5 seeds), and so do AlignedUMAP's slices (digits, alignment
+error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). The negative samples that
+follow each positive sample are computed from the vertex's moving position and applied together
+(the processor then overlaps them).
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
@@ -535,7 +539,8 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
     """One epoch of :func:`optimize_aligned_layout` over all slices' vertices (stacked).
 
     Vertex ``i`` of slice ``s`` moves along its edges (column indices local to the slice) and
-    repels from random vertices of its own slice, exactly as in :func:`_fit_epoch`; it is then
+    repels from random vertices of its own slice, as in :func:`_fit_epoch` with anchored
+    attractions (see the module docstring); it is then
     pulled towards its related vertices of the neighbouring slices (``pulls``, an
     :class:`AlignmentPulls`), all read from ``current``.
     """
@@ -545,7 +550,7 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
         s = slice_of[i]
         low = slice_starts[s]
         others = current[low:slice_starts[s + 1]]
-        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i - low, False)
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i - low, True)  # anchored
         if dim == 2:
             updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
                 current[i, 0], current[i, 1], vertex, others, indices, schedule, forces, alpha,
