@@ -363,7 +363,7 @@ def suite_sparse(args, libs):
           "(matrix + graph_)")
     table(rows, [("dataset", "dataset", None), ("metric", "metric", None),
                  ("library", "library", None), ("low_memory", "low_memory", None),
-                 ("fit_median_s", "fit s", "{:.2f}"),
+                 ("fit_median_s", "fit s", "{:.2f}"), ("fit_cpu_median_s", "fit CPU s", "{:.2f}"),
                  ("fit_ratio", "ratio", None), ("trustworthiness", "trust@15", "{:.4f}"),
                  ("trust_diff", "diff", "{:+.4f}"), ("knn_accuracy", "topic 10-NN acc", "{:.4f}"),
                  ("fit_increase_mb", "fit +RSS MB", "{:.0f}"), ("budget_mb", "budget MB", "{:.0f}"),
@@ -758,7 +758,7 @@ DEFAULT_DATASETS = {"fit": "digits,mnist10k,fashion", "memory": "fashion",
                     "reproducibility": "fashion", "compat": "digits,mnist10k",
                     "variants": "digits,mnist10k", "scale": "blobs",
                     "transform": "mnist10k,fashion", "busy": "mnist10k"}
-COMPAT_MODES = "precomputed-dense,precomputed-sparse"
+COMPAT_MODES = "precomputed-dense,precomputed-sparse,precomputed-knn"
 
 
 def main(argv=None):

@@ -3,6 +3,7 @@
     python benchmarks/umap_learn_api.py PATH/TO/umap/tests                 # against umapx
     python benchmarks/umap_learn_api.py PATH/TO/umap/tests --against umap-learn
     python benchmarks/umap_learn_api.py PATH --python /other/venv/bin/python -k "iris"
+    python benchmarks/umap_learn_api.py PATH --against umap-learn --only-failed-in umapx.xml
 
 ``PATH`` is a folder of umap-learn's tests (its ``umap/tests/``, conftest included), checked
 out by the user: the tests are umap-learn's and are not part of this repository. Against umapx,
@@ -14,6 +15,8 @@ umap-learn 0.5.12 — the baseline.
 Prints passed / failed / error / skipped per file and in total, then the failures grouped by
 cause (exception type and the first line of its message) and one line per failing test. Exit
 status: 0 when the run completed (whatever the counts), 1 when pytest could not run the folder.
+``--only-failed-in REPORT`` runs only the tests that failed (or errored) in an earlier run's
+JUnit report (``--junit``): e.g. umap-learn on exactly the tests umapx fails.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def parse_args(argv=None):
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="seconds before the whole run is stopped (default 3600)")
     parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression")
+    parser.add_argument("--only-failed-in", type=Path, default=None, metavar="REPORT",
+                        help="run only the tests failed or errored in this JUnit report")
     parser.add_argument("--cause-width", type=int, default=150,
                         help="characters of each failure cause to print")
     return parser.parse_args(argv)
@@ -51,7 +56,12 @@ def parse_args(argv=None):
 def run_pytest(args, junit_path):
     """Run pytest on the folder in a fresh process; return its exit code."""
     tests = args.tests.resolve()
-    command = [args.python, "-m", "pytest", str(tests), "--rootdir", str(tests),
+    selected = [str(tests)]
+    if args.only_failed_in is not None:
+        selected = failed_nodes(args.only_failed_in, tests)
+        if not selected:
+            raise SystemExit(f"{args.only_failed_in}: no failed tests to rerun")
+    command = [args.python, "-m", "pytest", *selected, "--rootdir", str(tests),
                "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
                "--continue-on-collection-errors",
                f"--junitxml={junit_path}"]
@@ -99,6 +109,17 @@ def read_results(junit_path):
                 break
         results.append((file_name, test, outcome, cause))
     return results
+
+
+def failed_nodes(junit_path, tests):
+    """pytest node ids (absolute paths under ``tests``) of the failed and errored tests of a
+    JUnit report; a file that could not be imported is rerun whole."""
+    nodes = []
+    for file_name, test, outcome, _ in read_results(junit_path):
+        if outcome in ("failed", "error"):
+            path = str(tests / file_name)
+            nodes.append(path if test == "<import>" else f"{path}::{test}")
+    return list(dict.fromkeys(nodes))
 
 
 def report(results, against, width):

@@ -11,9 +11,10 @@ and quality), ``memory`` (peak RSS of one fit),
 TF-IDF corpus: speed and quality), ``sparse-memory`` (peak RSS of that fit),
 ``dask-throughput`` / ``dask-sample`` (see ``dask_bench.py``), ``compat`` (a umap-learn mode
 on the same input for both libraries, ``--mode``: ``precomputed-dense`` /
-``precomputed-sparse`` distance matrices) or ``scale`` (one fit of a prefix of a 1M-row
-dataset: time per stage, peak RSS, quality on a sample; ``--knn-only``: the k-NN alone;
-``--transform-rows`` / ``--inverse-rows``: then transform new rows, inverse-transform points). With
+``precomputed-sparse`` distance matrices, ``precomputed-knn``: an exact 15-NN graph given as
+``precomputed_knn``) or ``scale`` (one fit of a prefix of a 1M-row dataset: time per stage,
+peak RSS, quality on a sample; ``--knn-only``: the k-NN alone; ``--transform-rows`` /
+``--inverse-rows``: then transform new rows, inverse-transform points). With
 ``UMAPX_BENCH_STRICT_FP=1`` umapx's kernels are compiled without fastmath
 (``benchmarks/targets.py``). LIBRARY is ``umapx`` or ``umap-learn``. ``benchmarks/run.py``
 drives this; it is a separate process so that every library starts equally cold or equally
@@ -265,24 +266,47 @@ def _distance_inputs(mode, train, test, k=30):
     return sparse_fit, nearest(new, k)
 
 
+def _exact_knn(train, k=15):
+    """``(indices, distances)`` of each training row's ``k`` nearest rows, itself first
+    (euclidean, exact), as umap-learn's ``precomputed_knn`` takes them."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, indices = NearestNeighbors(n_neighbors=k).fit(train).kneighbors(train)
+    return indices.astype(np.int32), distances.astype(np.float32)
+
+
+def _compat_inputs(mode, train, test):
+    """``(params, fit input, transform input)`` of a compat mode on the same data for both
+    libraries."""
+    if mode == "precomputed-knn":
+        return {"precomputed_knn": _exact_knn(train)}, train, test
+    fit_input, new_input = _distance_inputs(mode, train, test)
+    return {"metric": "precomputed"}, fit_input, new_input
+
+
 def task_compat(args, module, library):
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
 
     train, train_labels, test, test_labels = as_float32(*load(args.dataset))
-    fit_input, new_input = _distance_inputs(args.mode, train, test)
-    params = {"metric": "precomputed", **_params(args)}
+    mode_params, fit_input, new_input = _compat_inputs(args.mode, train, test)
+    params = {**mode_params, **_params(args)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if not args.cold:
-            small_fit, small_new = _distance_inputs(args.mode, train[:1000], test[:20])
-            module.UMAP(**params, n_epochs=5).fit(small_fit).transform(small_new)
+            small_params, small_fit, small_new = _compat_inputs(args.mode, train[:1000],
+                                                                test[:20])
+            small = module.UMAP(**{**params, **small_params}, n_epochs=5).fit(small_fit)
+            try:
+                small.transform(small_new)
+            except Exception:  # noqa: BLE001 -- reported by the timed transform below
+                pass
         mapper, fit_s = _timed(module.UMAP(**params).fit, fit_input)
         try:
             placed, transform_s = _timed(mapper.transform, new_input)
-        except NotImplementedError as error:  # umap-learn above 4095 samples
+        except Exception as error:  # noqa: BLE001 -- umap-learn: above 4095 samples, no index
             placed, transform_s = None, None
-            transform_error = str(error)
+            transform_error = f"{type(error).__name__}: {error}"[:120]
     embedding = mapper.embedding_
     result = {
         "mode": args.mode,
@@ -536,14 +560,17 @@ def task_sparse(args, module, library):
     from umapx import evaluation
 
     tfidf, topics, params = _sparse_setup(args, module)
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
+        cpu = time.process_time()
         mapper, seconds = _timed(module.UMAP(**params).fit, tfidf)
+        cpu_times.append(time.process_time() - cpu)
         times.append(seconds)
     embedding = mapper.embedding_
     return {
         "fit_s": times,
         "fit_median_s": statistics.median(times),
+        "fit_cpu_median_s": statistics.median(cpu_times),
         "stages_s": getattr(mapper, "timings_", {}),
         "trustworthiness": evaluation.trustworthiness(tfidf, embedding, metric=args.metric),
         "knn_accuracy": evaluation.knn_accuracy(embedding, topics),
@@ -627,7 +654,8 @@ def main(argv=None):
     parser.add_argument("--inverse-rows", type=int, default=0,
                         help="scale: also inverse_transform this many points (umapx)")
     parser.add_argument("--mode", default="precomputed-dense",
-                        choices=["precomputed-dense", "precomputed-sparse", "densmap",
+                        choices=["precomputed-dense", "precomputed-sparse", "precomputed-knn",
+                                 "densmap",
                                  "regression", "ordinal", "unique"],
                         help="compat / variants mode")
     args = parser.parse_args(argv)

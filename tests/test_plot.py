@@ -399,3 +399,53 @@ def test_figures_save_as_png(fitted_digits, tmp_path):
     for path in paths.values():
         content = path.read_bytes()
         assert content.startswith(PNG_SIGNATURE) and len(content) > 10_000
+
+
+# ------------------------------------------------------------------------------------------------
+# interactive (bokeh)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_import_umapx_plot_does_not_import_bokeh():
+    code = "import sys, umapx.plot; assert 'bokeh' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_interactive_without_bokeh_says_how_to_install(fitted_digits, monkeypatch):
+    monkeypatch.setitem(sys.modules, "bokeh", None)
+    monkeypatch.setitem(sys.modules, "bokeh.models", None)
+    with pytest.raises(ImportError, match=r"pip install umapx\[interactive\]"):
+        plot.interactive(fitted_digits[0])
+
+
+def test_interactive_points_colours_and_tooltips(fitted_digits):
+    pytest.importorskip("bokeh")
+    from bokeh.models import HoverTool
+
+    mapper, _, labels = fitted_digits
+    labels = labels[: len(mapper.embedding_)]
+    extra = {"double": labels * 2}
+    figure = plot.interactive(mapper, labels=labels, hover_data=extra, theme="fire")
+    data = figure.renderers[0].data_source.data
+    assert len(data["x"]) == len(mapper.embedding_)
+    # each point where the model put it, with its own label and colour (one per label)
+    for i, x, y in zip(data["index"], data["x"], data["y"]):
+        assert (x, y) == tuple(mapper.embedding_[i])
+    assert [int(label) for label in data["label"]] == list(labels[data["index"]])
+    assert list(data["hover_double"]) == list(extra["double"][data["index"]])
+    pairs = set(zip(data["label"], data["colour"]))
+    assert len(pairs) == len({c for _, c in pairs}) == len(set(labels))
+    assert figure.background_fill_color == plot.THEMES["fire"].background
+    tooltips = figure.select_one(HoverTool).tooltips
+    assert ("label", "@label") in tooltips and ("double", "@{hover_double}") in tooltips
+
+    values = mapper.embedding_[:, 0]
+    shaded = plot.interactive(mapper, values=values, subset_points=values > np.median(values))
+    data = shaded.renderers[0].data_source.data
+    assert np.all(values[data["index"]] > np.median(values))
+    # values through the colour map: the highest value gets the map's top colour
+    top = data["index"][np.argmax(data["value"])]
+    assert data["colour"][list(data["index"]).index(top)] == mcolors.to_hex(
+        plot._colormap("viridis")(1.0))
+    with pytest.raises(ValueError, match="hover_data"):
+        plot.interactive(mapper, hover_data={"short": [1, 2]})

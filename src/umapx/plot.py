@@ -4,6 +4,8 @@
 * :func:`connectivity` -- the fuzzy graph's edges over the embedding;
 * :func:`diagnostic` -- the embedding coloured by properties of the input data (principal
   components, local intrinsic dimension, neighbourhood agreement);
+* :func:`interactive` -- the embedding in the browser (bokeh, an optional extra): pan, zoom
+  and a tooltip per point;
 * :func:`inverse_grid` -- the inverse-transform figure of the tutorial in one call: the embedding
   with a grid of sampled points, and the samples generated there shown as images
   (:func:`draw_inverse_grid` draws it from samples already generated);
@@ -57,6 +59,7 @@ __all__ = [
     "diagnostic",
     "draw_inverse_grid",
     "grid_points",
+    "interactive",
     "inverse_grid",
     "local_dimension",
     "neighborhood_jaccard",
@@ -387,6 +390,94 @@ def _restrict(colouring, rows):
     order = None if colouring.order is None else np.argsort(np.argsort(
         colouring.order)[rows], kind="stable")
     return _Colouring(kwargs, order, colouring.legend, colouring.colorbar_label)
+
+
+# ------------------------------------------------------------------------------------------------
+# interactive (bokeh)
+# ------------------------------------------------------------------------------------------------
+
+
+def _point_colours(colouring, n_points):
+    """One hex colour per point of a :class:`_Colouring` (what a browser plot needs)."""
+    kwargs = colouring.scatter_kwargs
+    if "color" in kwargs:
+        return [mcolors.to_hex(kwargs["color"])] * n_points
+    colours = kwargs["c"]
+    if colours.ndim == 1:  # values through the colour map, spread over their range
+        colours = kwargs["cmap"](mcolors.Normalize()(colours))
+    return [mcolors.to_hex(colour) for colour in colours]
+
+
+def interactive(mapper, labels=None, values=None, hover_data=None, tools=None, theme=None,
+                cmap=None, color_key=None, color_key_cmap=None, background=None, width=800,
+                height=800, point_size=None, subset_points=None, alpha=None):
+    """The embedding as a bokeh figure for the browser: pan, zoom, and a tooltip per point.
+
+    Colours follow :func:`points` (same labels, values, themes and colour keys). bokeh is an
+    optional dependency (``pip install umapx[interactive]``), imported only here; show the
+    result with ``bokeh.plotting.show`` or save it with ``bokeh.plotting.save``. For a live
+    explorer with the inverse transform, see :mod:`umapx.explorer`.
+
+    Parameters
+    ----------
+    mapper : fitted UMAP
+        A model with a 2-d ``embedding_``.
+    labels, values, theme, cmap, color_key, color_key_cmap, background, subset_points
+        As for :func:`points`.
+    hover_data : pandas DataFrame or dict of per-point columns, optional
+        Shown in each point's tooltip (with its index and its label or value).
+    tools : str or list, optional
+        bokeh tools (default ``"pan,wheel_zoom,box_zoom,reset,save"`` and the hover tool).
+    width, height : int
+        Size of the figure in pixels.
+    point_size : float, optional
+        Marker diameter in screen pixels; by default from the number of points.
+    alpha : float, optional
+        Opacity of the points (default 1).
+
+    Returns
+    -------
+    bokeh.plotting.figure
+    """
+    try:
+        from bokeh.models import ColumnDataSource, HoverTool
+        from bokeh.plotting import figure
+    except ImportError as error:
+        raise ImportError("umapx.plot.interactive needs bokeh, an optional dependency: pip "
+                          "install umapx[interactive]") from error
+    embedding = _embedding_2d(mapper)
+    n_points = len(embedding)
+    style = _resolve_theme(theme)
+    background = background or style.background
+    colouring = _colouring(n_points, labels, values, style, cmap, color_key, color_key_cmap)
+    columns = {"x": embedding[:, 0], "y": embedding[:, 1], "index": np.arange(n_points),
+               "colour": _point_colours(colouring, n_points)}
+    tooltips = [("index", "@index")]
+    if labels is not None:
+        columns["label"] = [str(label) for label in _per_point(labels, n_points, "labels")]
+        tooltips.append(("label", "@label"))
+    if values is not None:
+        columns["value"] = _per_point(values, n_points, "values").astype(np.float64)
+        tooltips.append(("value", "@value"))
+    if hover_data is not None:
+        for name in hover_data:
+            column = _per_point(hover_data[name], n_points, f"hover_data[{name!r}]")
+            columns[f"hover_{name}"] = column
+            tooltips.append((str(name), f"@{{hover_{name}}}"))
+    rows = np.arange(n_points) if subset_points is None else _subset(subset_points, n_points)
+    if colouring.order is not None:  # the shuffled drawing order of labelled points
+        rows = rows[np.argsort(np.argsort(colouring.order)[rows], kind="stable")]
+    source = ColumnDataSource({name: [column[row] for row in rows] if isinstance(column, list)
+                               else np.asarray(column)[rows] for name, column in columns.items()})
+    size = (math.sqrt(_auto_point_size(n_points)) * 1.5) if point_size is None else point_size
+    plot = figure(width=width, height=height, background_fill_color=background,
+                  tools=tools or "pan,wheel_zoom,box_zoom,reset,save", match_aspect=True)
+    plot.scatter("x", "y", source=source, color="colour", size=size,
+                 alpha=1.0 if alpha is None else alpha)
+    plot.add_tools(HoverTool(tooltips=tooltips))
+    plot.grid.visible = False
+    plot.axis.visible = False
+    return plot
 
 
 # ------------------------------------------------------------------------------------------------

@@ -277,6 +277,12 @@ def test_ensure_all_finite_lets_nan_through_to_user_metrics_only(data):
     embedding = model.fit_transform(holes, ensure_all_finite="allow-nan")
     assert np.all(np.isfinite(embedding))
     assert np.all(np.isfinite(model.transform(holes[:5], ensure_all_finite="allow-nan")))
+    # update passes the setting on to the placement of its new rows (it transforms them)
+    model.update(holes[:14], ensure_all_finite="allow-nan", n_epochs=5)
+    assert model.embedding_.shape[0] == len(holes) + 14
+    assert np.all(np.isfinite(model.embedding_))
+    with pytest.raises(ValueError, match="NaN"):
+        model.update(holes[:14])
     with pytest.raises(ValueError, match="only lets non-finite values through"):
         umapx.UMAP(n_neighbors=8).fit(holes, ensure_all_finite=False)
     with pytest.raises(ValueError, match="ensure_all_finite"):

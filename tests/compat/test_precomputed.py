@@ -168,6 +168,19 @@ def test_precomputed_knn_with_more_columns_is_cut_and_rows_are_normalised(split)
     np.testing.assert_array_equal(reordered.embedding_, searched.embedding_)
 
 
+def test_precomputed_knn_self_distances_from_rounding_count_as_zero(split):
+    """scikit-learn's float32 euclidean k-NN gives points small non-zero distances to
+    themselves (up to ~1e-3 on MNIST); umap-learn takes them, and so do we, as 0."""
+    train, _, test, _ = split
+    indices, dists, _ = nearest_neighbors(train, 10, "euclidean", None, False, 0)
+    searched = umapx.UMAP(precomputed_knn=(indices, dists), **PARAMS).fit(train)
+    rounded = dists.copy()
+    rounded[:, 0] = np.random.RandomState(0).uniform(0.0, 1e-3, len(train))
+    model = umapx.UMAP(precomputed_knn=(indices, rounded), **PARAMS).fit(train)
+    np.testing.assert_array_equal(model.embedding_, searched.embedding_)
+    assert np.all(model._knn_dists[:, 0] == 0)
+
+
 def test_precomputed_knn_on_large_data_builds_a_search_index():
     rng = np.random.RandomState(1)
     data = rng.normal(size=(9000, 5)).astype(np.float32)

@@ -15,9 +15,10 @@ kernels see the rows through :mod:`umapx.knn._rows`, so both kinds take the same
 ``low_memory`` (the estimator's parameter) bounds what the search holds at once and never
 changes its result: NN-descent builds its random-projection trees as many at a time as there
 are threads and builds the search graph for queries on the first query; exact search on sparse
-rows keeps no transposed copy of the data and works in blocks scaled to it (see
-:mod:`umapx.knn.sparse`), for itself and for its queries. Without it, the whole forest is built
-at once and the search graph at the end of the build (the first ``transform`` is then faster).
+rows keeps no transposed copy of the data and no block of products: each thread holds the
+products of 8 queries at a time (see :mod:`umapx.knn.sparse`), for itself and for its
+queries. Without it, the whole forest is built at once and the search graph at the end of
+the build (the first ``transform`` is then faster).
 """
 
 from __future__ import annotations

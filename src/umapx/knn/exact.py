@@ -20,12 +20,26 @@ from .._jit import kernel
 from ..sparse import is_sparse_rows
 from ._heap import heap_push, sort_heap
 from ._rows import row_block, row_count, row_distance, search_args, specialize
-from .sparse import CandidateDistances, block_rows, row_norms
+from .sparse import GATHER_ROWS, CandidateDistances, gather_products, row_norms, squared_norms
 
 # Extra candidates taken from the BLAS distances before exact re-ranking.
 _RERANK_MARGIN = 8
 # Rows of queries handled per BLAS block (bounds memory to block x n_index floats).
 _BLOCK_ROWS = 1024
+
+
+@kernel
+def _smallest_of_row(values, n_select, self_index):
+    """Indices of the ``n_select`` smallest entries of ``values`` (unsorted), skipping
+    ``self_index`` (-1: none)."""
+    heap_d = np.full(n_select, np.inf, dtype=np.float32)
+    heap_i = np.full(n_select, -1, dtype=np.int32)
+    for j in range(values.shape[0]):
+        if j == self_index:
+            continue
+        if values[j] < heap_d[0]:
+            heap_push(heap_d, heap_i, values[j], j)
+    return heap_i
 
 
 @kernel(parallel=True)
@@ -34,18 +48,42 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
     n_rows = block_distances.shape[0]
     selected = np.empty((n_rows, n_select), dtype=np.int32)
     for row in numba.prange(n_rows):
-        heap_d = np.full(n_select, np.inf, dtype=np.float32)
-        heap_i = np.full(n_select, -1, dtype=np.int32)
-        self_index = row + row_offset
-        values = block_distances[row]
-        for j in range(values.shape[0]):
-            if exclude_self and j == self_index:
-                continue
-            if values[j] < heap_d[0]:
-                heap_push(heap_d, heap_i, values[j], j)
+        self_index = row + row_offset if exclude_self else -1
+        heap_i = _smallest_of_row(block_distances[row], n_select, self_index)
         for slot in range(n_select):  # not ``selected[row] = heap_i``: numba compiles
             selected[row, slot] = heap_i[slot]  # ~1.5 s of shape-error code for that
     return selected
+
+
+@kernel
+def _rerank_row(metric, queries, row, data, values, candidates, slack, k, self_index, out_i,
+                out_d):
+    """The exact ``k`` nearest rows of query ``row`` into ``out_i`` / ``out_d``, sorted by
+    (distance, index); ``values`` are its approximate distances to every data row,
+    ``candidates`` the rows with the smallest of them (see :func:`_rerank`)."""
+    first = np.empty(candidates.shape[0], np.float32)
+    for c in range(candidates.shape[0]):
+        first[c] = row_distance(metric, queries, row, data, candidates[c])
+    bound = np.sort(first)[k - 1] + slack
+    count = 0
+    for j in range(values.shape[0]):
+        if values[j] <= bound and j != self_index:
+            count += 1
+    if count < k:  # cannot happen when ``slack`` bounds the rounding; stay exact anyway
+        bound = np.inf
+        count = values.shape[0] - (1 if self_index >= 0 else 0)
+    chosen = np.empty(count, np.int32)
+    exact = np.empty(count, np.float32)
+    count = 0
+    for j in range(values.shape[0]):
+        if values[j] <= bound and j != self_index:
+            chosen[count] = j
+            exact[count] = row_distance(metric, queries, row, data, j)
+            count += 1
+    order = np.argsort(exact, kind="mergesort")  # stable: ties keep the smaller index
+    for c in range(k):
+        out_i[c] = chosen[order[c]]
+        out_d[c] = exact[order[c]]
 
 
 @kernel(parallel=True)
@@ -62,31 +100,47 @@ def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exc
     out_d = np.empty((n_rows, k), np.float32)
     out_i = np.empty((n_rows, k), np.int32)
     for row in numba.prange(n_rows):
-        first = np.empty(candidates.shape[1], np.float32)
-        for c in range(candidates.shape[1]):
-            first[c] = row_distance(metric, queries, row, data, candidates[row, c])
-        bound = np.sort(first)[k - 1] + slack[row]
-        values = approx[row]
         self_index = row + row_offset if exclude_self else -1
-        count = 0
-        for j in range(values.shape[0]):
-            if values[j] <= bound and j != self_index:
-                count += 1
-        if count < k:  # cannot happen when ``slack`` bounds the rounding; stay exact anyway
-            bound = np.inf
-            count = values.shape[0] - (1 if exclude_self else 0)
-        chosen = np.empty(count, np.int32)
-        exact = np.empty(count, np.float32)
-        count = 0
-        for j in range(values.shape[0]):
-            if values[j] <= bound and j != self_index:
-                chosen[count] = j
-                exact[count] = row_distance(metric, queries, row, data, j)
-                count += 1
-        order = np.argsort(exact, kind="mergesort")  # stable: ties keep the smaller index
-        for c in range(k):
-            out_i[row, c] = chosen[order[c]]
-            out_d[row, c] = exact[order[c]]
+        _rerank_row(metric, queries, row, data, approx[row], candidates[row], slack[row], k,
+                    self_index, out_i[row], out_d[row])
+    return out_i, out_d
+
+
+@kernel(parallel=True)
+def _gathered_search(metric, queries, data, data_sq_norms, n_select, slack, k, exclude_self):
+    """Exact search of sparse rows with ``low_memory``, in one parallel loop over groups of
+    :data:`~umapx.knn.sparse.GATHER_ROWS` queries: each group's products come from
+    :func:`~umapx.knn.sparse.gather_products` (no transposed copy of the data), then each of
+    its rows is selected and re-ranked as in the blocked search (same approximate distances,
+    same exact result). Holds one group's products per thread."""
+    n_rows = row_count(queries)
+    n_data = row_count(data)
+    dot = metric.code == _metrics.DOT_DISTANCE
+    out_d = np.empty((n_rows, k), np.float32)
+    out_i = np.empty((n_rows, k), np.int32)
+    n_groups = (n_rows + GATHER_ROWS - 1) // GATHER_ROWS
+    for group in numba.prange(n_groups):
+        first = group * GATHER_ROWS
+        count = min(GATHER_ROWS, n_rows - first)
+        table = np.zeros((queries.n_features, GATHER_ROWS), np.float32)
+        products = np.empty((GATHER_ROWS, n_data), np.float32)
+        gather_products(queries, first, count, data, table, products)
+        for t in range(count):
+            row = first + t
+            values = products[t]
+            if dot:
+                for j in range(n_data):
+                    values[j] = np.float32(1.0) - values[j]
+            else:
+                norm = np.float32(0.0)
+                for e in range(queries.indptr[row], queries.indptr[row + 1]):
+                    norm += queries.data[e] * queries.data[e]
+                for j in range(n_data):
+                    values[j] = values[j] * np.float32(-2.0) + norm + data_sq_norms[j]
+            self_index = row if exclude_self else -1
+            candidates = _smallest_of_row(values, n_select, self_index)
+            _rerank_row(metric, queries, row, data, values, candidates, slack[row], k,
+                        self_index, out_i[row], out_d[row])
     return out_i, out_d
 
 
@@ -160,8 +214,9 @@ def exact_neighbors(metric, data, k, queries=None, low_memory=False):
     queries : ndarray of shape (m, d), float32, or SparseRows, or None
         ``None`` searches ``data`` against itself, excluding each row from its own list.
     low_memory : bool
-        On sparse rows, products gathered without a transposed copy of the data, in smaller
-        blocks of queries (see :mod:`umapx.knn.sparse`); the result is the same.
+        On sparse rows, products gathered without a transposed copy of the data and without
+        blocks of products, a group of queries at a time (see :mod:`umapx.knn.sparse`); the
+        result is the same.
 
     Returns
     -------
@@ -181,9 +236,14 @@ def exact_neighbors(metric, data, k, queries=None, low_memory=False):
         n_select = min(k + _RERANK_MARGIN, n_data - int(exclude_self))
         data_norm_max = float(row_norms(data).max())
         data_terms = _most_terms(data)
+        if is_sparse_rows(data) and low_memory:
+            n_terms = np.diff(queries.indptr) + data_terms
+            slack = _rounding_slack(metric, row_norms(queries), data_norm_max, n_terms)
+            return _gathered_search(args, queries, data, squared_norms(data), n_select, slack,
+                                    k, exclude_self)
         if is_sparse_rows(data):
-            approximate = CandidateDistances(args, data, low_memory)
-            step = block_rows(data, low_memory, _BLOCK_ROWS)
+            approximate = CandidateDistances(args, data)
+            step = _BLOCK_ROWS
         else:
             data_sq_norms = np.einsum("ij,ij->i", data, data)
 

@@ -8,15 +8,18 @@ rows of a column in row order), so they do not depend on the block or the thread
 Squared euclidean and dot distances follow from the products and the rows' norms; the exact
 re-ranking in :mod:`umapx.knn.exact` then removes their rounding, as on dense rows.
 
-Memory: the block of products is ``block_rows x n_data`` float32 (see :func:`block_rows`), the
-columns are one transposed copy of the data's index and value arrays. With ``low_memory`` there
-is no transposed copy: groups of query rows are scattered into a small dense table and
-each data row's values are gathered against it, in blocks of queries scaled to the data (a
-quarter of its stored values, at least 1 MiB of products). That reads the whole data once per
-group of query rows, against only the shared columns through the transpose, and the smaller
-blocks mean more kernel launches: exact search of 5000 TF-IDF rows took 2-3x as long in our
-measurements. Both ways sum the same products per pair; the exact re-ranking makes the
-neighbours and distances the same.
+Memory: the block of products is one block of query rows by ``n_data`` (float32), the columns
+are one transposed copy of the data's index and value arrays. With ``low_memory`` there is
+neither: :func:`gather_products` scatters a group of :data:`GATHER_ROWS` query rows into a
+small dense table and gathers each data row's values against it, and :mod:`umapx.knn.exact`
+selects and re-ranks each group's neighbours in the same parallel loop, so the search holds one
+group's products per thread (``GATHER_ROWS x n_data`` floats and the ``n_features x
+GATHER_ROWS`` table) and runs as one kernel launch. The gathering reads the whole data once per
+group instead of only the shared columns, but vectorises over the group's rows: on 5000 TF-IDF
+rows it costs about 1.4x the transposed path's products in CPU time on one thread, and the
+search as a whole about the same, where the earlier small blocks (one launch of three kernels
+per 48 rows) cost 3-4x on two busy cores. Both ways sum the same products per pair; the exact
+re-ranking makes the neighbours and distances the same.
 """
 
 from __future__ import annotations
@@ -28,26 +31,8 @@ from .._jit import kernel
 from ..metrics import DOT_DISTANCE
 from ..sparse import SparseRows
 
-#: With ``low_memory``, a block of products may always hold this many entries (1 MiB)...
-LOW_MEMORY_MIN_BLOCK_ENTRIES = 1 << 18
-#: ... and otherwise at most the data's stored values divided by this.
-LOW_MEMORY_BLOCK_FRACTION = 4
 #: With ``low_memory``, query rows scattered together and gathered in one pass over the data.
 GATHER_ROWS = 8
-
-
-def block_rows(data, low_memory, default):
-    """Query rows per block of products against :class:`~umapx.sparse.SparseRows` ``data``:
-    ``default``, or with ``low_memory`` as many as keep the block within a quarter of the
-    data's stored values (at least :data:`LOW_MEMORY_MIN_BLOCK_ENTRIES` entries), in whole
-    groups of :data:`GATHER_ROWS` rows."""
-    if not low_memory:
-        return default
-    n_data = max(data.shape[0], 1)
-    nnz = int(data.indptr[-1] - data.indptr[0])
-    entries = max(LOW_MEMORY_MIN_BLOCK_ENTRIES, nnz // LOW_MEMORY_BLOCK_FRACTION)
-    rows = entries // n_data // GATHER_ROWS * GATHER_ROWS  # whole groups of gathered rows
-    return int(max(2 * GATHER_ROWS, min(default, rows)))
 
 
 @kernel
@@ -93,33 +78,28 @@ def _block_products(queries, columns):
     return out
 
 
-@kernel(parallel=True)
-def _gathered_products(queries, data):
-    """Products of each query row with every data row without the data's columns: groups of
-    :data:`GATHER_ROWS` query rows are scattered into a dense (features x rows) table, and
-    each data row's values are gathered against it (one pass over the data per group)."""
-    n_rows = queries.indptr.shape[0] - 1
-    n_data = data.indptr.shape[0] - 1
-    out = np.empty((n_rows, n_data), np.float32)
-    n_groups = (n_rows + GATHER_ROWS - 1) // GATHER_ROWS
-    for group in numba.prange(n_groups):
-        first = group * GATHER_ROWS
-        count = min(GATHER_ROWS, n_rows - first)
-        dense = np.zeros((queries.n_features, GATHER_ROWS), np.float32)
+@kernel
+def gather_products(queries, first, count, data, table, out):
+    """Products of query rows ``first .. first + count - 1`` (at most :data:`GATHER_ROWS`) with
+    every data row into ``out[:count]``, without the data's columns: the query rows are
+    scattered into ``table`` (``n_features x GATHER_ROWS``, zero on entry and on return) and
+    each data row's values are gathered against it (one pass over the data)."""
+    for t in range(count):
+        for e in range(queries.indptr[first + t], queries.indptr[first + t + 1]):
+            table[queries.indices[e], t] = queries.data[e]
+    totals = np.empty(GATHER_ROWS, np.float32)
+    for j in range(data.indptr.shape[0] - 1):
+        totals[:] = 0.0
+        for p in range(data.indptr[j], data.indptr[j + 1]):
+            column = data.indices[p]
+            value = data.data[p]
+            for t in range(GATHER_ROWS):
+                totals[t] += table[column, t] * value
         for t in range(count):
-            for e in range(queries.indptr[first + t], queries.indptr[first + t + 1]):
-                dense[queries.indices[e], t] = queries.data[e]
-        totals = np.empty(GATHER_ROWS, np.float32)
-        for j in range(n_data):
-            totals[:] = 0.0
-            for p in range(data.indptr[j], data.indptr[j + 1]):
-                column = data.indices[p]
-                value = data.data[p]
-                for t in range(GATHER_ROWS):
-                    totals[t] += dense[column, t] * value
-            for t in range(count):
-                out[first + t, j] = totals[t]
-    return out
+            out[t, j] = totals[t]
+    for t in range(count):
+        for e in range(queries.indptr[first + t], queries.indptr[first + t + 1]):
+            table[queries.indices[e], t] = 0.0
 
 
 @kernel(parallel=True)
@@ -133,34 +113,33 @@ def _squared_norms(indptr, data):
     return out
 
 
+def squared_norms(rows):
+    """Squared norms (float32) of :class:`~umapx.sparse.SparseRows`, summed in entry order."""
+    return _squared_norms(rows.indptr, rows.data)
+
+
 class CandidateDistances:
-    """Approximate search distances of blocks of sparse query rows to every data row.
+    """Approximate search distances of blocks of sparse query rows to every data row, through a
+    transposed copy of the data (the search without ``low_memory``).
 
     Parameters
     ----------
     args : DistanceArgs
         Squared euclidean or dot distance.
     data : SparseRows
-    low_memory : bool
-        Transpose one chunk of data rows at a time instead of keeping a transposed copy of the
-        data (see the module's notes on memory).
     """
 
-    def __init__(self, args, data, low_memory=False):
+    def __init__(self, args, data):
         self.dot = args.code == DOT_DISTANCE
-        self.data = data
-        self.columns = None if low_memory else columns_of(data)
-        self.data_sq_norms = None if self.dot else _squared_norms(data.indptr, data.data)
+        self.columns = columns_of(data)
+        self.data_sq_norms = None if self.dot else squared_norms(data)
 
     def __call__(self, block):
-        if self.columns is None:
-            products = _gathered_products(block, self.data)
-        else:
-            products = _block_products(block, self.columns)
+        products = _block_products(block, self.columns)
         if self.dot:
             return np.subtract(1.0, products, out=products)
         products *= -2.0
-        products += _squared_norms(block.indptr, block.data)[:, None]
+        products += squared_norms(block)[:, None]
         products += self.data_sq_norms[None, :]
         return products
 
