@@ -406,7 +406,10 @@ def test_cli_serves_until_interrupted(model_files):
         [sys.executable, "-m", "umapx.cli", "explore", str(model_files / "digits.umapx"),
          "--no-browser", "--image-shape", "8x8"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "DISPLAY": ":99"})  # a display, yet --no-browser opens nothing
+        env={**os.environ, "DISPLAY": ":99"},  # a display, yet --no-browser opens nothing
+        # A shell's background job (`pytest ... &`) ignores SIGINT, and a child inherits that;
+        # the command must see Ctrl-C as a terminal user's would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         url = process.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), url
