@@ -10,7 +10,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.manifold import trustworthiness
 
 import umapx
-from umapx.algebra import combine_graphs, reset_local_connectivity
+from umapx.algebra import combine_graphs
+from umapx.graph import reset_local_connectivity
 
 N_EPOCHS = 120
 

@@ -449,6 +449,12 @@ def check_precomputed_knn(precomputed_knn, n_samples, n_neighbors, metric):
     return (*_self_first(indices[:, :n_neighbors], dists[:, :n_neighbors], name), index)
 
 
+#: A self-distance above this fraction of the median row's farthest neighbour distance is not
+#: rounding noise (the ~1e-3 seen from a float32 euclidean k-NN on MNIST, whose neighbour
+#: distances are ~1500, is ~1e-6 of it).
+_SELF_DISTANCE_NOISE = 0.01
+
+
 def _self_first(indices, dists, name):
     """Rows sorted by distance with each point first in its own row, as the graph expects."""
     indices = np.array(indices, dtype=np.int32)
@@ -463,6 +469,17 @@ def _self_first(indices, dists, name):
                          "contain its own index")
     # A point is at distance 0 from itself whatever rounding gave the caller (scikit-learn's
     # float32 euclidean k-NN reports up to ~1e-3 on MNIST), and umap-learn takes such rows.
+    # A self-distance on the scale of the neighbours' distances is no rounding, though: the
+    # rows likely belong to other data, so it is said, not silently zeroed.
+    self_dists = np.where(own, dists, 0.0).max(axis=1)
+    scale = np.median(np.where(own | ~np.isfinite(dists), -np.inf, dists).max(axis=1))
+    suspicious = np.flatnonzero(self_dists > _SELF_DISTANCE_NOISE * max(scale, 0.0))
+    if suspicious.size:
+        warnings.warn(f"{name}[1] gives {suspicious.size} samples a distance to themselves "
+                      f"of more than {_SELF_DISTANCE_NOISE:g} of the typical neighbour "
+                      f"distance (row {suspicious[0]}: {self_dists[suspicious[0]]:g}); they "
+                      "are taken as 0. Check that the neighbours were computed on this data.",
+                      UserWarning, stacklevel=4)
     dists[own] = 0.0
     # Sort every row by (not self, distance, index): the point first, then by distance.
     order = np.lexsort((indices, dists, ~own), axis=1)

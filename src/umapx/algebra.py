@@ -9,10 +9,10 @@ umap-learn's operators on fitted models, with its semantics:
 
 An edge missing from one graph takes a small membership there (half that graph's weakest edge,
 at least 1e-8; for the right graph of an intersection at most 1e-4), so an edge of one graph
-is weakened, not erased, by the other. The combined graph then has its local connectivity
-restored (:func:`reset_local_connectivity`): each row rescaled so its strongest edge is 1
-(and, for union and intersection, the row's memberships raised to the power that brings their
-sum back to ``log2(15)``, as umap-learn does), then symmetrised by fuzzy union.
+is weakened, not erased, by the other. The estimator then restores the combined graph's local
+connectivity (:func:`umapx.graph.reset_local_connectivity`): each row rescaled so its strongest
+edge is 1 (and, for union and intersection, the row's memberships raised to the power that
+brings their sum back to ``log2(15)``, as umap-learn does), then symmetrised by fuzzy union.
 
 The estimator lays the combined graph out afresh (``UMAP.__add__`` and friends); this module
 holds the graph operations only.
@@ -20,18 +20,8 @@ holds the graph operations only.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.sparse
-
-from ._jit import kernel
-from .graph import fuzzy_union
-
-#: Memberships a row's sum is brought back to by :func:`reset_local_connectivity` (log2 of
-#: umap-learn's default 15 neighbours).
-_RESET_TARGET = np.log2(15.0)
-_RESET_TOLERANCE = 1e-5
-_RESET_STEPS = 32
 
 OPERATIONS = ("union", "intersection", "contrast")
 
@@ -99,47 +89,3 @@ def combine_graphs(left, right, operation):
     result = scipy.sparse.csr_matrix((combined, (pattern.row, pattern.col)), shape=left.shape)
     result.eliminate_zeros()
     return result
-
-
-@kernel(parallel=True)
-def _rescale_rows(indptr, data, target, steps, tolerance):
-    """Raise each row's memberships (in (0, 1]) to the power that makes their sum ``target``
-    (bisection on the exponent; rows already close enough are left as they are)."""
-    for i in numba.prange(indptr.shape[0] - 1):
-        row = data[indptr[i]:indptr[i + 1]]
-        low, high, mid = 0.0, np.inf, 1.0
-        for _ in range(steps):
-            total = 0.0
-            for value in row:
-                total += value ** mid
-            if abs(total - target) < tolerance:
-                break
-            if total < target:
-                high = mid
-                mid = (low + high) / 2.0
-            else:
-                low = mid
-                mid = mid * 2.0 if high == np.inf else (low + high) / 2.0
-        for j in range(row.shape[0]):
-            row[j] = row[j] ** mid
-
-
-def reset_local_connectivity(graph, rescale_memberships):
-    """Restore local connectivity after combining graphs.
-
-    Each row is divided by its largest membership (every vertex fully trusts its strongest
-    edge); with ``rescale_memberships`` the row is then raised to the power that brings its
-    sum to ``log2(15)``; the result is symmetrised by fuzzy union.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix (n, n), float32
-    """
-    graph = _canonical(graph)
-    row_max = graph.max(axis=1).toarray().ravel()
-    row_max[row_max <= 0] = 1.0
-    graph.data /= np.repeat(row_max, np.diff(graph.indptr))
-    if rescale_memberships:
-        _rescale_rows(graph.indptr.astype(np.int64), graph.data, _RESET_TARGET, _RESET_STEPS,
-                      _RESET_TOLERANCE)
-    return fuzzy_union(graph, 1.0)

@@ -23,13 +23,14 @@ from ._dask_detect import is_dask_collection
 from ._jit import numba_threads
 from ._report import Report
 from ._rng import row_keys, seed_from
-from .algebra import combine_graphs, reset_local_connectivity
+from .algebra import combine_graphs
 from .densmap import EXTRA_EPOCHS, DensityObjective, embedding_radii, local_radii
 from .graph import (
     check_knn_distances,
     disconnect,
     fuzzy_simplicial_set,
     isolated_vertices,
+    reset_local_connectivity,
     transform_graph,
 )
 from .init import initial_layout

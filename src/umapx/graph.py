@@ -385,14 +385,57 @@ def categorical_intersection(graph, labels, far_dist):
     return reset_local_connectivity(weakened)
 
 
-def reset_local_connectivity(graph):
-    """Rescale every row so that its strongest edge is 1, then symmetrise by fuzzy union.
+#: The sum a row's memberships are brought back to by :func:`reset_local_connectivity` with
+#: ``rescale_memberships`` (log2 of umap-learn's default 15 neighbours), and the bisection's
+#: tolerance and number of steps.
+_RESET_TARGET = np.log2(15.0)
+_RESET_TOLERANCE = 1e-5
+_RESET_STEPS = 32
 
-    After edges were weakened (supervised UMAP), this restores the local connectivity each
-    point had: full confidence in at least one neighbour. Returns a CSR float32 matrix.
+
+@kernel(parallel=True)
+def _rescale_rows(indptr, data, target, steps, tolerance):
+    """Raise each row's memberships (in (0, 1]) to the power that makes their sum ``target``
+    (bisection on the exponent; rows already close enough are left as they are)."""
+    for i in numba.prange(indptr.shape[0] - 1):
+        row = data[indptr[i]:indptr[i + 1]]
+        low, high, mid = 0.0, np.inf, 1.0
+        for _ in range(steps):
+            total = 0.0
+            for value in row:
+                total += value ** mid
+            if abs(total - target) < tolerance:
+                break
+            if total < target:
+                high = mid
+                mid = (low + high) / 2.0
+            else:
+                low = mid
+                mid = mid * 2.0 if high == np.inf else (low + high) / 2.0
+        for j in range(row.shape[0]):
+            row[j] = row[j] ** mid
+
+
+def reset_local_connectivity(graph, rescale_memberships=False):
+    """Restore local connectivity after edges were weakened or graphs combined.
+
+    Each row is divided by its largest membership (every vertex fully trusts its strongest
+    edge, as before the supervised intersection or the model algebra); with
+    ``rescale_memberships`` the row is then raised to the power that brings its sum to
+    ``log2(15)``, as umap-learn does for combined models; the result is symmetrised by fuzzy
+    union. The input is not modified.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix (n, n), float32
     """
-    graph = scipy.sparse.csr_matrix(graph)
+    graph = scipy.sparse.csr_matrix(graph, dtype=np.float64, copy=True)
+    graph.sum_duplicates()
+    graph.eliminate_zeros()
     row_max = graph.max(axis=1).toarray().ravel()
-    row_max[row_max == 0] = 1.0
-    normalised = scipy.sparse.diags(1.0 / row_max) @ graph
-    return fuzzy_union(normalised.tocsr(), 1.0)
+    row_max[row_max <= 0] = 1.0
+    graph.data /= np.repeat(row_max, np.diff(graph.indptr))
+    if rescale_memberships:
+        _rescale_rows(graph.indptr.astype(np.int64), graph.data, _RESET_TARGET, _RESET_STEPS,
+                      _RESET_TOLERANCE)
+    return fuzzy_union(graph, 1.0)

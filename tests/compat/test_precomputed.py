@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -179,6 +181,21 @@ def test_precomputed_knn_self_distances_from_rounding_count_as_zero(split):
     model = umapx.UMAP(precomputed_knn=(indices, rounded), **PARAMS).fit(train)
     np.testing.assert_array_equal(model.embedding_, searched.embedding_)
     assert np.all(model._knn_dists[:, 0] == 0)
+
+
+def test_precomputed_knn_self_distances_beyond_rounding_are_said(split):
+    """Self-distances on the scale of the neighbours' come from other data: a warning."""
+    train = split[0]
+    indices, dists, _ = nearest_neighbors(train, 10, "euclidean", None, False, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rounding-size self-distances pass silently
+        noisy = dists.copy()
+        noisy[:, 0] = 1e-6 * dists[:, -1]
+        umapx.UMAP(precomputed_knn=(indices, noisy), **PARAMS).fit(train)
+    wrong = dists.copy()
+    wrong[:, 0] = dists[:, 1]
+    with pytest.warns(UserWarning, match="distance to themselves"):
+        umapx.UMAP(precomputed_knn=(indices, wrong), **PARAMS).fit(train)
 
 
 def test_precomputed_knn_on_large_data_builds_a_search_index():

@@ -20,7 +20,14 @@ from .._jit import kernel
 from ..sparse import is_sparse_rows
 from ._heap import heap_push, sort_heap
 from ._rows import row_block, row_count, row_distance, search_args, specialize
-from .sparse import GATHER_ROWS, CandidateDistances, gather_products, row_norms, squared_norms
+from .sparse import (
+    GATHER_ROWS,
+    CandidateDistances,
+    distances_from_products,
+    gather_products,
+    row_norms,
+    squared_norms,
+)
 
 # Extra candidates taken from the BLAS distances before exact re-ranking.
 _RERANK_MARGIN = 8
@@ -164,14 +171,9 @@ def _scan(metric, queries, data, k, row_offset, exclude_self):
 
 def _blas_candidate_distances(metric, queries, data, data_sq_norms):
     """Approximate search distances of every query to every data row, by BLAS."""
-    products = queries @ data.T
-    if metric.search_code == _metrics.DOT_DISTANCE:
-        return np.subtract(1.0, products, out=products)
-    query_sq_norms = np.einsum("ij,ij->i", queries, queries)
-    products *= -2.0
-    products += query_sq_norms[:, None]
-    products += data_sq_norms[None, :]
-    return products
+    dot = metric.search_code == _metrics.DOT_DISTANCE
+    query_sq_norms = None if dot else np.einsum("ij,ij->i", queries, queries)
+    return distances_from_products(queries @ data.T, dot, query_sq_norms, data_sq_norms)
 
 
 def _rounding_slack(metric, query_norms, data_norm_max, n_terms):

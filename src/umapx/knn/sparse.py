@@ -136,12 +136,21 @@ class CandidateDistances:
 
     def __call__(self, block):
         products = _block_products(block, self.columns)
-        if self.dot:
-            return np.subtract(1.0, products, out=products)
-        products *= -2.0
-        products += squared_norms(block)[:, None]
-        products += self.data_sq_norms[None, :]
-        return products
+        query_sq_norms = None if self.dot else squared_norms(block)
+        return distances_from_products(products, self.dot, query_sq_norms, self.data_sq_norms)
+
+
+def distances_from_products(products, dot, query_sq_norms, data_sq_norms):
+    """Search distances from the dot products of queries (rows) and data rows (columns), in
+    place: ``1 - <x, y>`` for the dot distance, else ``|x|^2 - 2 <x, y> + |y|^2`` (the
+    squared norms are ignored for the dot distance). The arithmetic order is that of the
+    search kernels' own form (:func:`umapx.knn.exact._gathered_search`): same bits."""
+    if dot:
+        return np.subtract(1.0, products, out=products)
+    products *= -2.0
+    products += query_sq_norms[:, None]
+    products += data_sq_norms[None, :]
+    return products
 
 
 def row_norms(rows):
