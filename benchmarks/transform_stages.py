@@ -2,6 +2,7 @@
 
     python benchmarks/transform_stages.py [--datasets mnist10k,fashion] [--seeds 0,1,2]
                                           [--pixel-scales 1,255] [--umap-learn]
+                                          [--variants "transform(),lr 0.5,lr 0.25"]
 
 For each dataset, pixel scale and seed, one seeded umapx fit, then the test set placed by
 variants of the transform pipeline on that same fitted model (so that only the transform
@@ -61,7 +62,7 @@ def recall(found, exact):
     return hits / exact.size
 
 
-def one_run(dataset, scale, seed, with_umap_learn):
+def one_run(dataset, scale, seed, with_umap_learn, chosen=None):
     from sklearn.neighbors import NearestNeighbors
 
     import umapx
@@ -80,19 +81,24 @@ def one_run(dataset, scale, seed, with_umap_learn):
     wide_i, wide_d = state.index.query(test, k, epsilon=0.06)
     row = {"recall": recall(approx_i, exact_i), "recall_wide": recall(wide_i, exact_i)}
     variants = {
-        "transform()": model.transform(test),
-        "start only": place(model, test, approx_i, approx_d, n_epochs=0),
-        "lr 1": place(model, test, approx_i, approx_d, learning_rate=1.0),
-        "lr 0.5": place(model, test, approx_i, approx_d, learning_rate=0.5),
-        "lr 0.25": place(model, test, approx_i, approx_d, learning_rate=0.25),
-        "reference 0.5, lr 0.5": place(model, test, approx_i, approx_d, learning_rate=0.5,
-                                       reference=0.5),
-        "umap-learn's schedule": place(model, test, approx_i, approx_d, learning_rate=0.25,
-                                       reference="largest"),
-        "exact k-NN": place(model, test, exact_i, exact_d),
-        "slack 0.06": place(model, test, wide_i, wide_d),
-        "exact k-NN, start only": place(model, test, exact_i, exact_d, n_epochs=0),
+        "transform()": lambda: model.transform(test),
+        "start only": lambda: place(model, test, approx_i, approx_d, n_epochs=0),
+        "lr 1": lambda: place(model, test, approx_i, approx_d, learning_rate=1.0),
+        "lr 0.5": lambda: place(model, test, approx_i, approx_d, learning_rate=0.5),
+        "lr 0.25": lambda: place(model, test, approx_i, approx_d, learning_rate=0.25),
+        "reference 0.5, lr 0.5": lambda: place(model, test, approx_i, approx_d,
+                                               learning_rate=0.5, reference=0.5),
+        "umap-learn's schedule": lambda: place(model, test, approx_i, approx_d,
+                                               learning_rate=0.25, reference="largest"),
+        "exact k-NN": lambda: place(model, test, exact_i, exact_d),
+        "slack 0.06": lambda: place(model, test, wide_i, wide_d),
+        "exact k-NN, start only": lambda: place(model, test, exact_i, exact_d, n_epochs=0),
     }
+    unknown = set(chosen or ()) - set(variants)
+    if unknown:
+        raise SystemExit(f"unknown variants {sorted(unknown)}; choose from {sorted(variants)}")
+    variants = {name: place_test() for name, place_test in variants.items()
+                if chosen is None or name in chosen}
     if with_umap_learn:
         import umap
 
@@ -115,12 +121,15 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--pixel-scales", default="1,255")
     parser.add_argument("--umap-learn", action="store_true")
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated names of the variants to run (default: all)")
     args = parser.parse_args(argv)
+    chosen = None if args.variants is None else args.variants.split(",")
     for dataset in args.datasets.split(","):
         for scale in (float(s) for s in args.pixel_scales.split(",")):
             runs = []
             for seed in (int(s) for s in args.seeds.split(",")):
-                runs.append(one_run(dataset, scale, seed, args.umap_learn))
+                runs.append(one_run(dataset, scale, seed, args.umap_learn, chosen))
                 print(f"  {dataset} x{scale:g} seed {seed}: {runs[-1]}", file=sys.stderr,
                       flush=True)
             print(f"\n{dataset}, pixels x{scale:g}, medians over {len(runs)} seeds: recall "

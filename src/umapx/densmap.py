@@ -154,7 +154,7 @@ class DensityObjective:
 
     def fit_epoch(self, current, updated, scratch, indptr, indices, schedule, forces, alpha,
                   epoch, seed):
-        """One layout epoch with the density term (as :func:`umapx.layout._fit_epoch`)."""
+        """One layout epoch with the density term (as :func:`umapx.layout.fit_epoch`)."""
         stats = self.stats(current, indptr, indices, forces.a, forces.b)
         _fit_epoch_density(current, updated, scratch, indptr, indices, schedule, forces,
                            alpha, epoch, seed, stats)

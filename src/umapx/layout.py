@@ -258,50 +258,89 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
 
 
 @kernel(parallel=True)
-def _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
-               seed, anchored):
-    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic).
-
-    Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples come
-    from the streams ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`.
-    """
+def _fit_epoch_2d(current, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                  anchored):
+    """:func:`fit_epoch` of a two-dimensional embedding (the coordinates kept in registers)."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
-        if current.shape[1] == 2:
-            updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
-                current[i, 0], current[i, 1], vertex, current, indices, schedule, forces,
-                alpha, epoch,
-            )
-        else:
-            for d in range(current.shape[1]):  # a loop: an array slice assignment costs
-                updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
-            _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
-                          alpha, epoch)
+        updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
+            current[i, 0], current[i, 1], vertex, current, indices, schedule, forces, alpha,
+            epoch,
+        )
 
 
 @kernel(parallel=True)
-def _transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
-                      n_epochs, row_keys):
+def _fit_epoch_nd(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+                  seed, anchored):
+    """:func:`fit_epoch` of an embedding of any dimension (``scratch``: one row per vertex)."""
+    alpha = np.float32(alpha)
+    for i in numba.prange(current.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
+        for d in range(current.shape[1]):  # a loop: an array slice assignment costs
+            updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
+        _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
+                      alpha, epoch)
+
+
+def fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch, seed,
+              anchored):
+    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic).
+
+    Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples come
+    from the streams ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`. Two
+    dimensions and the others are separate kernels, so that a first run compiles only the one
+    it uses.
+    """
+    if current.shape[1] == 2:
+        _fit_epoch_2d(current, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                      anchored)
+    else:
+        _fit_epoch_nd(current, updated, scratch, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, anchored)
+
+
+@kernel(parallel=True)
+def _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
+                         n_epochs, row_keys):
+    """:func:`transform_points` of two-dimensional points (the coordinates in registers)."""
+    for i in numba.prange(head.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
+        y0, y1 = head[i, 0], head[i, 1]
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces, alpha,
+                                      epoch)
+        head[i, 0], head[i, 1] = y0, y1
+
+
+@kernel(parallel=True)
+def _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
+                         n_epochs, row_keys):
+    """:func:`transform_points` of points of any dimension (``scratch``: one row per point)."""
+    for i in numba.prange(head.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces, alpha,
+                          epoch)
+
+
+def transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
+                     n_epochs, row_keys):
     """All epochs for each new point (``head``, in place) against the fixed ``tail``.
 
     Rows are independent, so each runs its whole optimisation in one go: one parallel region
     for the call instead of one per epoch. A row's random stream is keyed by ``row_keys[i]``
-    and the edge's position in the row, so it does not depend on the other rows.
+    and the edge's position in the row, so it does not depend on the other rows. Two
+    dimensions and the others are separate kernels (see :func:`fit_epoch`).
     """
-    for i in numba.prange(head.shape[0]):
-        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
-        y0, y1 = head[i, 0], head[i, head.shape[1] - 1]
-        for epoch in range(n_epochs):
-            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
-            if head.shape[1] == 2:
-                y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces,
-                                          alpha, epoch)
-            else:
-                _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces,
-                              alpha, epoch)
-        if head.shape[1] == 2:
-            head[i, 0], head[i, 1] = y0, y1
+    if head.shape[1] == 2:
+        _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
+                             n_epochs, row_keys)
+    else:
+        _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
+                             learning_rate, n_epochs, row_keys)
 
 
 @kernel(inline="always")
@@ -349,7 +388,7 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
 @kernel(parallel=True)
 def _fit_epoch_metric(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
                       epoch, seed, anchored, output):
-    """:func:`_fit_epoch` under the output metric ``output``."""
+    """:func:`fit_epoch` under the output metric ``output``."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
@@ -361,7 +400,7 @@ def _fit_epoch_metric(current, updated, scratch, grads, indptr, indices, schedul
 @kernel(parallel=True)
 def _transform_points_metric(head, tail, scratch, grads, indptr, indices, schedule, forces,
                              learning_rate, n_epochs, row_keys, output):
-    """:func:`_transform_points` under the output metric ``output``."""
+    """:func:`transform_points` under the output metric ``output``."""
     for i in numba.prange(head.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         for epoch in range(n_epochs):
@@ -495,7 +534,7 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     scratch = np.empty_like(current)
     euclidean = _is_euclidean(output_metric)
     if not euclidean:
-        fit_epoch, _ = _metric_kernels(output_metric)
+        metric_epoch, _ = _metric_kernels(output_metric)
         grads = np.empty(current.shape, np.float64)
         output = output_metric.distance_args
     kept = [current.copy()] if 0 in snapshots else []
@@ -505,11 +544,11 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
             density.fit_epoch(current, updated, scratch, indptr, indices, schedule, forces,
                               alpha, epoch, seed)
         elif euclidean:
-            _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
-                       epoch, seed, anchored_attraction)
+            fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, anchored_attraction)
         else:
-            fit_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
-                      epoch, seed, anchored_attraction, output)
+            metric_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces,
+                         alpha, epoch, seed, anchored_attraction, output)
         current, updated = updated, current
         if epoch + 1 in snapshots:
             kept.append(current.copy())
@@ -539,16 +578,16 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
     tail = np.ascontiguousarray(tail, dtype=np.float32)
     if _is_euclidean(output_metric):
         forces = make_forces(a, b, repulsion_strength, attraction=1.0)
-        _transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
-                          learning_rate, n_epochs, row_keys)
+        transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
+                         learning_rate, n_epochs, row_keys)
     else:
         # The fit's balance of attraction and repulsion: in a bounded space (a sphere) the
         # repulsion of far points never vanishes, and half the attraction lets new points
         # drift out of their neighbourhood (class agreement of placed points 0.68-0.83 against
         # 0.8-1.0 with this balance, 4 seeds).
         forces = make_forces(a, b, repulsion_strength, attraction=2.0)
-        _, transform_points = _metric_kernels(output_metric)
-        transform_points(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
+        _, metric_transform = _metric_kernels(output_metric)
+        metric_transform(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
                          indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
                          output_metric.distance_args)
     return head
@@ -560,7 +599,7 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
     """One epoch of :func:`optimize_aligned_layout` over all slices' vertices (stacked).
 
     Vertex ``i`` of slice ``s`` moves along its edges (column indices local to the slice) and
-    repels from random vertices of its own slice, as in :func:`_fit_epoch` with anchored
+    repels from random vertices of its own slice, as in :func:`fit_epoch` with anchored
     attractions (see the module docstring); it is then
     pulled towards its related vertices of the neighbouring slices (``pulls``, an
     :class:`AlignmentPulls`), all read from ``current``.
