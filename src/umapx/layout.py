@@ -27,9 +27,11 @@ the moving position (``benchmarks/README.md``, Variants), as does ``update`` (di
 trustworthiness 0.9864 anchored against 0.9873, medians of 5 seeds). The combined graphs of
 model algebra gain from it (digits, ``+ * -``: trustworthiness 0.9870 / 0.9881 / 0.9863 against
 0.9828 / 0.9864 / 0.9849, medians of 5 seeds), and so do AlignedUMAP's slices (digits, alignment
-error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). The negative samples that
-follow each positive sample are computed from the vertex's moving position and applied together
-(the processor then overlaps them).
+error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). A positive sample's
+attraction and the negative samples that follow it are computed from the same position of the
+vertex and applied together, so the processor overlaps them (repelling from the position the
+attraction had already moved made the Fashion-MNIST layout about 8% slower; the densMAP and
+``output_metric`` kernels still do that).
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
@@ -56,6 +58,7 @@ import numpy as np
 from ._jit import kernel, respecialize
 from ._rng import draw_index, stream_key
 from .metrics import EUCLIDEAN, gradient, squared_euclidean
+from .powers import power_table, table_power
 
 _CLIP = np.float32(4.0)
 # float32 constants: a Python int or float in an expression would promote it to float64.
@@ -66,12 +69,14 @@ _REPULSION_EPSILON = np.float32(0.001)
 
 class Forces(NamedTuple):
     """Constants of the gradients (float32): the curve ``1 / (1 + a d^(2b))``, the weight
-    ``gamma`` of repulsions (``repulsion_strength``) and the weight of attractions."""
+    ``gamma`` of repulsions (``repulsion_strength``), the weight of attractions, and
+    ``powers``, the :func:`umapx.powers.power_table` of ``b`` that gives ``d^(2b)``."""
 
     a: np.float32
     b: np.float32
     gamma: np.float32
     attraction: np.float32
+    powers: np.ndarray
 
 
 class Schedule(NamedTuple):
@@ -107,7 +112,7 @@ class Vertex(NamedTuple):
 
 def make_forces(a, b, repulsion_strength, attraction):
     return Forces(np.float32(a), np.float32(b), np.float32(repulsion_strength),
-                  np.float32(attraction))
+                  np.float32(attraction), power_table(np.float32(b)))
 
 
 @kernel(inline="always")
@@ -116,46 +121,45 @@ def clip_gradient(value):
 
 
 @kernel(inline="always")
-def attractive_coefficient(dist_sq, a, b):
-    """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y."""
-    d_2b = dist_sq**b
+def attractive_coefficient(dist_sq, a, b, powers):
+    """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y
+    (``powers``: the :func:`umapx.powers.power_table` of ``b``)."""
+    d_2b = table_power(dist_sq, powers)
     return -_TWO * a * b * d_2b / (dist_sq * (a * d_2b + _ONE))
 
 
 @kernel(inline="always")
-def repulsive_coefficient(dist_sq, a, b, gamma):
-    """c such that c * (y - other) is gamma times the gradient of log(1 - 1 / (1 + a d^(2b))).
+def repulsive_coefficient(dist_sq, a, b, gamma, powers):
+    """c such that c * (y - other) is gamma times the gradient of log(1 - 1 / (1 + a d^(2b)))
+    (``powers``: the :func:`umapx.powers.power_table` of ``b``).
 
     As in the reference implementation, 0.001 is added to d^2 to bound the step of very close
     pairs.
     """
-    return _TWO * gamma * b / ((_REPULSION_EPSILON + dist_sq) * (a * dist_sq**b + _ONE))
+    d_2b = table_power(dist_sq, powers)
+    return _TWO * gamma * b / ((_REPULSION_EPSILON + dist_sq) * (a * d_2b + _ONE))
 
 
 @kernel(inline="always")
-def _attract(y, origin, other, a, b, step):
-    """Move ``y`` (in place) by ``step`` times the clipped attractive gradient of the pair
-    ``(origin, other)`` (``origin``: ``y`` itself, or its position at the start of the epoch)."""
+def _set_pull(draws, origin, other, a, b, powers, weight):
+    """Set ``draws`` to ``weight`` times the clipped attractive gradient of the pair
+    ``(origin, other)`` (zero for coincident points)."""
     dist_sq = squared_euclidean(origin, other)
-    if dist_sq > 0:
-        coeff = attractive_coefficient(dist_sq, a, b)
-        for d in range(y.shape[0]):
-            y[d] += step * clip_gradient(coeff * (origin[d] - other[d]))
+    coeff = attractive_coefficient(dist_sq, a, b, powers) if dist_sq > 0 else np.float32(0.0)
+    for d in range(draws.shape[0]):
+        draws[d] = weight * clip_gradient(coeff * (origin[d] - other[d]))
 
 
 @kernel(inline="always")
-def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
-    """Move ``y`` away from ``n_draws`` random rows of ``others`` (not row ``skip``).
+def accumulate_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers):
+    """Add to ``draws`` the clipped repulsive gradients of ``y`` from ``n_draws`` random rows of
+    ``others`` (not row ``skip``), all computed from the same position of ``y``.
 
-    All the draws of one positive sample are computed from the same position of ``y`` and then
-    applied together: the repulsions are independent of each other, so the processor overlaps
-    them instead of waiting for each one's update (35% faster on Fashion-MNIST; the
-    positions differ from applying them one by one only within one sample's few draws).
-    ``draws`` is a scratch row as long as ``y``.
+    The repulsions are independent of each other, so the processor overlaps them instead of
+    waiting for each one's update (35% faster on Fashion-MNIST than moving ``y`` after each;
+    the positions differ only within one sample's few draws).
     """
     dim = y.shape[0]
-    for d in range(dim):
-        draws[d] = 0
     for draw in range(n_draws):
         k = draw_index(key, draw, others.shape[0])
         if k == skip:
@@ -163,10 +167,19 @@ def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
         other = others[k]
         dist_sq = squared_euclidean(y, other)
         if dist_sq > 0:
-            coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+            coeff = repulsive_coefficient(dist_sq, a, b, gamma, powers)
             for d in range(dim):
                 draws[d] += clip_gradient(coeff * (y[d] - other[d]))
-    for d in range(dim):
+
+
+@kernel(inline="always")
+def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers, step):
+    """Move ``y`` by ``step`` times the repulsions of :func:`accumulate_repulsions`, applied
+    together. ``draws`` is a scratch row as long as ``y``."""
+    for d in range(y.shape[0]):
+        draws[d] = 0
+    accumulate_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers)
+    for d in range(y.shape[0]):
         y[d] += step * draws[d]
 
 
@@ -176,6 +189,8 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
 
     ``indices`` are the CSR graph's column indices, ``schedule`` a :class:`Schedule`, ``forces``
     the :class:`Forces`, ``alpha`` the learning rate of this epoch; ``draws`` is a scratch row.
+    A positive sample's attraction and its negative samples are computed from the same
+    position and applied together (see the module docstring).
     """
     a, b, gamma = forces.a, forces.b, forces.gamma
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
@@ -184,11 +199,14 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
-        _attract(y, origin, others[indices[e]], a, b, forces.attraction * alpha)
+        _set_pull(draws, origin, others[indices[e]], a, b, forces.powers, forces.attraction)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
-        add_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
+        accumulate_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma,
+                              forces.powers)
+        for d in range(y.shape[0]):
+            y[d] += alpha * draws[d]
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 
@@ -196,6 +214,7 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
 def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, epoch):
     """:func:`_vertex_epoch` in two dimensions, the coordinates kept in registers."""
     a, b, gamma, attraction = forces.a, forces.b, forces.gamma, forces.attraction
+    powers = forces.powers
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     skip = vertex.skip
@@ -210,15 +229,17 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
         dx = x0 - others[j, 0]
         dy = x1 - others[j, 1]
         dist_sq = dx * dx + dy * dy
+        pull0 = np.float32(0.0)
+        pull1 = np.float32(0.0)
         if dist_sq > 0:
-            coeff = attractive_coefficient(dist_sq, a, b)
-            y0 += attraction * alpha * clip_gradient(coeff * dx)
-            y1 += attraction * alpha * clip_gradient(coeff * dy)
+            coeff = attractive_coefficient(dist_sq, a, b, powers)
+            pull0 = attraction * clip_gradient(coeff * dx)
+            pull1 = attraction * clip_gradient(coeff * dy)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
-        sum0 = np.float32(0.0)
-        sum1 = np.float32(0.0)
+        sum0 = pull0
+        sum1 = pull1
         for draw in range(n_negative):
             k = draw_index(key, draw, others.shape[0])
             if k == skip:
@@ -227,7 +248,7 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
             dy = y1 - others[k, 1]
             dist_sq = dx * dx + dy * dy
             if dist_sq > 0:
-                coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+                coeff = repulsive_coefficient(dist_sq, a, b, gamma, powers)
                 sum0 += clip_gradient(coeff * dx)
                 sum1 += clip_gradient(coeff * dy)
         y0 += alpha * sum0
