@@ -171,6 +171,17 @@ def _fashion1m():
     return np.ascontiguousarray(data[order]), labels[order].astype(np.int64)
 
 
+def fashion1m_image_of_row(n_rows=SCALE_ROWS, n_images=70_000):
+    """The Fashion-MNIST image (0 .. 69999) each of the first ``n_rows`` rows of ``fashion1m``
+    is a copy of, from the same random draws as :func:`_fashion1m` (no images needed)."""
+    rng = np.random.RandomState(0)
+    copies = -(-SCALE_ROWS // n_images) - 1
+    for _ in range(copies):
+        rng.randint(24, size=n_images)  # the shifts drawn for each copy
+    order = rng.permutation((copies + 1) * n_images)[:SCALE_ROWS]
+    return order[:n_rows] % n_images
+
+
 def load_scale(name, n_rows=None):
     """The first ``n_rows`` rows of a scale dataset as ``(data, labels)`` (float32, int64).
 

@@ -1,6 +1,7 @@
-"""Time the layout's epochs alone on the fuzzy graph of a blobs prefix.
+"""Time the layout's epochs alone on the fuzzy graph of a blobs prefix or of Fashion-MNIST.
 
     python benchmarks/layout_epochs.py --rows 200000 --epochs 20
+    python benchmarks/layout_epochs.py --data fashion --epochs 200   # a whole Fashion layout
 
 The pruned graph and the starting layout are computed once per size and cached beside the
 scale datasets (``$UMAPX_BENCH_CACHE``), so two versions of umapx can be compared on the same
@@ -22,19 +23,26 @@ import scipy.sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.datasets import CACHE, load_scale  # noqa: E402
+from benchmarks.datasets import CACHE, load, load_scale  # noqa: E402
 
 
-def layout_input(rows):
-    """``(pruned graph, normalised start)`` of the blobs prefix, cached."""
+def layout_input(rows, data_name="blobs"):
+    """``(pruned graph, normalised start)`` of the blobs prefix (random start) or of the
+    Fashion-MNIST training images (``rows`` ignored; the spectral start of a seeded fit),
+    cached."""
     import umapx
     from umapx.layout import normalise_layout, prune_weak_edges
 
-    graph_file = CACHE / f"layout-blobs-{rows}-graph.npz"
-    start_file = CACHE / f"layout-blobs-{rows}-start.npy"
+    name = f"blobs-{rows}" if data_name == "blobs" else "fashion"
+    graph_file = CACHE / f"layout-{name}-graph.npz"
+    start_file = CACHE / f"layout-{name}-start.npy"
     if not graph_file.exists():
-        data, _ = load_scale("blobs", rows)
-        mapper = umapx.UMAP(random_state=0, n_epochs=0, init="random").fit(data)
+        if data_name == "blobs":
+            data, _ = load_scale("blobs", rows)
+            init = "random"
+        else:
+            data, init = load("fashion")[0], "spectral"
+        mapper = umapx.UMAP(random_state=0, n_epochs=0, init=init).fit(data)
         CACHE.mkdir(parents=True, exist_ok=True)
         scipy.sparse.save_npz(graph_file, prune_weak_edges(mapper.graph_, 200))
         np.save(start_file, normalise_layout(mapper.embedding_))
@@ -45,13 +53,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--data", choices=["blobs", "fashion"], default="blobs",
+                        help="blobs: a prefix of --rows rows; fashion: the 60000 training "
+                             "images")
     args = parser.parse_args(argv)
 
     import umapx
     from umapx.curve import find_ab_params
     from umapx.layout import optimize_layout
 
-    graph, start = layout_input(args.rows)
+    graph, start = layout_input(args.rows, args.data)
     a, b = find_ab_params(1.0, 0.1)
 
     def run(n_epochs):
@@ -62,7 +73,8 @@ def main(argv=None):
     wall, cpu = time.perf_counter(), time.process_time()
     run(args.epochs)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"umapx {umapx.__file__}: {args.rows} rows, {graph.nnz} edges, {args.epochs} epochs: "
+    print(f"umapx {umapx.__file__}: {args.data}, {start.shape[0]} rows, {graph.nnz} edges, "
+          f"{args.epochs} epochs: "
           f"{wall / args.epochs * 1e3:.1f} ms wall, {cpu / args.epochs * 1e3:.1f} ms CPU an "
           "epoch")
 

@@ -126,6 +126,7 @@ def suite_fit(args, libs):
           f"{args.repeats} warm runs; ratio = umap-learn time / umapx time")
     table(rows, [("dataset", "dataset", None), ("library", "library", None),
                  ("fit_median_s", "fit s", "{:.2f}"), ("fit_ratio", "ratio", None),
+                 ("fit_cpu_median_s", "fit CPU s", "{:.2f}"),
                  ("transform_median_s", "transform s", "{:.2f}"),
                  ("transform_ratio", "ratio", None),
                  ("trustworthiness", "trust@15", "{:.4f}"),

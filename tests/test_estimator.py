@@ -423,7 +423,10 @@ def test_an_overflowing_metric_parameter_is_named(blobs):
 
 
 def test_a_diverging_layout_is_an_error_not_nan(blobs):
-    with pytest.raises(ValueError, match="layout holds NaN.*diverged.*learning_rate"):
+    # The forces of points that far apart are 0 (umapx.powers keeps d^(2b) finite), so the
+    # coordinates stay finite but huge; either way, an error that names the cause.
+    with pytest.raises(ValueError, match="layout (holds NaN|has coordinates as large as).*"
+                                         "diverged.*learning_rate"):
         umapx.UMAP(learning_rate=1e30, n_epochs=20).fit(blobs[0])
 
 

@@ -41,6 +41,27 @@ def test_duplicates_get_a_positive_scale():
     assert np.all(sigmas > 0) and np.all(np.isfinite(sigmas))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scales_of_duplicate_rows_do_not_depend_on_the_thread_count(seed):
+    # Rows of duplicates (all distances 0) get sigma floored by the mean of all distances;
+    # that mean was a parallel float32 sum whose rounding followed the thread count.
+    import numba
+
+    from umapx._jit import numba_threads
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one thread only")
+    rng = np.random.default_rng(seed)
+    distances = np.sort(rng.random((20000, 15)).astype(np.float32) * 3, axis=1)
+    distances[:5000] = 0.0
+    found = []
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            found.append(smooth_knn_dist(distances, 15.0))
+    assert np.array_equal(found[0][0], found[1][0]) and np.array_equal(found[0][1],
+                                                                        found[1][1])
+
+
 def test_membership_and_symmetrisation(knn):
     indices, dists = knn
     n = indices.shape[0]

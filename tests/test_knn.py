@@ -56,6 +56,21 @@ def test_user_metric_index(digits):
     np.testing.assert_allclose(dists, ref_dists, rtol=1e-5)
 
 
+def test_user_metric_queries_an_nndescent_index(digits):
+    # The search kernel calls a per-chunk kernel: both must measure with the user's function.
+    @numba.njit
+    def l1(x, y):
+        return np.abs(x - y).sum()
+
+    data = digits[0].astype(np.float32)
+    found = []
+    for metric in (resolve_metric(l1), resolve_metric("manhattan")):
+        index, _, _ = NeighborIndex.build(data[:1500], 10, metric, method="nndescent", seed=3)
+        found.append(index.query(data[1500:], 10))
+    assert np.array_equal(found[0][0], found[1][0])
+    np.testing.assert_allclose(found[0][1], found[1][1], rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["euclidean", "cosine", "manhattan"])
 def test_nndescent_recall_at_15(name, digits):
     """Euclidean recall over 24 builds (8 seeds x 3 CPU targets, benchmarks/test_margins.py):

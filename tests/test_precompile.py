@@ -113,7 +113,8 @@ def test_first_run_compiles_later_stages_in_another_process_with_the_same_result
     with_background, digests = _run_cold(tmp_path, background=True)
     without, digests_alone = _run_cold(tmp_path, background=False)
     assert digests == digests_alone  # the same machine code whichever process compiles it
-    for kernel in ("_fit_epoch", "smooth_knn_dist", "_transform_points", "_weighted_mean"):
+    for kernel in ("_fit_epoch_2d", "smooth_knn_dist", "_transform_points_2d",
+                   "_weighted_mean"):
         assert kernel in without and kernel not in with_background, (kernel, with_background)
     assert "_rerank" in with_background  # its own neighbour search is compiled here
 

@@ -76,7 +76,7 @@ NOT_STARTED = _NotStarted()
 class BackgroundCompile:
     """A running ``python -m umapx.precompile --background``: wait for its stages."""
 
-    def __init__(self, stages, dtype, readonly):
+    def __init__(self, stages, dtype, readonly, n_components=2):
         environment = dict(os.environ)
         environment[ENVIRONMENT_SWITCH] = "0"  # it never starts one of its own
         environment.setdefault("NUMBA_NUM_THREADS", "1")  # it compiles; its data is tiny
@@ -85,7 +85,8 @@ class BackgroundCompile:
         if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
             environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
-                   "--dtype", np.dtype(dtype).name] + (["--readonly"] if readonly else [])
+                   "--dtype", np.dtype(dtype).name, "--components", str(int(n_components))] \
+            + (["--readonly"] if readonly else [])
         self._ready = {stage: threading.Event() for stage in STAGES}
         self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
         self.waited = {}  # seconds this process waited for each stage
@@ -130,7 +131,7 @@ class BackgroundCompile:
         return all(event.is_set() for event in self._ready.values())
 
 
-def _start(stages, dtype, readonly, marker):
+def _start(stages, dtype, readonly, marker, n_components):
     """The running background compilation, started if ``marker`` is not cached."""
     global _running
     if _running is not None and not _running.finished():
@@ -138,7 +139,7 @@ def _start(stages, dtype, readonly, marker):
     if not enabled() or np.dtype(dtype) not in (np.float32, np.float64) or is_cached(marker):
         return NOT_STARTED
     try:
-        _running = BackgroundCompile(stages, dtype, readonly)
+        _running = BackgroundCompile(stages, dtype, readonly, n_components)
     except OSError:  # no interpreter to start (a frozen application, a sandbox...)
         return NOT_STARTED
     return _running
@@ -154,30 +155,37 @@ def _default_case(X, metric, output_metric):
             and output_metric.user_function is None)
 
 
-def for_fit(X, metric, settings, densmap):
-    """Start compiling the graph and layout kernels of a fit of ``X`` if they are not cached.
+def _layout_kernels(n_components):
+    """The ``(fit epoch, transform)`` kernels of euclidean embeddings in ``n_components``."""
+    from . import layout
+
+    if n_components == 2:
+        return layout._fit_epoch_2d, layout._transform_points_2d
+    return layout._fit_epoch_nd, layout._transform_points_nd
+
+
+def for_fit(X, metric, settings, densmap, n_components):
+    """Start compiling the graph and layout kernels of a fit of ``X`` into ``n_components``
+    dimensions if they are not cached.
 
     Returns an object whose ``wait(stage)`` the fit calls before its ``"graph"`` and
     ``"layout"`` stages.
     """
-    from .layout import _fit_epoch
-
     if densmap or not _default_case(X, metric, settings.output_metric):
         return NOT_STARTED
-    return _start(STAGES, X.dtype, False, _fit_epoch)
+    return _start(STAGES, X.dtype, False, _layout_kernels(n_components)[0], n_components)
 
 
 def for_transform(X, state):
     """Start compiling the graph, transform-layout and inverse kernels of a model's first
     ``transform`` of ``X`` if they are not cached (see :func:`for_fit`)."""
-    from .layout import _transform_points
-
     if not _default_case(X, state.metric, state.output_metric) or state.training_data is None \
             or state.embedding is None:
         return NOT_STARTED
     readonly = not state.embedding.flags.writeable
+    n_components = state.embedding.shape[1]
     return _start(("graph", "transform", "inverse"), state.training_data.dtype, readonly,
-                  _transform_points)
+                  _layout_kernels(n_components)[1], n_components)
 
 
 def wait(stage):

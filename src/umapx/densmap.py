@@ -154,7 +154,7 @@ class DensityObjective:
 
     def fit_epoch(self, current, updated, scratch, indptr, indices, schedule, forces, alpha,
                   epoch, seed):
-        """One layout epoch with the density term (as :func:`umapx.layout._fit_epoch`)."""
+        """One layout epoch with the density term (as :func:`umapx.layout.fit_epoch`)."""
         stats = self.stats(current, indptr, indices, forces.a, forces.b)
         _fit_epoch_density(current, updated, scratch, indptr, indices, schedule, forces,
                            alpha, epoch, seed, stats)
@@ -215,7 +215,7 @@ def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, a
                 phi, np.float64(dist_sq), stats.radii[i], stats.similarity_sums[i], a64, b64)
                 + stats.weights[j] * _radius_slope(
                 phi, np.float64(dist_sq), stats.radii[j], stats.similarity_sums[j], a64, b64))
-            coeff = attractive_coefficient(dist_sq, a, b) + np.float32(
+            coeff = attractive_coefficient(dist_sq, a, b, forces.powers) + np.float32(
                 stats.edge_scale[e] * slope)
             step = forces.attraction * alpha
             for d in range(y.shape[0]):
@@ -225,7 +225,7 @@ def _vertex_epoch_density(y, draws, vertex, others, indices, schedule, forces, a
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e), epoch)
-        add_repulsions(y, others, draws, key, n_negative, i, a, b, gamma, alpha)
+        add_repulsions(y, others, draws, key, n_negative, i, a, b, gamma, forces.powers, alpha)
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 

@@ -501,7 +501,8 @@ n_components)
         report = self._report()
         report.log(f"fitting {X.shape[0]} x {X.shape[1]} data with {self!r}")
         # An empty numba cache: the later stages' kernels compile in another process meanwhile.
-        ahead = _compile_ahead.for_fit(X, metric, settings, self.densmap) \
+        ahead = _compile_ahead.for_fit(X, metric, settings, self.densmap,
+                                       self.n_components) \
             if given_knn is None and self.transform_mode == "embedding" and n_epochs > 0 \
             else _compile_ahead.NOT_STARTED
 

@@ -27,9 +27,11 @@ the moving position (``benchmarks/README.md``, Variants), as does ``update`` (di
 trustworthiness 0.9864 anchored against 0.9873, medians of 5 seeds). The combined graphs of
 model algebra gain from it (digits, ``+ * -``: trustworthiness 0.9870 / 0.9881 / 0.9863 against
 0.9828 / 0.9864 / 0.9849, medians of 5 seeds), and so do AlignedUMAP's slices (digits, alignment
-error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). The negative samples that
-follow each positive sample are computed from the vertex's moving position and applied together
-(the processor then overlaps them).
+error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). A positive sample's
+attraction and the negative samples that follow it are computed from the same position of the
+vertex and applied together, so the processor overlaps them (repelling from the position the
+attraction had already moved made the Fashion-MNIST layout about 8% slower; the densMAP and
+``output_metric`` kernels still do that).
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
@@ -56,6 +58,7 @@ import numpy as np
 from ._jit import kernel, respecialize
 from ._rng import draw_index, stream_key
 from .metrics import EUCLIDEAN, gradient, squared_euclidean
+from .powers import power_table, table_power
 
 _CLIP = np.float32(4.0)
 # float32 constants: a Python int or float in an expression would promote it to float64.
@@ -66,12 +69,14 @@ _REPULSION_EPSILON = np.float32(0.001)
 
 class Forces(NamedTuple):
     """Constants of the gradients (float32): the curve ``1 / (1 + a d^(2b))``, the weight
-    ``gamma`` of repulsions (``repulsion_strength``) and the weight of attractions."""
+    ``gamma`` of repulsions (``repulsion_strength``), the weight of attractions, and
+    ``powers``, the :func:`umapx.powers.power_table` of ``b`` that gives ``d^(2b)``."""
 
     a: np.float32
     b: np.float32
     gamma: np.float32
     attraction: np.float32
+    powers: np.ndarray
 
 
 class Schedule(NamedTuple):
@@ -107,7 +112,7 @@ class Vertex(NamedTuple):
 
 def make_forces(a, b, repulsion_strength, attraction):
     return Forces(np.float32(a), np.float32(b), np.float32(repulsion_strength),
-                  np.float32(attraction))
+                  np.float32(attraction), power_table(np.float32(b)))
 
 
 @kernel(inline="always")
@@ -116,46 +121,45 @@ def clip_gradient(value):
 
 
 @kernel(inline="always")
-def attractive_coefficient(dist_sq, a, b):
-    """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y."""
-    d_2b = dist_sq**b
+def attractive_coefficient(dist_sq, a, b, powers):
+    """c such that c * (y - other) is the gradient of log(1 / (1 + a d^(2b))) w.r.t. y
+    (``powers``: the :func:`umapx.powers.power_table` of ``b``)."""
+    d_2b = table_power(dist_sq, powers)
     return -_TWO * a * b * d_2b / (dist_sq * (a * d_2b + _ONE))
 
 
 @kernel(inline="always")
-def repulsive_coefficient(dist_sq, a, b, gamma):
-    """c such that c * (y - other) is gamma times the gradient of log(1 - 1 / (1 + a d^(2b))).
+def repulsive_coefficient(dist_sq, a, b, gamma, powers):
+    """c such that c * (y - other) is gamma times the gradient of log(1 - 1 / (1 + a d^(2b)))
+    (``powers``: the :func:`umapx.powers.power_table` of ``b``).
 
     As in the reference implementation, 0.001 is added to d^2 to bound the step of very close
     pairs.
     """
-    return _TWO * gamma * b / ((_REPULSION_EPSILON + dist_sq) * (a * dist_sq**b + _ONE))
+    d_2b = table_power(dist_sq, powers)
+    return _TWO * gamma * b / ((_REPULSION_EPSILON + dist_sq) * (a * d_2b + _ONE))
 
 
 @kernel(inline="always")
-def _attract(y, origin, other, a, b, step):
-    """Move ``y`` (in place) by ``step`` times the clipped attractive gradient of the pair
-    ``(origin, other)`` (``origin``: ``y`` itself, or its position at the start of the epoch)."""
+def _set_pull(draws, origin, other, a, b, powers, weight):
+    """Set ``draws`` to ``weight`` times the clipped attractive gradient of the pair
+    ``(origin, other)`` (zero for coincident points)."""
     dist_sq = squared_euclidean(origin, other)
-    if dist_sq > 0:
-        coeff = attractive_coefficient(dist_sq, a, b)
-        for d in range(y.shape[0]):
-            y[d] += step * clip_gradient(coeff * (origin[d] - other[d]))
+    coeff = attractive_coefficient(dist_sq, a, b, powers) if dist_sq > 0 else np.float32(0.0)
+    for d in range(draws.shape[0]):
+        draws[d] = weight * clip_gradient(coeff * (origin[d] - other[d]))
 
 
 @kernel(inline="always")
-def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
-    """Move ``y`` away from ``n_draws`` random rows of ``others`` (not row ``skip``).
+def accumulate_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers):
+    """Add to ``draws`` the clipped repulsive gradients of ``y`` from ``n_draws`` random rows of
+    ``others`` (not row ``skip``), all computed from the same position of ``y``.
 
-    All the draws of one positive sample are computed from the same position of ``y`` and then
-    applied together: the repulsions are independent of each other, so the processor overlaps
-    them instead of waiting for each one's update (35% faster on Fashion-MNIST; the
-    positions differ from applying them one by one only within one sample's few draws).
-    ``draws`` is a scratch row as long as ``y``.
+    The repulsions are independent of each other, so the processor overlaps them instead of
+    waiting for each one's update (35% faster on Fashion-MNIST than moving ``y`` after each;
+    the positions differ only within one sample's few draws).
     """
     dim = y.shape[0]
-    for d in range(dim):
-        draws[d] = 0
     for draw in range(n_draws):
         k = draw_index(key, draw, others.shape[0])
         if k == skip:
@@ -163,10 +167,19 @@ def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, step):
         other = others[k]
         dist_sq = squared_euclidean(y, other)
         if dist_sq > 0:
-            coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+            coeff = repulsive_coefficient(dist_sq, a, b, gamma, powers)
             for d in range(dim):
                 draws[d] += clip_gradient(coeff * (y[d] - other[d]))
-    for d in range(dim):
+
+
+@kernel(inline="always")
+def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers, step):
+    """Move ``y`` by ``step`` times the repulsions of :func:`accumulate_repulsions`, applied
+    together. ``draws`` is a scratch row as long as ``y``."""
+    for d in range(y.shape[0]):
+        draws[d] = 0
+    accumulate_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers)
+    for d in range(y.shape[0]):
         y[d] += step * draws[d]
 
 
@@ -176,6 +189,8 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
 
     ``indices`` are the CSR graph's column indices, ``schedule`` a :class:`Schedule`, ``forces``
     the :class:`Forces`, ``alpha`` the learning rate of this epoch; ``draws`` is a scratch row.
+    A positive sample's attraction and its negative samples are computed from the same
+    position and applied together (see the module docstring).
     """
     a, b, gamma = forces.a, forces.b, forces.gamma
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
@@ -184,11 +199,14 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
             continue
-        _attract(y, origin, others[indices[e]], a, b, forces.attraction * alpha)
+        _set_pull(draws, origin, others[indices[e]], a, b, forces.powers, forces.attraction)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
-        add_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma, alpha)
+        accumulate_repulsions(y, others, draws, key, n_negative, vertex.skip, a, b, gamma,
+                              forces.powers)
+        for d in range(y.shape[0]):
+            y[d] += alpha * draws[d]
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 
@@ -196,6 +214,7 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
 def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, epoch):
     """:func:`_vertex_epoch` in two dimensions, the coordinates kept in registers."""
     a, b, gamma, attraction = forces.a, forces.b, forces.gamma, forces.attraction
+    powers = forces.powers
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     skip = vertex.skip
@@ -210,15 +229,17 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
         dx = x0 - others[j, 0]
         dy = x1 - others[j, 1]
         dist_sq = dx * dx + dy * dy
+        pull0 = np.float32(0.0)
+        pull1 = np.float32(0.0)
         if dist_sq > 0:
-            coeff = attractive_coefficient(dist_sq, a, b)
-            y0 += attraction * alpha * clip_gradient(coeff * dx)
-            y1 += attraction * alpha * clip_gradient(coeff * dy)
+            coeff = attractive_coefficient(dist_sq, a, b, powers)
+            pull0 = attraction * clip_gradient(coeff * dx)
+            pull1 = attraction * clip_gradient(coeff * dy)
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
-        sum0 = np.float32(0.0)
-        sum1 = np.float32(0.0)
+        sum0 = pull0
+        sum1 = pull1
         for draw in range(n_negative):
             k = draw_index(key, draw, others.shape[0])
             if k == skip:
@@ -227,7 +248,7 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
             dy = y1 - others[k, 1]
             dist_sq = dx * dx + dy * dy
             if dist_sq > 0:
-                coeff = repulsive_coefficient(dist_sq, a, b, gamma)
+                coeff = repulsive_coefficient(dist_sq, a, b, gamma, powers)
                 sum0 += clip_gradient(coeff * dx)
                 sum1 += clip_gradient(coeff * dy)
         y0 += alpha * sum0
@@ -237,50 +258,89 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
 
 
 @kernel(parallel=True)
-def _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
-               seed, anchored):
-    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic).
-
-    Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples come
-    from the streams ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`.
-    """
+def _fit_epoch_2d(current, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                  anchored):
+    """:func:`fit_epoch` of a two-dimensional embedding (the coordinates kept in registers)."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
-        if current.shape[1] == 2:
-            updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
-                current[i, 0], current[i, 1], vertex, current, indices, schedule, forces,
-                alpha, epoch,
-            )
-        else:
-            for d in range(current.shape[1]):  # a loop: an array slice assignment costs
-                updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
-            _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
-                          alpha, epoch)
+        updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
+            current[i, 0], current[i, 1], vertex, current, indices, schedule, forces, alpha,
+            epoch,
+        )
 
 
 @kernel(parallel=True)
-def _transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
-                      n_epochs, row_keys):
+def _fit_epoch_nd(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+                  seed, anchored):
+    """:func:`fit_epoch` of an embedding of any dimension (``scratch``: one row per vertex)."""
+    alpha = np.float32(alpha)
+    for i in numba.prange(current.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
+        for d in range(current.shape[1]):  # a loop: an array slice assignment costs
+            updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
+        _vertex_epoch(updated[i], scratch[i], vertex, current, indices, schedule, forces,
+                      alpha, epoch)
+
+
+def fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha, epoch, seed,
+              anchored):
+    """One epoch over all vertices: read ``current``, write ``updated`` (float32 arithmetic).
+
+    Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples come
+    from the streams ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`. Two
+    dimensions and the others are separate kernels, so that a first run compiles only the one
+    it uses.
+    """
+    if current.shape[1] == 2:
+        _fit_epoch_2d(current, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                      anchored)
+    else:
+        _fit_epoch_nd(current, updated, scratch, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, anchored)
+
+
+@kernel(parallel=True)
+def _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
+                         n_epochs, row_keys):
+    """:func:`transform_points` of two-dimensional points (the coordinates in registers)."""
+    for i in numba.prange(head.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
+        y0, y1 = head[i, 0], head[i, 1]
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces, alpha,
+                                      epoch)
+        head[i, 0], head[i, 1] = y0, y1
+
+
+@kernel(parallel=True)
+def _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
+                         n_epochs, row_keys):
+    """:func:`transform_points` of points of any dimension (``scratch``: one row per point)."""
+    for i in numba.prange(head.shape[0]):
+        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
+        for epoch in range(n_epochs):
+            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
+            _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces, alpha,
+                          epoch)
+
+
+def transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
+                     n_epochs, row_keys):
     """All epochs for each new point (``head``, in place) against the fixed ``tail``.
 
     Rows are independent, so each runs its whole optimisation in one go: one parallel region
     for the call instead of one per epoch. A row's random stream is keyed by ``row_keys[i]``
-    and the edge's position in the row, so it does not depend on the other rows.
+    and the edge's position in the row, so it does not depend on the other rows. Two
+    dimensions and the others are separate kernels (see :func:`fit_epoch`).
     """
-    for i in numba.prange(head.shape[0]):
-        vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
-        y0, y1 = head[i, 0], head[i, head.shape[1] - 1]
-        for epoch in range(n_epochs):
-            alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
-            if head.shape[1] == 2:
-                y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces,
-                                          alpha, epoch)
-            else:
-                _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces,
-                              alpha, epoch)
-        if head.shape[1] == 2:
-            head[i, 0], head[i, 1] = y0, y1
+    if head.shape[1] == 2:
+        _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
+                             n_epochs, row_keys)
+    else:
+        _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
+                             learning_rate, n_epochs, row_keys)
 
 
 @kernel(inline="always")
@@ -328,7 +388,7 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
 @kernel(parallel=True)
 def _fit_epoch_metric(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
                       epoch, seed, anchored, output):
-    """:func:`_fit_epoch` under the output metric ``output``."""
+    """:func:`fit_epoch` under the output metric ``output``."""
     alpha = np.float32(alpha)
     for i in numba.prange(current.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
@@ -340,7 +400,7 @@ def _fit_epoch_metric(current, updated, scratch, grads, indptr, indices, schedul
 @kernel(parallel=True)
 def _transform_points_metric(head, tail, scratch, grads, indptr, indices, schedule, forces,
                              learning_rate, n_epochs, row_keys, output):
-    """:func:`_transform_points` under the output metric ``output``."""
+    """:func:`transform_points` under the output metric ``output``."""
     for i in numba.prange(head.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         for epoch in range(n_epochs):
@@ -474,7 +534,7 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     scratch = np.empty_like(current)
     euclidean = _is_euclidean(output_metric)
     if not euclidean:
-        fit_epoch, _ = _metric_kernels(output_metric)
+        metric_epoch, _ = _metric_kernels(output_metric)
         grads = np.empty(current.shape, np.float64)
         output = output_metric.distance_args
     kept = [current.copy()] if 0 in snapshots else []
@@ -484,11 +544,11 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
             density.fit_epoch(current, updated, scratch, indptr, indices, schedule, forces,
                               alpha, epoch, seed)
         elif euclidean:
-            _fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
-                       epoch, seed, anchored_attraction)
+            fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
+                      epoch, seed, anchored_attraction)
         else:
-            fit_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
-                      epoch, seed, anchored_attraction, output)
+            metric_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces,
+                         alpha, epoch, seed, anchored_attraction, output)
         current, updated = updated, current
         if epoch + 1 in snapshots:
             kept.append(current.copy())
@@ -518,16 +578,16 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
     tail = np.ascontiguousarray(tail, dtype=np.float32)
     if _is_euclidean(output_metric):
         forces = make_forces(a, b, repulsion_strength, attraction=1.0)
-        _transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
-                          learning_rate, n_epochs, row_keys)
+        transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
+                         learning_rate, n_epochs, row_keys)
     else:
         # The fit's balance of attraction and repulsion: in a bounded space (a sphere) the
         # repulsion of far points never vanishes, and half the attraction lets new points
         # drift out of their neighbourhood (class agreement of placed points 0.68-0.83 against
         # 0.8-1.0 with this balance, 4 seeds).
         forces = make_forces(a, b, repulsion_strength, attraction=2.0)
-        _, transform_points = _metric_kernels(output_metric)
-        transform_points(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
+        _, metric_transform = _metric_kernels(output_metric)
+        metric_transform(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
                          indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
                          output_metric.distance_args)
     return head
@@ -539,7 +599,7 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
     """One epoch of :func:`optimize_aligned_layout` over all slices' vertices (stacked).
 
     Vertex ``i`` of slice ``s`` moves along its edges (column indices local to the slice) and
-    repels from random vertices of its own slice, as in :func:`_fit_epoch` with anchored
+    repels from random vertices of its own slice, as in :func:`fit_epoch` with anchored
     attractions (see the module docstring); it is then
     pulled towards its related vertices of the neighbouring slices (``pulls``, an
     :class:`AlignmentPulls`), all read from ``current``.

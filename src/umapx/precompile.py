@@ -84,12 +84,13 @@ def _say(line):
         pass
 
 
-def background(stages, dtype, readonly, folder):
+def background(stages, dtype, readonly, folder, n_components=2):
     """Compile the kernels of ``stages`` (see :data:`umapx._compile_ahead.STAGES`), in order.
 
-    The data are ``dtype`` rows; with ``readonly`` the model is saved and loaded (its arrays
-    read-only, as a loaded model's are) before ``transform`` and ``inverse_transform``. No
-    kernel of the neighbour search is compiled here: the neighbours come from numpy.
+    The data are ``dtype`` rows, embedded in ``n_components`` dimensions; with ``readonly``
+    the model is saved and loaded (its arrays read-only, as a loaded model's are) before
+    ``transform`` and ``inverse_transform``. No kernel of the neighbour search is compiled
+    here: the neighbours come from numpy.
     """
     import numpy as np
 
@@ -106,8 +107,9 @@ def background(stages, dtype, readonly, folder):
         fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)
         _say("ready graph")
     # Without the layout stage, no epochs: the transform needs a fitted model, not its layout.
-    model = UMAP(n_neighbors=n_neighbors, random_state=0, n_epochs=None if "layout" in stages
-                 else 0, precomputed_knn=(indices, distances, None)).fit(data)
+    model = UMAP(n_neighbors=n_neighbors, n_components=n_components, random_state=0,
+                 n_epochs=None if "layout" in stages else 0,
+                 precomputed_knn=(indices, distances, None)).fit(data)
     if "layout" in stages:
         _say("ready layout")
     if readonly:
@@ -160,6 +162,8 @@ def main(argv=None):
                              "finds the cache empty)")
     parser.add_argument("--dtype", default="float64", choices=("float32", "float64"),
                         help="with --background: the data's dtype")
+    parser.add_argument("--components", type=int, default=2,
+                        help="with --background: the embedding's dimensions")
     parser.add_argument("--readonly", action="store_true",
                         help="with --background: transform a saved and loaded model")
     args = parser.parse_args(argv)
@@ -171,7 +175,7 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown stages {unknown}; choose among {', '.join(STAGES)}")
         with tempfile.TemporaryDirectory() as folder:
-            background(stages, args.dtype, args.readonly, folder)
+            background(stages, args.dtype, args.readonly, folder, args.components)
         return 0
     if not args.quiet:
         import numba.core.config

@@ -359,18 +359,22 @@ def row_block(rows, start, stop):
 _SPECIALIZED = {}
 
 
-def specialize(metric, dispatcher):
+def specialize(metric, dispatcher, helpers=()):
     """The search kernel ``dispatcher`` as it must run for ``metric``.
 
     Built-in metrics use the cached kernel; a user metric gets a copy compiled with
     :func:`row_distance` and :func:`focused_distance` calling the user's function on dense
-    rows (compiled once per process).
+    rows (compiled once per process). ``helpers`` names the kernels that ``dispatcher``
+    calls which measure distances themselves: they are specialised too, and the copy calls
+    theirs.
     """
     if metric.user_function is None:
         return dispatcher
     key = (dispatcher, metric.user_function, metric.user_key)
     if key not in _SPECIALIZED:
+        replacements = {name: specialize(metric, dispatcher.py_func.__globals__[name])
+                        for name in helpers}
         _SPECIALIZED[key] = respecialize(
             dispatcher, row_distance=metric.specialize(_dense_row_distance),
-            focused_distance=metric.specialize(_dense_focused_distance))
+            focused_distance=metric.specialize(_dense_focused_distance), **replacements)
     return _SPECIALIZED[key]

@@ -62,35 +62,53 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
     return selected
 
 
+@kernel(inline="always")
+def _insert_sorted(out_d, out_i, filled, distance, index):
+    """Offer ``(distance, index)`` to the ascending list ``out_d[:filled]`` / ``out_i`` of at
+    most ``len(out_d)`` entries; return the new ``filled``.
+
+    It goes after the entries of equal distance, so offering the candidates in increasing
+    index order leaves ties in index order (a stable sort, cut to the list's length).
+    """
+    size = out_d.shape[0]
+    if filled == size and not distance < out_d[size - 1]:
+        return filled
+    slot = filled if filled < size else size - 1
+    while slot > 0 and distance < out_d[slot - 1]:
+        out_d[slot] = out_d[slot - 1]
+        out_i[slot] = out_i[slot - 1]
+        slot -= 1
+    out_d[slot] = distance
+    out_i[slot] = index
+    return min(filled + 1, size)
+
+
 @kernel
 def _rerank_row(metric, queries, row, data, values, candidates, slack, k, self_index, out_i,
                 out_d):
     """The exact ``k`` nearest rows of query ``row`` into ``out_i`` / ``out_d``, sorted by
     (distance, index); ``values`` are its approximate distances to every data row,
-    ``candidates`` the rows with the smallest of them (see :func:`_rerank`)."""
-    first = np.empty(candidates.shape[0], np.float32)
+    ``candidates`` the rows with the smallest of them (see :func:`_rerank`).
+
+    Sorted by insertion into the ``k`` slots of the output (a few more than ``k`` rows are
+    offered as a rule): numba's ``np.sort`` / ``np.argsort`` routines took ~2.5 s to compile.
+    """
+    filled = 0
     for c in range(candidates.shape[0]):
-        first[c] = row_distance(metric, queries, row, data, candidates[c])
-    bound = np.sort(first)[k - 1] + slack
+        distance = np.float32(row_distance(metric, queries, row, data, candidates[c]))
+        filled = _insert_sorted(out_d, out_i, filled, distance, candidates[c])
+    bound = out_d[k - 1] + slack
     count = 0
     for j in range(values.shape[0]):
         if values[j] <= bound and j != self_index:
             count += 1
     if count < k:  # cannot happen when ``slack`` bounds the rounding; stay exact anyway
         bound = np.inf
-        count = values.shape[0] - (1 if self_index >= 0 else 0)
-    chosen = np.empty(count, np.int32)
-    exact = np.empty(count, np.float32)
-    count = 0
+    filled = 0
     for j in range(values.shape[0]):
         if values[j] <= bound and j != self_index:
-            chosen[count] = j
-            exact[count] = row_distance(metric, queries, row, data, j)
-            count += 1
-    order = np.argsort(exact, kind="mergesort")  # stable: ties keep the smaller index
-    for c in range(k):
-        out_i[c] = chosen[order[c]]
-        out_d[c] = exact[order[c]]
+            distance = np.float32(row_distance(metric, queries, row, data, j))
+            filled = _insert_sorted(out_d, out_i, filled, distance, j)
 
 
 @kernel(parallel=True)

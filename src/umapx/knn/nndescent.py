@@ -708,48 +708,61 @@ def _packed_rows(columns, indptr):
 _SEARCH_CHUNK = 64
 
 
+@kernel
+def _search_chunk(metric, data, queries, first, last, graph, tree, bound_scale, out_i, out_d):
+    """The walks of queries ``first:last`` (see :func:`_search`) into their rows of ``out_i``
+    / ``out_d``, with one workspace for them all.
+
+    A kernel of its own, called from the parallel loop: numba's parallel passes then work on
+    a one-call loop body, and the first compilation is shorter.
+    """
+    indptr, neighbours = graph.indptr, graph.neighbours
+    n = row_count(data)
+    visited = np.zeros(n, np.int32)
+    cand_d = np.empty(n, np.float32)
+    cand_i = np.empty(n, np.int32)
+    scratch = new_scratch(queries)
+    for q in range(first, last):
+        stamp = q + 1
+        heap_d = out_d[q]
+        heap_i = out_i[q]
+        n_cand = 0
+        squares = focus(queries, q, scratch)
+        leaf = _descend(queries, q, data, tree)
+        for pos in range(tree.start[leaf], tree.end[leaf]):
+            j = tree.perm[pos]
+            visited[j] = stamp
+            d = focused_distance(metric, queries, q, squares, scratch, data, j)
+            heap_push(heap_d, heap_i, d, j)
+            n_cand = min_heap_push(cand_d, cand_i, n_cand, d, j)
+        while n_cand > 0:
+            d_c, c, n_cand = min_heap_pop(cand_d, cand_i, n_cand)
+            if d_c > bound_scale * heap_d[0]:
+                break
+            for e in range(indptr[c], indptr[c + 1]):
+                v = neighbours[e]
+                if visited[v] == stamp:
+                    continue
+                visited[v] = stamp
+                d = focused_distance(metric, queries, q, squares, scratch, data, v)
+                if d < bound_scale * heap_d[0]:
+                    heap_push(heap_d, heap_i, d, v)
+                    n_cand = min_heap_push(cand_d, cand_i, n_cand, d, v)
+        unfocus(queries, q, scratch)
+        sort_heap(heap_d, heap_i)
+
+
 @kernel(parallel=True)
 def _search(metric, data, queries, k, graph, tree, bound_scale):
     """Best-first walk of ``graph`` from the leaf of ``tree`` that each query falls in."""
-    indptr, neighbours = graph.indptr, graph.neighbours
-    n = row_count(data)
     n_queries = row_count(queries)
     out_d = np.full((n_queries, k), np.inf, np.float32)
     out_i = np.full((n_queries, k), -1, np.int32)
     n_chunks = (n_queries + _SEARCH_CHUNK - 1) // _SEARCH_CHUNK
     for chunk in numba.prange(n_chunks):
-        visited = np.zeros(n, np.int32)
-        cand_d = np.empty(n, np.float32)
-        cand_i = np.empty(n, np.int32)
-        scratch = new_scratch(queries)
-        for q in range(chunk * _SEARCH_CHUNK, min((chunk + 1) * _SEARCH_CHUNK, n_queries)):
-            stamp = q + 1
-            heap_d = out_d[q]
-            heap_i = out_i[q]
-            n_cand = 0
-            squares = focus(queries, q, scratch)
-            leaf = _descend(queries, q, data, tree)
-            for pos in range(tree.start[leaf], tree.end[leaf]):
-                j = tree.perm[pos]
-                visited[j] = stamp
-                d = focused_distance(metric, queries, q, squares, scratch, data, j)
-                heap_push(heap_d, heap_i, d, j)
-                n_cand = min_heap_push(cand_d, cand_i, n_cand, d, j)
-            while n_cand > 0:
-                d_c, c, n_cand = min_heap_pop(cand_d, cand_i, n_cand)
-                if d_c > bound_scale * heap_d[0]:
-                    break
-                for e in range(indptr[c], indptr[c + 1]):
-                    v = neighbours[e]
-                    if visited[v] == stamp:
-                        continue
-                    visited[v] = stamp
-                    d = focused_distance(metric, queries, q, squares, scratch, data, v)
-                    if d < bound_scale * heap_d[0]:
-                        heap_push(heap_d, heap_i, d, v)
-                        n_cand = min_heap_push(cand_d, cand_i, n_cand, d, v)
-            unfocus(queries, q, scratch)
-            sort_heap(heap_d, heap_i)
+        _search_chunk(metric, data, queries, chunk * _SEARCH_CHUNK,
+                      min((chunk + 1) * _SEARCH_CHUNK, n_queries), graph, tree, bound_scale,
+                      out_i, out_d)
     return out_i, out_d
 
 
@@ -768,7 +781,7 @@ def search(metric, data, queries, k, graph, tree, epsilon):
     scale = 1.0 + epsilon
     if args.code == SQEUCLIDEAN:
         scale = scale * scale
-    run = specialize(metric, _search)
+    run = specialize(metric, _search, helpers=("_search_chunk",))
     return run(args, data, queries, k, graph, tree, np.float32(scale))
 
 
