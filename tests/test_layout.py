@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse
@@ -9,6 +10,7 @@ import scipy.sparse
 from umapx._jit import numba_threads
 from umapx.curve import find_ab_params
 from umapx.layout import (
+    EpochThreads,
     attractive_coefficient,
     epochs_per_sample,
     normalise_layout,
@@ -103,6 +105,42 @@ def test_layout_is_identical_across_thread_counts():
     assert np.array_equal(results[0], results[1])
     assert np.all(np.isfinite(results[0]))
     assert not np.array_equal(results[0], start)
+
+
+def test_layout_is_identical_when_every_trial_switches_the_thread_count(monkeypatch):
+    """The epoch's thread count is chosen by timing; force a switch at every trial."""
+    graph = _ring_graph(200)
+    start = normalise_layout(np.random.RandomState(0).rand(200, 2))
+    with numba_threads(1):
+        alone = optimize_layout(start, graph, **_sgd(60, negatives=5), seed=7)
+    monkeypatch.setattr(EpochThreads, "MARGIN", np.inf)
+    monkeypatch.setattr(EpochThreads, "INTERVAL", 2)
+    with numba_threads(2):
+        switching = optimize_layout(start, graph, **_sgd(60, negatives=5), seed=7)
+        assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert np.array_equal(alone, switching)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two threads")
+def test_epoch_threads_keep_one_thread_when_it_is_faster():
+    """Epochs that take 8x longer on all threads (as with a busy core) move to one thread,
+    and the trials of all threads that follow do not move them back."""
+    import time
+
+    used = []
+
+    def step():
+        used.append(numba.get_num_threads())
+        time.sleep(0.005 if numba.get_num_threads() == 1 else 0.040)
+
+    with numba_threads(2):
+        with EpochThreads() as threads:
+            for epoch in range(60):
+                threads.run(epoch, step)
+        assert numba.get_num_threads() == 2
+    assert used[:EpochThreads.FIRST_TRIAL] == [2] * EpochThreads.FIRST_TRIAL
+    assert used[EpochThreads.FIRST_TRIAL] == 1  # the trial, kept
+    assert used.count(2) <= EpochThreads.FIRST_TRIAL + 3  # later trials only
 
 
 def test_layout_pulls_neighbours_together():

@@ -10,6 +10,8 @@ linearly to zero.
 Determinism with threads: within an epoch every vertex is updated by one thread from the
 positions all vertices had at the start of the epoch (double buffering), and every random draw
 is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread count.
+That freedom is used: how many threads run each epoch is chosen by timing epochs as they run
+(:class:`EpochThreads`: one thread wins when another process keeps a core busy).
 The graph holds both directions of every edge and only the head of an edge moves, so each
 attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
 formulation, where an edge moves both its ends. An attraction is measured from the head's moving
@@ -50,6 +52,7 @@ euclidean kernels are kept as they are: results of euclidean models do not chang
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import numba
@@ -487,6 +490,61 @@ def normalise_layout(embedding):
     return np.ascontiguousarray(10.0 * (embedding - low) / span, dtype=np.float32)
 
 
+class EpochThreads:
+    """How many threads run each epoch of a layout, chosen by timing epochs as they run.
+
+    Every epoch ends at a barrier, so when another process keeps one core busy the thread that
+    shares it holds up every epoch's end; on small data, whose epochs last a few milliseconds
+    (about the scheduler's time slice), all threads then run slower than one alone on the free
+    core. Now and then one epoch runs with the other choice (all threads or one) and the
+    faster is kept; the wait before the next trial doubles each time the choice stands. The
+    layout's results do not depend on the number of threads (each vertex's moves are computed
+    from the epoch's start positions and its own random streams), only its speed does.
+    """
+
+    #: Epochs timed under the current choice before the first trial.
+    FIRST_TRIAL = 3
+    #: Epochs between trials after a switch, and the most between two trials.
+    INTERVAL, MOST_INTERVAL = 16, 128
+    #: A trial wins when its epoch takes less than this fraction of the recent median.
+    MARGIN = 0.9
+
+    def __init__(self):
+        self.most = numba.get_num_threads()
+        self.threads = self.most
+        self.next_trial = self.FIRST_TRIAL
+        self.interval = self.INTERVAL
+        self.recent = []  # seconds of the last epochs under the current choice
+
+    def run(self, epoch, step):
+        """Run ``step()`` (one epoch) with the thread count chosen for ``epoch``."""
+        if self.most == 1:
+            step()
+            return
+        if epoch == self.next_trial and not self.recent:
+            self.next_trial += 1
+        trial = epoch == self.next_trial
+        threads = (1 if self.threads > 1 else self.most) if trial else self.threads
+        numba.set_num_threads(threads)
+        start = time.perf_counter()
+        step()
+        seconds = time.perf_counter() - start
+        if not trial:
+            self.recent = (self.recent + [seconds])[-3:]
+            return
+        if seconds < self.MARGIN * float(np.median(self.recent)):
+            self.threads, self.interval, self.recent = threads, self.INTERVAL, []
+        else:
+            self.interval = min(2 * self.interval, self.MOST_INTERVAL)
+        self.next_trial = epoch + self.interval
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.most)
+
+
 def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
                     negative_sample_rate, seed, progress=None, output_metric=None,
                     snapshots=(), density=None, anchored_attraction=False):
@@ -538,7 +596,8 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         grads = np.empty(current.shape, np.float64)
         output = output_metric.distance_args
     kept = [current.copy()] if 0 in snapshots else []
-    for epoch in range(n_epochs):
+
+    def one_epoch():
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         if density is not None and density.active(epoch, n_epochs):
             density.fit_epoch(current, updated, scratch, indptr, indices, schedule, forces,
@@ -549,11 +608,15 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         else:
             metric_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces,
                          alpha, epoch, seed, anchored_attraction, output)
-        current, updated = updated, current
-        if epoch + 1 in snapshots:
-            kept.append(current.copy())
-        if progress is not None:
-            progress(epoch + 1)
+
+    with EpochThreads() as threads:
+        for epoch in range(n_epochs):
+            threads.run(epoch, one_epoch)
+            current, updated = updated, current
+            if epoch + 1 in snapshots:
+                kept.append(current.copy())
+            if progress is not None:
+                progress(epoch + 1)
     if snapshots:
         return current, kept
     return current
