@@ -751,11 +751,16 @@ def optimize_aligned_layout(embeddings, graphs, pulls, *, n_epochs, a, b, repuls
     current = np.ascontiguousarray(np.concatenate(embeddings), dtype=np.float32)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
-    for epoch in range(n_epochs):
+
+    def one_epoch():
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, indices,
                        schedule, forces, alpha, epoch, seed, pulls)
-        current, updated = updated, current
-        if progress is not None:
-            progress(epoch + 1)
+
+    with EpochThreads() as threads:
+        for epoch in range(n_epochs):
+            threads.run(epoch, one_epoch)
+            current, updated = updated, current
+            if progress is not None:
+                progress(epoch + 1)
     return [current[slice_starts[s]:slice_starts[s + 1]].copy() for s in range(len(graphs))]
