@@ -8,8 +8,8 @@ repulsions of i from uniformly drawn points (gradient of ``log(1 - 1 / (1 + a d^
 linearly to zero.
 
 Determinism with threads (block Gauss-Seidel): an epoch runs the vertices in a fixed number
-of blocks of consecutive rows, one after the other (:func:`layout_blocks`: up to 16, none
-smaller than 4096 rows, set by the number of rows alone). Within a block every vertex is
+of blocks of consecutive rows, one after the other (:func:`layout_blocks`: none smaller than
+4096 rows, at most 256, set by the number of rows alone). Within a block every vertex is
 updated by one thread from the positions the earlier blocks of the epoch left (its own block's
 as they were when the block began), and the block's new positions are written back when it
 ends; every random draw is keyed by (seed, edge, epoch, draw), so the result is bit-identical
@@ -20,9 +20,9 @@ the start-of-epoch positions, so a move travels one edge per epoch, and the two 
 edge both jump at the other's old place) the layout lost trustworthiness with size against
 umap-learn's sequential one (which moves each sample's ends in place): on 300k rows of
 ``fashion1m``, from umapx's own graph and spectral start, trust@15 0.9496 against 0.9572 for
-the same kernel run sequentially in place and 0.9591 for umap-learn's layout; split into
-blocks it gives ~the sequential figure (``benchmarks/README.md``, "Where the 300k gap comes
-from"). Anchored attractions (below) keep one block, so both ends of an edge read the same
+the same kernel run sequentially in place and 0.9591 for umap-learn's layout from the same
+k-NN and start; 64 blocks gave 0.9558 (seed 42; ``benchmarks/README.md``, "Where the 300k gap
+comes from"). Anchored attractions (below) keep one block, so both ends of an edge read the same
 start-of-epoch positions.
 The graph holds both directions of every edge and only the head of an edge moves, so each
 attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
@@ -335,16 +335,18 @@ def fit_epoch(positions, updated, scratch, indptr, indices, schedule, forces, al
 
 #: Rows of the smallest block of an epoch (:func:`layout_blocks`).
 BLOCK_ROWS = 4096
-#: The most blocks an epoch is split into.
-MOST_BLOCKS = 16
+#: The most blocks an epoch is split into. More, smaller blocks come closer to a sequential
+#: sweep (fashion1m 300k rows, seed 42: trust@15 0.9496 / 0.9536 / 0.9544 / 0.9558 with
+#: 1 / 4 / 16 / 64 blocks, 0.9572 sequential); each costs one parallel region an epoch.
+MOST_BLOCKS = 256
 
 
 def layout_blocks(n_rows, anchored=False):
     """The blocks of a layout epoch: the first row of each and ``n_rows`` (int64).
 
-    ``MOST_BLOCKS`` blocks of equal size, fewer when they would be smaller than
-    ``BLOCK_ROWS`` rows; a single block with ``anchored`` attractions (see the module
-    docstring). They depend on the number of rows only, never on the number of threads.
+    Blocks of equal size, as many as fit ``BLOCK_ROWS`` rows each, at most ``MOST_BLOCKS``;
+    a single block with ``anchored`` attractions (see the module docstring). They depend on
+    the number of rows only, never on the number of threads.
     """
     count = 1 if anchored else max(1, min(MOST_BLOCKS, n_rows // BLOCK_ROWS))
     return np.array([block * n_rows // count for block in range(count + 1)], dtype=np.int64)
