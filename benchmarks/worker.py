@@ -168,27 +168,36 @@ def task_quality(args, module, library):
 
 
 def task_transform(args, module, library):
-    """One seeded fit at a pixel scale (``--pixel-scale``: 1 for [0, 1], 255 for 0-255), then
-    the timed transform of the test set (warm) and the quality of the placed points."""
+    """One fit (seeded with ``--seed``, or unseeded with ``--no-seeded``) at a pixel scale
+    (``--pixel-scale``: 1 for [0, 1], 255 for 0-255), then the timed transform of the test set
+    (warm) and the quality of the fitted and the placed points."""
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
 
     train, train_labels, test, test_labels = load(args.dataset)
     train, test = as_float32(train * args.pixel_scale, test * args.pixel_scale)
-    mapper, fit_s = _timed(module.UMAP(random_state=args.seed).fit, train)
+    params = {"random_state": args.seed} if args.seeded else {}
+    cpu = time.process_time()
+    mapper, fit_s = _timed(module.UMAP(**params).fit, train)
+    fit_cpu_s = time.process_time() - cpu
     mapper.transform(test[:100])  # compile the transform path
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
+        cpu = time.process_time()
         placed, seconds = _timed(mapper.transform, test)
+        cpu_times.append(time.process_time() - cpu)
         times.append(seconds)
     embedding = np.asarray(mapper.embedding_)
     return {
-        "seed": args.seed,
+        "seed": args.seed if args.seeded else None,
         "pixel_scale": args.pixel_scale,
         "fit_s": fit_s,
+        "fit_cpu_s": fit_cpu_s,  # all threads
         "transform_s": times,
         "transform_median_s": statistics.median(times),
+        "transform_cpu_median_s": statistics.median(cpu_times),
         "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
         "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
                                                             test_labels),
         "transform_trustworthiness": evaluation.trustworthiness(test, placed),
