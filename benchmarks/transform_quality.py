@@ -46,10 +46,11 @@ TITLES = {"transform_accuracy": "transform acc", "transform_trustworthiness": "p
           "transform_median_s": "transform s", "transform_cpu_median_s": "transform CPU s"}
 
 
-def run_worker(library, dataset, scale, seed, repeats, timeout=7200):
+def run_worker(library, dataset, scale, seed, repeats, timing_lock="", timeout=7200):
     """One ``benchmarks.worker transform`` process; its JSON result or ``{"error": ...}``."""
     command = [sys.executable, "-m", "benchmarks.worker", "transform", library, dataset,
-               "--pixel-scale", str(scale), "--repeats", str(repeats)]
+               "--pixel-scale", str(scale), "--repeats", str(repeats),
+               "--timing-lock", timing_lock]
     command += ["--seed", str(seed)] if seed is not None else ["--no-seeded"]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
@@ -196,6 +197,9 @@ def main(argv=None):
     parser.add_argument("--unseeded", type=int, default=1,
                         help="unseeded fits per dataset, scale and library")
     parser.add_argument("--repeats", type=int, default=1, help="warm transforms timed per fit")
+    parser.add_argument("--timing-lock", default="",
+                        help="a file lock held (flock) while each worker times its transforms, "
+                             "and only then, e.g. /tmp/umapx-timing.lock")
     parser.add_argument("--libraries", default="umapx,umap-learn")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" /
                                               "transform-quality.json"))
@@ -222,7 +226,7 @@ def main(argv=None):
             if (dataset, scale, library, seed, index) in done:
                 continue
             began = time.perf_counter()
-            result = run_worker(library, dataset, scale, seed, args.repeats)
+            result = run_worker(library, dataset, scale, seed, args.repeats, args.timing_lock)
             result.update({"dataset": dataset, "pixel_scale": scale, "library": library,
                            "seed": seed, "run": index,
                            "process_s": time.perf_counter() - began})

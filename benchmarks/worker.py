@@ -25,6 +25,7 @@ interrupted run had measured).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -95,6 +96,23 @@ def _params(args):
     if args.n_components != 2:
         params["n_components"] = args.n_components
     return params
+
+
+@contextlib.contextmanager
+def _timing_lock(path):
+    """Hold the file lock ``path`` (``flock``, shared between processes) while timing; no
+    lock when ``path`` is empty."""
+    if not path:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _warm_up(module, library, train, params):
@@ -182,11 +200,12 @@ def task_transform(args, module, library):
     fit_cpu_s = time.process_time() - cpu
     mapper.transform(test[:100])  # compile the transform path
     times, cpu_times = [], []
-    for _ in range(args.repeats):
-        cpu = time.process_time()
-        placed, seconds = _timed(mapper.transform, test)
-        cpu_times.append(time.process_time() - cpu)
-        times.append(seconds)
+    with _timing_lock(args.timing_lock):
+        for _ in range(args.repeats):
+            cpu = time.process_time()
+            placed, seconds = _timed(mapper.transform, test)
+            cpu_times.append(time.process_time() - cpu)
+            times.append(seconds)
     embedding = np.asarray(mapper.embedding_)
     return {
         "seed": args.seed if args.seeded else None,
@@ -658,6 +677,9 @@ def main(argv=None):
                              "tasks)")
     parser.add_argument("--pixel-scale", type=float, default=1.0,
                         help="transform: data multiplied by this (255: 0-255 pixels)")
+    parser.add_argument("--timing-lock", default="",
+                        help="transform: hold this file lock (flock) while timing the "
+                             "transforms only (e.g. /tmp/umapx-timing.lock)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
     parser.add_argument("--transform-rows", type=int, default=0,
