@@ -662,6 +662,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--method", default="blend", help="umapx inverse_transform method")
+    parser.add_argument("--detail", type=float, default=0.0, help="umapx inverse detail")
     parser.add_argument("--metric", default="cosine", help="sparse tasks: the metric")
     parser.add_argument("--low-memory", action=argparse.BooleanOptionalAction, default=None,
                         help="pass low_memory to UMAP (default: the library's default)")
