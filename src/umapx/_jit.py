@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import itertools
+import os
 import threading
 import types
 
@@ -66,6 +67,16 @@ def _pool():
             _POOL = concurrent.futures.ThreadPoolExecutor(
                 max(1, numba.config.NUMBA_NUM_THREADS - 1), thread_name_prefix="umapx-chunks")
         return _POOL
+
+
+def _forget_pool():
+    """In a forked child: the parent's pool threads do not exist there; start a new pool."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def for_chunks(n_items, chunk_size, body):
