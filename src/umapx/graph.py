@@ -29,7 +29,7 @@ def local_scale(row, target, local_connectivity, mean_all):
     """``(sigma, rho)`` of one row of sorted neighbour distances (see :func:`smooth_knn_dist`).
 
     ``mean_all`` is the typical distance that floors sigma when ``rho`` is 0. Called, not
-    inlined, from the parallel kernels: their first compilation is ~0.8 s shorter.
+    inlined, from the row kernel :func:`_local_scales`: its first compilation is shorter.
     """
     n_cols = row.shape[0]
     n_positive = 0
