@@ -4,6 +4,7 @@
     python benchmarks/compile_profile.py save-fashion MODEL      (fits and saves, cache warm)
     NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/compile_profile.py first-query MODEL
     ... compile_profile.py digits-fit --signatures     (also every specialisation's types)
+    ... compile_profile.py digits-fit --self           (also each kernel's own compile time)
 
 ``digits-fit`` fits sklearn's digits; ``first-query`` loads a saved model and runs its first
 ``transform`` (the 10k Fashion-MNIST test images) and ``inverse_transform`` (100 points). With an
@@ -12,7 +13,8 @@ loaded from the cache. Prints wall and CPU seconds of each step, then each kerne
 CPU time (outermost compilations only: a kernel's time includes the helpers compiled inside it)
 and number of specialisations, largest first; with ``--signatures``, the argument types of every
 specialisation compiled (inner ones too), to spot twins that differ only in a dtype, layout or
-read-only flag.
+read-only flag; with ``--self``, every kernel's own compile time (inner ones too, the time of
+the compilations nested in it subtracted), to see which body is large.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def main(argv):
             self.buffer.append((time.process_time(), record))
 
     show_signatures = "--signatures" in argv
-    argv = [arg for arg in argv if arg != "--signatures"]
+    show_self = "--self" in argv
+    argv = [arg for arg in argv if arg not in ("--signatures", "--self")]
     scenario, argument = argv[0], (argv[1] if len(argv) > 1 else None)
     began = time.perf_counter()
     recorder = CPUClock()
@@ -76,6 +79,7 @@ def main(argv):
                   f"{time.process_time() - cpu:.2f} s)")
     seconds, count, depth, opened = defaultdict(float), defaultdict(int), 0, {}
     signatures = defaultdict(list)
+    own, nested = defaultdict(float), []  # nested: [name, start, seconds of inner ones]
     for stamp, record in recorder.buffer:
         name = record.data["dispatcher"].py_func.__qualname__
         if record.is_start:
@@ -84,15 +88,24 @@ def main(argv):
                 opened = {"name": name, "start": stamp}
             depth += 1
             count[name] += 1
+            nested.append([name, stamp, 0.0])
         else:
             depth -= 1
             if depth == 0:
                 seconds[opened["name"]] += stamp - opened["start"]
+            inner_name, start, inner = nested.pop()
+            own[inner_name] += stamp - start - inner
+            if nested:
+                nested[-1][2] += stamp - start
     total = sum(seconds.values())
     print(f"\ncompilation: {total:.2f} s of CPU time in {sum(count.values())} specialisations "
           f"of {len(count)} kernels")
     for name in sorted(seconds, key=seconds.get, reverse=True)[:25]:
         print(f"  {seconds[name]:7.2f} s  {count[name]:3d}x  {name}")
+    if show_self:
+        print("\nown compile time (nested compilations subtracted), largest first:")
+        for name in sorted(own, key=own.get, reverse=True)[:25]:
+            print(f"  {own[name]:7.2f} s  {name}")
     if show_signatures:
         print("\nevery specialisation compiled (inner ones too), by kernel:")
         for name in sorted(signatures, key=lambda name: -len(signatures[name])):

@@ -56,8 +56,9 @@ def fashion_model():
 class Resampled:
     """A model whose embedding is another's resampled to ``n`` jittered points.
 
-    The explorer reads only public attributes; samples come from the original model. Used to
-    measure drawing at a million points without a million-point fit.
+    The explorer reads the embedding, a few public attributes and the fitted state, whose
+    inverse model draws the samples: those of the original model. Used to measure drawing at a
+    million points without a million-point fit.
     """
 
     def __init__(self, mapper, labels, n, seed=0):
@@ -69,6 +70,8 @@ class Resampled:
         self.labels = labels[rows]
         self.n_features_in_ = mapper.n_features_in_
         self.n_neighbors = mapper.n_neighbors
+        self.n_jobs = mapper.n_jobs
+        self.fitted_state = mapper.fitted_state
         self._mapper = mapper
 
     def inverse_transform(self, points, return_confidence=False):

@@ -25,6 +25,7 @@ interrupted run had measured).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -95,6 +96,23 @@ def _params(args):
     if args.n_components != 2:
         params["n_components"] = args.n_components
     return params
+
+
+@contextlib.contextmanager
+def _timing_lock(path):
+    """Hold the file lock ``path`` (``flock``, shared between processes) while timing; no
+    lock when ``path`` is empty."""
+    if not path:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _warm_up(module, library, train, params):
@@ -168,27 +186,37 @@ def task_quality(args, module, library):
 
 
 def task_transform(args, module, library):
-    """One seeded fit at a pixel scale (``--pixel-scale``: 1 for [0, 1], 255 for 0-255), then
-    the timed transform of the test set (warm) and the quality of the placed points."""
+    """One fit (seeded with ``--seed``, or unseeded with ``--no-seeded``) at a pixel scale
+    (``--pixel-scale``: 1 for [0, 1], 255 for 0-255), then the timed transform of the test set
+    (warm) and the quality of the fitted and the placed points."""
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
 
     train, train_labels, test, test_labels = load(args.dataset)
     train, test = as_float32(train * args.pixel_scale, test * args.pixel_scale)
-    mapper, fit_s = _timed(module.UMAP(random_state=args.seed).fit, train)
+    params = {"random_state": args.seed} if args.seeded else {}
+    cpu = time.process_time()
+    mapper, fit_s = _timed(module.UMAP(**params).fit, train)
+    fit_cpu_s = time.process_time() - cpu
     mapper.transform(test[:100])  # compile the transform path
-    times = []
-    for _ in range(args.repeats):
-        placed, seconds = _timed(mapper.transform, test)
-        times.append(seconds)
+    times, cpu_times = [], []
+    with _timing_lock(args.timing_lock):
+        for _ in range(args.repeats):
+            cpu = time.process_time()
+            placed, seconds = _timed(mapper.transform, test)
+            cpu_times.append(time.process_time() - cpu)
+            times.append(seconds)
     embedding = np.asarray(mapper.embedding_)
     return {
-        "seed": args.seed,
+        "seed": args.seed if args.seeded else None,
         "pixel_scale": args.pixel_scale,
         "fit_s": fit_s,
+        "fit_cpu_s": fit_cpu_s,  # all threads
         "transform_s": times,
         "transform_median_s": statistics.median(times),
+        "transform_cpu_median_s": statistics.median(cpu_times),
         "trustworthiness": evaluation.trustworthiness(train, embedding),
+        "knn_accuracy": evaluation.knn_accuracy(embedding, train_labels),
         "transform_accuracy": evaluation.transform_accuracy(embedding, train_labels, placed,
                                                             test_labels),
         "transform_trustworthiness": evaluation.trustworthiness(test, placed),
@@ -634,6 +662,8 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="held-out points (inverse)")
     parser.add_argument("--many", type=int, default=0, help="also time this many queries")
     parser.add_argument("--n-components", type=int, default=2)
+    parser.add_argument("--method", default="blend", help="umapx inverse_transform method")
+    parser.add_argument("--detail", type=float, default=0.0, help="umapx inverse detail")
     parser.add_argument("--metric", default="cosine", help="sparse tasks: the metric")
     parser.add_argument("--low-memory", action=argparse.BooleanOptionalAction, default=None,
                         help="pass low_memory to UMAP (default: the library's default)")
@@ -649,6 +679,9 @@ def main(argv=None):
                              "tasks)")
     parser.add_argument("--pixel-scale", type=float, default=1.0,
                         help="transform: data multiplied by this (255: 0-255 pixels)")
+    parser.add_argument("--timing-lock", default="",
+                        help="transform: hold this file lock (flock) while timing the "
+                             "transforms only (e.g. /tmp/umapx-timing.lock)")
     parser.add_argument("--knn-only", action="store_true", help="scale: time the k-NN only")
     parser.add_argument("--verbose", action="store_true", help="scale: the fit's log on stderr")
     parser.add_argument("--transform-rows", type=int, default=0,

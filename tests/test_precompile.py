@@ -113,10 +113,10 @@ def test_first_run_compiles_later_stages_in_another_process_with_the_same_result
     with_background, digests = _run_cold(tmp_path, background=True)
     without, digests_alone = _run_cold(tmp_path, background=False)
     assert digests == digests_alone  # the same machine code whichever process compiles it
-    for kernel in ("_fit_epoch_2d", "smooth_knn_dist", "_transform_points_2d",
-                   "_weighted_mean"):
+    for kernel in ("_fit_epoch_2d", "_local_scales", "_transform_points_2d",
+                   "_weighted_means"):
         assert kernel in without and kernel not in with_background, (kernel, with_background)
-    assert "_rerank" in with_background  # its own neighbour search is compiled here
+    assert "_rerank_rows" in with_background  # its own neighbour search is compiled here
 
 
 def test_background_compilation_switch(monkeypatch):
@@ -136,3 +136,32 @@ def test_background_mode_rejects_unknown_stages():
     done = subprocess.run([sys.executable, "-m", "umapx.precompile", "--background",
                            "graph,knn"], capture_output=True, text=True)
     assert done.returncode == 2 and "unknown stages" in done.stderr
+
+
+def test_for_chunks_covers_every_item_once_and_raises_what_a_chunk_raises():
+    import numpy as np
+
+    from umapx._jit import for_chunks, numba_threads
+
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            for n_items, size in ((0, 4), (1, 4), (10, 3), (64, 64), (1000, 7)):
+                hits = np.zeros(n_items, np.int64)
+                seen = []
+
+                def body(first, last, hits=hits, seen=seen):
+                    seen.append((first, last))
+                    hits[first:last] += 1
+
+                for_chunks(n_items, size, body)
+                assert (hits == 1).all()
+                # the chunks are fixed by the size, whatever the thread count
+                assert sorted(seen) == [(f, min(f + size, n_items))
+                                        for f in range(0, n_items, size)]
+
+            def failing(first, last):
+                if first >= 20:
+                    raise ValueError("chunk failed")
+
+            with pytest.raises(ValueError, match="chunk failed"):
+                for_chunks(100, 10, failing)

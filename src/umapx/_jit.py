@@ -8,7 +8,11 @@ kernels trustworthy.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import itertools
+import os
+import threading
 import types
 
 import numba
@@ -49,6 +53,68 @@ def respecialize(dispatcher, **replacements):
     options.pop("cache", None)
     options.pop("nopython", None)
     return numba.njit(**options)(clone)
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    """The threads that run :func:`for_chunks`' work (started on first use, kept)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(
+                max(1, numba.config.NUMBA_NUM_THREADS - 1), thread_name_prefix="umapx-chunks")
+        return _POOL
+
+
+def _forget_pool():
+    """In a forked child: the parent's pool threads do not exist there; start a new pool."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def for_chunks(n_items, chunk_size, body):
+    """Call ``body(first, last)`` for the chunks ``first:last`` of ``range(n_items)``, each
+    ``chunk_size`` long (the last one shorter), on ``numba.get_num_threads()`` threads.
+
+    ``body`` runs a serial ``nogil`` kernel over its chunk, so the threads run at once. It
+    replaces a ``parallel=True`` kernel whose rows are independent: numba's parallel passes
+    (parfor lowering, the gufunc wrapper) made up about half of such a kernel's first
+    compilation. The chunks are fixed by ``chunk_size``, not by the thread count, and each
+    row's result depends on that row only, so results are the same whatever the thread count.
+    Chunks are handed out in order as threads become free; the calling thread takes its
+    share. The first exception raised by a chunk is raised here once all threads stopped.
+    """
+    n_chunks = -(-int(n_items) // int(chunk_size)) if n_items > 0 else 0
+    n_threads = min(numba.get_num_threads(), n_chunks)
+    if n_threads <= 1:
+        for chunk in range(n_chunks):
+            body(chunk * chunk_size, min((chunk + 1) * chunk_size, n_items))
+        return
+    chunks = itertools.count()  # next() on it is atomic under the GIL
+    failed = []
+
+    def work():
+        for chunk in iter(chunks.__next__, None):
+            if chunk >= n_chunks or failed:
+                return
+            try:
+                body(chunk * chunk_size, min((chunk + 1) * chunk_size, n_items))
+            except BaseException as error:  # stop the others, raise it in the caller
+                failed.append(error)
+                return
+
+    helpers = [_pool().submit(work) for _ in range(n_threads - 1)]
+    work()
+    concurrent.futures.wait(helpers)
+    if failed:
+        raise failed[0]
 
 
 def resolve_n_threads(n_jobs):

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 import scipy.sparse
 
-from ._jit import FASTMATH, kernel
+from ._jit import FASTMATH, for_chunks, kernel
 
 SMOOTH_K_TOLERANCE = 1e-5
 MIN_K_DIST_SCALE = 1e-3
@@ -29,7 +29,7 @@ def local_scale(row, target, local_connectivity, mean_all):
     """``(sigma, rho)`` of one row of sorted neighbour distances (see :func:`smooth_knn_dist`).
 
     ``mean_all`` is the typical distance that floors sigma when ``rho`` is 0. Called, not
-    inlined, from the parallel kernels: their first compilation is ~0.8 s shorter.
+    inlined, from the row kernel :func:`_local_scales`: its first compilation is shorter.
     """
     n_cols = row.shape[0]
     n_positive = 0
@@ -88,7 +88,6 @@ def local_scale(row, target, local_connectivity, mean_all):
     return max(mid, floor), rho
 
 
-@kernel(parallel=True)
 def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     """Local scales (sigma, rho) of every row of a k-NN distance matrix.
 
@@ -110,16 +109,30 @@ def smooth_knn_dist(distances, k, local_connectivity=1.0, bandwidth=1.0):
     sigmas, rhos : ndarray of shape (n,), float32
     """
     n = distances.shape[0]
-    target = np.log2(k) * bandwidth
     sigmas = np.zeros(n, np.float32)
     rhos = np.zeros(n, np.float32)
     # Absent neighbours (index -1, removed by ``disconnection_distance``) sit at infinity:
-    # they count neither as positive distances nor in the means. A serial float64 sum: numba's
-    # np.mean in a parallel kernel sums float32 per thread (its rounding followed n_jobs).
+    # they count neither as positive distances nor in the means. A serial float64 sum (numba's
+    # np.mean in a parallel kernel summed float32 per thread: its rounding followed n_jobs).
     mean_all = _finite_mean(distances.ravel())
-    for i in numba.prange(n):
-        sigmas[i], rhos[i] = local_scale(distances[i], target, local_connectivity, mean_all)
+    k, local_connectivity, bandwidth = float(k), float(local_connectivity), float(bandwidth)
+    for_chunks(n, _ROWS_PER_CHUNK, lambda first, last: _local_scales(
+        distances, k, local_connectivity, bandwidth, mean_all, sigmas, rhos, first, last))
     return sigmas, rhos
+
+
+# Rows per chunk of the graph's row-by-row kernels (see :func:`umapx._jit.for_chunks`).
+_ROWS_PER_CHUNK = 1024
+
+
+@kernel
+def _local_scales(distances, k, local_connectivity, bandwidth, mean_all, sigmas, rhos, first,
+                  last):
+    """:func:`smooth_knn_dist` of rows ``first:last`` into ``sigmas`` / ``rhos`` (a serial
+    kernel: as a ``parallel=True`` loop it cost ~0.7 s more to compile the first time)."""
+    target = np.log2(k) * bandwidth
+    for i in range(first, last):
+        sigmas[i], rhos[i] = local_scale(distances[i], target, local_connectivity, mean_all)
 
 
 @kernel()
@@ -134,7 +147,6 @@ def _finite_mean(values):
     return total / count if count else 0.0
 
 
-@kernel(parallel=True)
 def membership_strengths(indices, distances, sigmas, rhos, skip_self):
     """Directed edge weights ``exp(-max(0, d - rho) / sigma)`` of a k-NN graph.
 
@@ -145,7 +157,19 @@ def membership_strengths(indices, distances, sigmas, rhos, skip_self):
     rows = np.empty(n * k, np.int32)
     cols = np.empty(n * k, np.int32)
     weights = np.empty(n * k, np.float32)
-    for i in numba.prange(n):
+    skip_self = bool(skip_self)
+    for_chunks(n, 4 * _ROWS_PER_CHUNK, lambda first, last: _memberships(
+        indices, distances, sigmas, rhos, skip_self, rows, cols, weights, first, last))
+    return rows, cols, weights
+
+
+@kernel
+def _memberships(indices, distances, sigmas, rhos, skip_self, rows, cols, weights, first,
+                 last):
+    """:func:`membership_strengths` of rows ``first:last`` (a serial kernel, see
+    :func:`_local_scales`)."""
+    k = indices.shape[1]
+    for i in range(first, last):
         for j in range(k):
             e = i * k + j
             rows[e] = i
@@ -158,7 +182,6 @@ def membership_strengths(indices, distances, sigmas, rhos, skip_self):
                 weights[e] = np.exp(-((distances[i, j] - rhos[i]) / sigmas[i]))
             if indices[i, j] < 0:
                 cols[e] = 0
-    return rows, cols, weights
 
 
 @kernel
@@ -192,17 +215,28 @@ def _combine(a, b, mix):
     return mix * (a + b - product) + (np.float32(1.0) - mix) * product
 
 
-@kernel(parallel=True, fastmath=_EXACT)
 def _merge_rows(indptr, indices, weights, t_indptr, t_indices, t_weights, mix, out_indptr,
                 out_indices, out_weights, count_only):
-    """Row ``i`` of ``combine(A, A^T)`` from the sorted rows ``i`` of A and of A^T.
+    """Row ``i`` of ``combine(A, A^T)`` from the sorted rows ``i`` of A and of A^T, for every
+    row.
 
     With ``count_only`` only the number of non-zero entries of each row is written (to
     ``out_indptr[i + 1]``); otherwise rows are written from ``out_indptr[i]``.
     """
+    mix, count_only = float(mix), bool(count_only)
+    for_chunks(indptr.shape[0] - 1, 4 * _ROWS_PER_CHUNK, lambda first, last: _merge_row_range(
+        indptr, indices, weights, t_indptr, t_indices, t_weights, mix, out_indptr, out_indices,
+        out_weights, count_only, first, last))
+
+
+@kernel(fastmath=_EXACT)
+def _merge_row_range(indptr, indices, weights, t_indptr, t_indices, t_weights, mix, out_indptr,
+                     out_indices, out_weights, count_only, first, last):
+    """:func:`_merge_rows` of rows ``first:last`` (a serial kernel, see
+    :func:`_local_scales`)."""
     mix = np.float32(mix)
     zero = np.float32(0.0)
-    for i in numba.prange(indptr.shape[0] - 1):
+    for i in range(first, last):
         e, e_end = indptr[i], indptr[i + 1]
         t, t_end = t_indptr[i], t_indptr[i + 1]
         out = out_indptr[i]

@@ -70,7 +70,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ._jit import kernel, respecialize
+from ._jit import for_chunks, kernel, respecialize
 from ._rng import draw_index, stream_key
 from .metrics import EUCLIDEAN, gradient, squared_euclidean
 from .powers import power_table, table_power
@@ -352,11 +352,12 @@ def layout_blocks(n_rows, anchored=False):
     return np.array([block * n_rows // count for block in range(count + 1)], dtype=np.int64)
 
 
-@kernel(parallel=True)
+@kernel
 def _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
-                         n_epochs, row_keys):
-    """:func:`transform_points` of two-dimensional points (the coordinates in registers)."""
-    for i in numba.prange(head.shape[0]):
+                         n_epochs, row_keys, first, last):
+    """:func:`transform_points` of the two-dimensional points ``first:last`` (the coordinates
+    in registers)."""
+    for i in range(first, last):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         y0, y1 = head[i, 0], head[i, 1]
         for epoch in range(n_epochs):
@@ -366,11 +367,12 @@ def _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning
         head[i, 0], head[i, 1] = y0, y1
 
 
-@kernel(parallel=True)
+@kernel
 def _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
-                         n_epochs, row_keys):
-    """:func:`transform_points` of points of any dimension (``scratch``: one row per point)."""
-    for i in numba.prange(head.shape[0]):
+                         n_epochs, row_keys, first, last):
+    """:func:`transform_points` of the points ``first:last`` of any dimension (``scratch``:
+    one row per point)."""
+    for i in range(first, last):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
@@ -378,21 +380,30 @@ def _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
                           epoch)
 
 
+# Points per chunk of a transform's layout (each runs all its epochs at once).
+_TRANSFORM_CHUNK = 256
+
+
 def transform_points(head, tail, scratch, indptr, indices, schedule, forces, learning_rate,
                      n_epochs, row_keys):
     """All epochs for each new point (``head``, in place) against the fixed ``tail``.
 
-    Rows are independent, so each runs its whole optimisation in one go: one parallel region
-    for the call instead of one per epoch. A row's random stream is keyed by ``row_keys[i]``
-    and the edge's position in the row, so it does not depend on the other rows. Two
-    dimensions and the others are separate kernels (see :func:`fit_epoch`).
+    Rows are independent, so each runs its whole optimisation in one go, a chunk of rows at a
+    time on the threads of :func:`umapx._jit.for_chunks` (serial kernels: a ``parallel=True``
+    loop cost ~1.3 s more to compile the first time). A row's random stream is keyed by
+    ``row_keys[i]`` and the edge's position in the row, so it does not depend on the other
+    rows. Two dimensions and the others are separate kernels (see :func:`fit_epoch`).
     """
+    learning_rate, n_epochs = float(learning_rate), int(n_epochs)
     if head.shape[1] == 2:
-        _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
-                             n_epochs, row_keys)
+        def body(first, last):
+            _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning_rate,
+                                 n_epochs, row_keys, first, last)
     else:
-        _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
-                             learning_rate, n_epochs, row_keys)
+        def body(first, last):
+            _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
+                                 learning_rate, n_epochs, row_keys, first, last)
+    for_chunks(head.shape[0], _TRANSFORM_CHUNK, body)
 
 
 @kernel(inline="always")

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from .. import metrics as _metrics
-from .._jit import kernel
+from .._jit import for_chunks, kernel
 from ..sparse import is_sparse_rows
 from ._heap import heap_push, sort_heap
 from ._rows import row_block, row_count, row_distance, search_args, specialize
@@ -49,17 +49,29 @@ def _smallest_of_row(values, n_select, self_index):
     return heap_i
 
 
-@kernel(parallel=True)
+# Query rows per chunk of the serial kernels below (see :func:`umapx._jit.for_chunks`).
+_CHUNK_ROWS = 128
+
+
 def _select_smallest(block_distances, n_select, row_offset, exclude_self):
     """Indices of the ``n_select`` smallest entries of each row (unsorted)."""
     n_rows = block_distances.shape[0]
     selected = np.empty((n_rows, n_select), dtype=np.int32)
-    for row in numba.prange(n_rows):
+    n_select, row_offset, exclude_self = int(n_select), int(row_offset), bool(exclude_self)
+    for_chunks(n_rows, _CHUNK_ROWS, lambda first, last: _select_rows(
+        block_distances, n_select, row_offset, exclude_self, selected, first, last))
+    return selected
+
+
+@kernel
+def _select_rows(block_distances, n_select, row_offset, exclude_self, selected, first, last):
+    """:func:`_select_smallest` of rows ``first:last`` into ``selected`` (a serial kernel: as a
+    ``parallel=True`` loop it cost ~0.5 s more to compile the first time)."""
+    for row in range(first, last):
         self_index = row + row_offset if exclude_self else -1
         heap_i = _smallest_of_row(block_distances[row], n_select, self_index)
         for slot in range(n_select):  # not ``selected[row] = heap_i``: numba compiles
             selected[row, slot] = heap_i[slot]  # ~1.5 s of shape-error code for that
-    return selected
 
 
 @kernel(inline="always")
@@ -111,7 +123,6 @@ def _rerank_row(metric, queries, row, data, values, candidates, slack, k, self_i
             filled = _insert_sorted(out_d, out_i, filled, distance, j)
 
 
-@kernel(parallel=True)
 def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exclude_self):
     """The exact ``k`` nearest rows of each query, sorted by (distance, index).
 
@@ -124,11 +135,22 @@ def _rerank(metric, queries, data, approx, candidates, slack, k, row_offset, exc
     n_rows = row_count(queries)
     out_d = np.empty((n_rows, k), np.float32)
     out_i = np.empty((n_rows, k), np.int32)
-    for row in numba.prange(n_rows):
+    k, row_offset, exclude_self = int(k), int(row_offset), bool(exclude_self)
+    for_chunks(n_rows, _CHUNK_ROWS, lambda first, last: _rerank_rows(
+        metric, queries, data, approx, candidates, slack, k, row_offset, exclude_self, out_i,
+        out_d, first, last))
+    return out_i, out_d
+
+
+@kernel
+def _rerank_rows(metric, queries, data, approx, candidates, slack, k, row_offset, exclude_self,
+                 out_i, out_d, first, last):
+    """:func:`_rerank` of query rows ``first:last`` (a serial kernel: as a ``parallel=True``
+    loop it cost ~1.5 s more to compile the first time)."""
+    for row in range(first, last):
         self_index = row + row_offset if exclude_self else -1
         _rerank_row(metric, queries, row, data, approx[row], candidates[row], slack[row], k,
                     self_index, out_i[row], out_d[row])
-    return out_i, out_d
 
 
 @kernel(parallel=True)

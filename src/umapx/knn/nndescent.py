@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .._jit import kernel
+from .._jit import for_chunks, kernel
 from .._rng import draw_index, draw_uniform, stream_key
 from ..metrics import SQEUCLIDEAN
 from ..sparse import is_sparse_rows
@@ -704,17 +704,18 @@ def _packed_rows(columns, indptr):
     return out
 
 
-# Queries handled per work item of the search (each item allocates its own workspace).
+# Queries handled per chunk of the search (each chunk allocates its own workspace).
 _SEARCH_CHUNK = 64
 
 
 @kernel
 def _search_chunk(metric, data, queries, first, last, graph, tree, bound_scale, out_i, out_d):
-    """The walks of queries ``first:last`` (see :func:`_search`) into their rows of ``out_i``
-    / ``out_d``, with one workspace for them all.
+    """Best-first walk of ``graph`` from the leaf of ``tree`` that each query ``first:last``
+    falls in, into its rows of ``out_i`` / ``out_d`` (filled with -1 / inf), with one workspace
+    for them all.
 
-    A kernel of its own, called from the parallel loop: numba's parallel passes then work on
-    a one-call loop body, and the first compilation is shorter.
+    A serial kernel run over chunks of queries by :func:`umapx._jit.for_chunks`: as a
+    ``parallel=True`` loop it cost ~1.5 s more to compile the first time.
     """
     indptr, neighbours = graph.indptr, graph.neighbours
     n = row_count(data)
@@ -752,20 +753,6 @@ def _search_chunk(metric, data, queries, first, last, graph, tree, bound_scale, 
         sort_heap(heap_d, heap_i)
 
 
-@kernel(parallel=True)
-def _search(metric, data, queries, k, graph, tree, bound_scale):
-    """Best-first walk of ``graph`` from the leaf of ``tree`` that each query falls in."""
-    n_queries = row_count(queries)
-    out_d = np.full((n_queries, k), np.inf, np.float32)
-    out_i = np.full((n_queries, k), -1, np.int32)
-    n_chunks = (n_queries + _SEARCH_CHUNK - 1) // _SEARCH_CHUNK
-    for chunk in numba.prange(n_chunks):
-        _search_chunk(metric, data, queries, chunk * _SEARCH_CHUNK,
-                      min((chunk + 1) * _SEARCH_CHUNK, n_queries), graph, tree, bound_scale,
-                      out_i, out_d)
-    return out_i, out_d
-
-
 def query_tree(data, seed, leaf_size):
     """One random-projection tree over ``data`` (for an index whose k-NN graph was given)."""
     return _tree_of(_build_forest(data, seed, 0, 1, leaf_size, data), 0)
@@ -781,8 +768,14 @@ def search(metric, data, queries, k, graph, tree, epsilon):
     scale = 1.0 + epsilon
     if args.code == SQEUCLIDEAN:
         scale = scale * scale
-    run = specialize(metric, _search, helpers=("_search_chunk",))
-    return run(args, data, queries, k, graph, tree, np.float32(scale))
+    scale = np.float32(scale)
+    walk = specialize(metric, _search_chunk)
+    n_queries = row_count(queries)
+    out_d = np.full((n_queries, k), np.inf, np.float32)
+    out_i = np.full((n_queries, k), -1, np.int32)
+    for_chunks(n_queries, _SEARCH_CHUNK, lambda first, last: walk(
+        args, data, queries, first, last, graph, tree, scale, out_i, out_d))
+    return out_i, out_d
 
 
 __all__ = ["nn_descent", "query_tree", "search", "search_graph", "RPTree", "SearchGraph"]

@@ -1,0 +1,2 @@
+"""The suites of ``benchmarks/run.py``, one module each (``compat`` and ``variants`` share
+``modes``)."""

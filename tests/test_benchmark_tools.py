@@ -1,0 +1,89 @@
+"""The benchmark command line and the scale figure's reading of result files (no timing)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import plot_scale  # noqa: E402
+
+
+def _results(path, rows, suite="scale"):
+    path.write_text(json.dumps({"suite": suite, "args": {}, "rows": rows}))
+    return str(path)
+
+
+@pytest.fixture
+def two_runs(tmp_path):
+    first = _results(tmp_path / "first.json", [
+        {"dataset": "blobs", "rows": 100000, "library": "umapx", "fit_s": 10.0, "fit_cpu_s": 18.0},
+        {"dataset": "blobs", "rows": 1000000, "library": "umap-learn",
+         "error": "timed out after 1800 s", "cpu_s_at_limit": 1500.0},
+        {"dataset": "fashion1m", "rows": 1000000, "library": "umap-learn",
+         "error": "timed out after 3000 s"},
+        {"dataset": "blobs", "rows": 300000, "library": "umap-learn", "knn_s": 40.0},
+    ])
+    second = _results(tmp_path / "second.json", [
+        {"dataset": "blobs", "rows": "100000", "library": "umapx", "fit_s": 12.0,
+         "fit_cpu_s": 20.0},
+        {"dataset": "fashion1m", "rows": 1000000, "library": "umap-learn",
+         "init": "umapx's spectral start", "fit_s": 5000.0, "fit_cpu_s": 900.0},
+    ])
+    other = _results(tmp_path / "fit.json", [{"dataset": "blobs", "rows": 5, "library": "umapx",
+                                              "fit_s": 1.0}], suite="fit")
+    return first, second, other
+
+
+def test_scale_points_merge_runs_in_order_and_keep_variants_apart(two_runs):
+    first, second, other = two_runs
+    points = plot_scale.scale_points([first, second, other])
+    assert points[("umapx", "blobs", "")] == {100000: (12.0, True)}
+    assert points[("umap-learn", "blobs", "")] == {1000000: (1800.0, False)}
+    assert points[("umap-learn", "fashion1m", "")] == {1000000: (3000.0, False)}
+    assert points[("umap-learn", "fashion1m", "start supplied: umapx's spectral start")] == {
+        1000000: (5000.0, True)}
+    assert len(points) == 4  # the k-NN-only row and the other suite's file are left out
+    assert plot_scale.scale_points([second, first])[("umapx", "blobs", "")] == {
+        100000: (10.0, True)}
+
+
+def test_scale_points_in_cpu_seconds(two_runs):
+    first, second, _ = two_runs
+    points = plot_scale.scale_points([first, second], cpu=True)
+    assert points[("umapx", "blobs", "")] == {100000: (20.0, True)}
+    assert points[("umap-learn", "blobs", "")] == {1000000: (1500.0, False)}
+    # A stopped run whose CPU was not recorded has no point to draw.
+    assert ("umap-learn", "fashion1m", "") not in points
+
+
+def test_variant_labels_apply_to_rows_without_their_own(two_runs):
+    first, second, _ = two_runs
+    points = plot_scale.scale_points([first, second], labels={second: "after"})
+    assert points[("umapx", "blobs", "after")] == {100000: (12.0, True)}
+    assert points[("umapx", "blobs", "")] == {100000: (10.0, True)}
+    assert ("umap-learn", "fashion1m", "start supplied: umapx's spectral start") in points
+
+
+def test_the_figure_is_drawn(two_runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "scale.png"
+    plot_scale.main([*two_runs[:2], "--cpu", "--note", "provisional", "--out", str(out)])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(SystemExit):
+        plot_scale.main([two_runs[2], "--out", str(out)])  # no scale rows in it
+
+
+def test_every_suite_is_on_the_command_line():
+    from benchmarks import run
+
+    assert set(run.SUITES) == set(run.DEFAULT_DATASETS)
+    assert all(callable(suite) for suite in run.SUITES.values())
+    shown = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "{" + ",".join(sorted(run.SUITES)) + "}" in shown
