@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from umapx import layout
 from umapx._jit import numba_threads
 from umapx.curve import find_ab_params
 from umapx.layout import (
     EpochThreads,
     attractive_coefficient,
     epochs_per_sample,
+    layout_blocks,
     normalise_layout,
     optimize_layout,
     prune_weak_edges,
@@ -105,6 +107,50 @@ def test_layout_is_identical_across_thread_counts():
     assert np.array_equal(results[0], results[1])
     assert np.all(np.isfinite(results[0]))
     assert not np.array_equal(results[0], start)
+
+
+def test_layout_blocks_depend_on_the_rows_only():
+    for rows in (1, 100, 8191, 8192, 60_000, 1_000_000):
+        blocks = layout_blocks(rows)
+        assert blocks[0] == 0 and blocks[-1] == rows and np.all(np.diff(blocks) > 0)
+        assert len(blocks) == 2 or np.diff(blocks).min() >= layout.BLOCK_ROWS
+        assert len(blocks) - 1 <= layout.MOST_BLOCKS
+        assert np.array_equal(layout_blocks(rows, anchored=True), [0, rows])
+    assert len(layout_blocks(60_000)) > 2
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_blocked_layout_is_identical_across_thread_counts(dim):
+    rows = 3 * layout.BLOCK_ROWS  # three blocks
+    graph = _ring_graph(rows)
+    start = normalise_layout(np.random.RandomState(0).rand(rows, dim))
+    results = []
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            results.append(optimize_layout(start, graph, **_sgd(10, negatives=5), seed=7))
+    assert np.array_equal(results[0], results[1])
+    assert np.all(np.isfinite(results[0]))
+
+
+def test_a_block_moves_from_the_positions_earlier_blocks_left(monkeypatch):
+    """Two vertices, one edge, one block each: the second is pulled towards where the first
+    moved in the same epoch, not where it started."""
+    monkeypatch.setattr(layout, "BLOCK_ROWS", 1)
+    graph = scipy.sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    start = np.array([[0.0, 0.0], [1.5, 0.5]], np.float32)
+    # Edges are first due at epoch 1 (their period), where the learning rate is 1/2.
+    moved = optimize_layout(start, graph, **_sgd(2, negatives=0), seed=0)
+
+    def pulled(y, other):
+        diff = y - other
+        coeff = attractive_coefficient(np.float32(diff @ diff), np.float32(A), np.float32(B),
+                                       POWERS)
+        return y + 0.5 * 2.0 * np.clip(coeff * diff, -4.0, 4.0)  # attraction x2
+
+    first = pulled(start[0], start[1])
+    np.testing.assert_allclose(moved[0], first, rtol=1e-5)
+    np.testing.assert_allclose(moved[1], pulled(start[1], first), rtol=1e-5)
+    assert not np.allclose(moved[1], pulled(start[1], start[0]), rtol=1e-3)
 
 
 def test_layout_is_identical_when_every_trial_switches_the_thread_count(monkeypatch):

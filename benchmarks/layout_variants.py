@@ -1,0 +1,111 @@
+"""Which layout schedule loses trustworthiness on a ``fashion1m`` prefix (issue 12).
+
+    python benchmarks/fashion1m_stages.py fit --rows 100000 --out /tmp/stages   # graph, start
+    NUMBA_NUM_THREADS=1 python benchmarks/layout_variants.py --rows 100000 \\
+        --stem /tmp/stages/umapx-100000 --variants jacobi,blocks16,sequential,umap-learn \\
+        --seeds 0,1,2
+
+Every variant runs 200 epochs from the same pruned graph and normalised spectral start (umapx's
+own, saved by ``fashion1m_stages.py fit``) and prints one JSON line: trust@15 on a 10k sample
+and 10-NN accuracy on the first 100k rows. ``jacobi``: umapx's epoch kernel with one block
+(every vertex reads the start-of-epoch positions); ``blocksK``: K blocks of consecutive rows
+(block Gauss-Seidel, :func:`umapx.layout.fit_epoch`); ``default``: the blocks of
+:func:`umapx.layout.layout_blocks`; ``sequential``: the same kernel reading and writing one
+array on one thread (each vertex sees the latest positions); ``umap-learn``: umap-learn's
+``optimize_layout_euclidean`` on the same graph and start (extra ``bench``). Quality runs, not
+timings: run them at ``nice -n 10``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.datasets import load_scale  # noqa: E402
+
+N_EPOCHS = 200
+
+
+def _umapx_layout(start, graph, seed, blocks, in_place=False):
+    import numba
+
+    from umapx import layout
+    from umapx.curve import find_ab_params
+
+    a, b = find_ab_params(1.0, 0.1)
+    indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+    schedule = layout._schedule(graph, N_EPOCHS, 5)
+    forces = layout.make_forces(a, b, 1.0, attraction=2.0)
+    positions = start.copy()
+    updated = positions if in_place else np.empty_like(positions)
+    if in_place:
+        numba.set_num_threads(1)  # one thread: a sequential sweep over the vertices
+    for epoch in range(N_EPOCHS):
+        layout.fit_epoch(positions, updated, np.empty_like(positions), indptr, indices,
+                         schedule, forces, 1.0 - epoch / N_EPOCHS, epoch, np.uint64(seed),
+                         False, blocks)
+    return positions
+
+
+def _umap_learn_layout(start, graph, seed):
+    import umap.umap_ as reference
+
+    coo = graph.tocoo()
+    a, b = reference.find_ab_params(1.0, 0.1)
+    rng_state = np.random.RandomState(seed).randint(
+        np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3).astype(np.int64)
+    embedding = start.copy()
+    return reference.optimize_layout_euclidean(
+        embedding, embedding, coo.row, coo.col, N_EPOCHS, start.shape[0],
+        reference.make_epochs_per_sample(coo.data, N_EPOCHS), a, b, rng_state, 1.0, 1.0, 5.0,
+        parallel=False, move_other=True)
+
+
+def main():
+    from umapx import evaluation
+    from umapx.layout import layout_blocks, normalise_layout, prune_weak_edges
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--stem", required=True, help="fashion1m_stages.py fit outputs")
+    parser.add_argument("--variants", default="jacobi,default,sequential")
+    parser.add_argument("--seeds", default="0,1,2")
+    args = parser.parse_args()
+    data, labels = load_scale("fashion1m", args.rows)
+    graph = scipy.sparse.load_npz(args.stem + "-graph.npz").tocsr().astype(np.float32)
+    graph.eliminate_zeros()
+    graph = prune_weak_edges(graph, N_EPOCHS)
+    start = normalise_layout(np.load(args.stem + "-init.npy"))
+    rows = start.shape[0]
+    for variant in args.variants.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            cpu = time.process_time()
+            if variant == "umap-learn":
+                embedding = _umap_learn_layout(start, graph, seed)
+            elif variant == "sequential":
+                embedding = _umapx_layout(start, graph, seed, np.array([0, rows]), True)
+            else:
+                count = {"jacobi": 1, "default": len(layout_blocks(rows)) - 1}.get(variant)
+                count = count or int(variant.removeprefix("blocks"))
+                blocks = np.array([k * rows // count for k in range(count + 1)], np.int64)
+                embedding = _umapx_layout(start, graph, seed, blocks)
+            cpu = time.process_time() - cpu
+            print(json.dumps({
+                "rows": rows, "variant": variant, "seed": seed, "layout_cpu_s": round(cpu, 1),
+                "trust15": round(evaluation.trustworthiness(data, embedding,
+                                                            sample_size=10_000), 4),
+                "knn10_accuracy": round(evaluation.knn_accuracy(embedding[:100_000],
+                                                                labels[:100_000]), 4),
+            }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
