@@ -132,25 +132,93 @@ def test_blocked_layout_is_identical_across_thread_counts(dim):
     assert np.all(np.isfinite(results[0]))
 
 
-def test_a_block_moves_from_the_positions_earlier_blocks_left(monkeypatch):
-    """Two vertices, one edge, one block each: the second is pulled towards where the first
-    moved in the same epoch, not where it started."""
+def _pull(y, other, weight=1.0):
+    """The clipped attraction of ``y`` towards ``other`` at learning rate 1/2, times weight."""
+    diff = y - other
+    coeff = attractive_coefficient(np.float32(diff @ diff), np.float32(A), np.float32(B), POWERS)
+    return 0.5 * weight * np.clip(coeff * diff, -4.0, 4.0)
+
+
+def test_a_sampled_edge_moves_both_ends_and_later_blocks_see_it(monkeypatch):
+    """Two vertices, one edge, one block each: the first block's sample moves both ends
+    (weight 1 each), and the second block's sample starts from where they moved."""
     monkeypatch.setattr(layout, "BLOCK_ROWS", 1)
     graph = scipy.sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     start = np.array([[0.0, 0.0], [1.5, 0.5]], np.float32)
     # Edges are first due at epoch 1 (their period), where the learning rate is 1/2.
     moved = optimize_layout(start, graph, **_sgd(2, negatives=0), seed=0)
+    first = _pull(start[0], start[1])
+    head0, tail1 = start[0] + first, start[1] - first
+    second = _pull(tail1, head0)
+    np.testing.assert_allclose(moved[0], head0 - second, rtol=1e-5)
+    np.testing.assert_allclose(moved[1], tail1 + second, rtol=1e-5)
+    # The pair's centre does not move (head-only attractions of weight 2 moved it).
+    np.testing.assert_allclose(moved.mean(axis=0), start.mean(axis=0), atol=1e-6)
 
-    def pulled(y, other):
-        diff = y - other
-        coeff = attractive_coefficient(np.float32(diff @ diff), np.float32(A), np.float32(B),
-                                       POWERS)
-        return y + 0.5 * 2.0 * np.clip(coeff * diff, -4.0, 4.0)  # attraction x2
 
-    first = pulled(start[0], start[1])
-    np.testing.assert_allclose(moved[0], first, rtol=1e-5)
-    np.testing.assert_allclose(moved[1], pulled(start[1], first), rtol=1e-5)
-    assert not np.allclose(moved[1], pulled(start[1], start[0]), rtol=1e-3)
+def _random_graph(rows, seed, degree=6):
+    """A symmetric random graph with weights in (0.2, 1]: edges spread over all blocks."""
+    rng = np.random.RandomState(seed)
+    heads = np.repeat(np.arange(rows), degree)
+    tails = rng.randint(0, rows, heads.shape[0])
+    keep = heads != tails
+    graph = scipy.sparse.coo_matrix((rng.uniform(0.2, 1.0, keep.sum()),
+                                     (heads[keep], tails[keep])), shape=(rows, rows)).tocsr()
+    return graph.maximum(graph.T).tocsr()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attractions_alone_keep_the_centre(seed):
+    """With no negative samples every sampled edge moves its ends by equal and opposite
+    steps, over several blocks: the mean position stays (up to float32 rounding)."""
+    rows = 500
+    start = normalise_layout(np.random.RandomState(seed).rand(rows, 2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(layout, "BLOCK_ROWS", 64)  # seven blocks
+        moved = optimize_layout(start, _random_graph(rows, seed), **_sgd(30, negatives=0),
+                                seed=seed)
+    assert np.abs(moved - start).max() > 0.5  # the layout did move
+    np.testing.assert_allclose(moved.mean(axis=0), start.mean(axis=0), atol=1e-4)
+
+
+def test_tails_sort_each_block_by_tail():
+    rows = 300
+    graph = _random_graph(rows, 0)
+    indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+    blocks = np.array([0, 70, 71, 200, rows], np.int64)
+    tails = layout.fit_tails(indptr, indices, blocks, 2, anchored=False)
+    assert tails.slots.shape == (np.diff(indptr[blocks]).max(), 2)
+    assert not tails.slots.any()
+    for low, high in zip(blocks[:-1], blocks[1:]):
+        first, last = indptr[low], indptr[high]
+        order = tails.order[first:last]
+        assert np.array_equal(np.sort(order), np.arange(last - first))  # each edge once
+        assert np.all(np.diff(tails.tails[first:last]) >= 0)  # sorted by tail
+        assert np.array_equal(tails.tails[first:last], indices[first + order])
+        for tail in np.unique(indices[first:last]):  # a tail's moves in row order
+            assert np.all(np.diff(order[tails.tails[first:last] == tail]) > 0)
+    assert layout.fit_tails(indptr, indices, blocks, 2, anchored=True).slots.size == 0
+
+
+@pytest.mark.parametrize("dim,output", [(2, None), (3, None), (2, "haversine")])
+def test_both_ends_layout_is_identical_across_thread_counts(monkeypatch, dim, output):
+    """Several blocks, tails spread over all of them: 1 and 2 threads give the same bits."""
+    from umapx.metrics import resolve_metric
+
+    monkeypatch.setattr(layout, "BLOCK_ROWS", 64)
+    rows = 700
+    graph = _random_graph(rows, 1)
+    start = normalise_layout(np.random.RandomState(2).rand(rows, dim))
+    metric = None if output is None else resolve_metric(output, role="output_metric") \
+        .for_output(dim)
+    results = []
+    for n_jobs in (1, 2):
+        with numba_threads(n_jobs):
+            results.append(optimize_layout(start, graph, **_sgd(20, negatives=5), seed=7,
+                                           output_metric=metric))
+    assert np.array_equal(results[0], results[1])
+    assert np.all(np.isfinite(results[0]))
+    assert not np.array_equal(results[0], start)
 
 
 def test_layout_is_identical_when_every_trial_switches_the_thread_count(monkeypatch):

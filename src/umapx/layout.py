@@ -7,45 +7,54 @@ repulsions of i from uniformly drawn points (gradient of ``log(1 - 1 / (1 + a d^
 ``repulsion_strength``). Gradient coordinates are clipped to [-4, 4] and the learning rate decays
 linearly to zero.
 
+Both ends of a sampled edge move, as in the classic formulation: the head (the vertex whose
+row holds the edge) by ``+alpha * g`` together with its repulsions, the tail by ``-alpha * g``
+(attraction weight 1 at each end; repulsions move the head only). The graph holds both
+directions of every edge, each sampled on its own schedule. Moving only the head, with weight 2,
+kept the balance of attraction and repulsion on average but shifted the centre of every pair it
+pulled together; from the squeezed spectral start of 1M rows of ``fashion1m`` (33 components,
+the giant one squeezed, start trust@15 0.68) that layout could not open out: trust@15 0.8928
+against 0.9641 for umap-learn's layout from the same graph and start, and 0.9625 for a
+sequential emulation that moves both ends (``benchmarks/README.md``, "Both-ends attraction").
+
 Determinism with threads (block Gauss-Seidel): an epoch runs the vertices in a fixed number
 of blocks of consecutive rows, one after the other (:func:`layout_blocks`: none smaller than
 4096 rows, at most 256, set by the number of rows alone). Within a block every vertex is
 updated by one thread from the positions the earlier blocks of the epoch left (its own block's
 as they were when the block began), and the block's new positions are written back when it
-ends; every random draw is keyed by (seed, edge, epoch, draw), so the result is bit-identical
-whatever the thread count. That freedom is used: how many threads run each epoch is chosen by
-timing epochs as they run (:class:`EpochThreads`: one thread wins when another process keeps a
-core busy). The blocks matter on large data. With a single block (Jacobi: every vertex reads
-the start-of-epoch positions, so a move travels one edge per epoch, and the two ends of an
-edge both jump at the other's old place) the layout lost trustworthiness with size against
-umap-learn's sequential one (which moves each sample's ends in place): on 300k rows of
-``fashion1m``, from umapx's own graph and spectral start, trust@15 0.9496 against 0.9572 for
-the same kernel run sequentially in place and 0.9591 for umap-learn's layout from the same
-k-NN and start; 64 blocks gave 0.9558 (seed 42; ``benchmarks/README.md``, "Where the 300k gap
-comes from"). Anchored attractions (below) keep one block, so both ends of an edge read the same
-start-of-epoch positions.
-The graph holds both directions of every edge and only the head of an edge moves, so each
-attraction is applied with weight 2 to keep the attraction/repulsion balance of the classic
-formulation, where an edge moves both its ends. An attraction is measured from the head's moving
-position (already pushed by its earlier samples' repulsions this epoch), so the two halves of an
-edge do not exactly cancel. With ``anchored_attraction`` (supervised fits, the new layouts of
-model algebra and AlignedUMAP's joint layout) it is measured between the positions both ends had
-at the start of the epoch instead: the two directions of an edge (due in the same epochs) are
-then equal and opposite, as when one sample moves both ends, and the graph's own forces never
-move the centre of a connected group. A supervised graph needs this: with a continuous target
-(digits, ``target_metric="l1"``) the residue made whole groups drift, and the embedding's order
-by target fell from the initialisation's 0.78 (Spearman) to 0.17 (median of 3 seeds) against
-umap-learn's 0.65. On unsupervised fits anchoring cost a little (MNIST-10k trustworthiness
-0.9570 against 0.9592, densMAP's radius correlation on digits 0.71 against 0.87), so they keep
-the moving position (``benchmarks/README.md``, Variants), as does ``update`` (digits,
-trustworthiness 0.9864 anchored against 0.9873, medians of 5 seeds). The combined graphs of
-model algebra gain from it (digits, ``+ * -``: trustworthiness 0.9870 / 0.9881 / 0.9863 against
-0.9828 / 0.9864 / 0.9849, medians of 5 seeds), and so do AlignedUMAP's slices (digits, alignment
-error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751). A positive sample's
-attraction and the negative samples that follow it are computed from the same position of the
-vertex and applied together, so the processor overlaps them (repelling from the position the
-attraction had already moved made the Fashion-MNIST layout about 8% slower; the densMAP and
-``output_metric`` kernels still do that).
+ends. Each head writes its tails' moves into a slot of its own edge (:class:`Tails`); after the
+block's positions are written back, the tails move: the block's edges are grouped by tail
+once per fit (:func:`_group_by_tail`), and each tail, on one thread, adds its group's moves in
+a fixed order (:func:`_move_tails`). A tail's move so comes at most one block late. Every random
+draw is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread
+count. That freedom is used: how many threads run each epoch is chosen by timing epochs as they
+run (:class:`EpochThreads`: one thread wins when another process keeps a core busy). The blocks
+matter on large data. With a single block (Jacobi: every vertex reads the start-of-epoch
+positions, so a move travels one edge per epoch, and the two ends of an edge both jump at the
+other's old place) the head-only layout lost trustworthiness with size against umap-learn's
+sequential one: on 300k rows of ``fashion1m``, from umapx's own graph and spectral start,
+trust@15 0.9496 against 0.9572 for the same kernel run sequentially in place and 0.9591 for
+umap-learn's layout from the same k-NN and start; 64 blocks gave 0.9558 (seed 42;
+``benchmarks/README.md``, "Where the 300k gap comes from"). Anchored attractions (below) keep
+one block, so both ends of an edge read the same start-of-epoch positions.
+Anchored attractions move the head only, with weight 2: with ``anchored_attraction``
+(supervised fits, the new layouts of model algebra and AlignedUMAP's joint layout) an attraction
+is measured between the positions both ends had at the start of the epoch: the two directions
+of an edge (due in the same epochs) are then equal and opposite, as when one sample moves both
+ends, and the graph's own forces never move the centre of a connected group. A supervised graph
+needs this: with a continuous target (digits, ``target_metric="l1"``) the residue of the moving
+head-only form made whole groups drift, and the embedding's order by target fell from the
+initialisation's 0.78 (Spearman) to 0.17 (median of 3 seeds) against umap-learn's 0.65. The
+combined graphs of model algebra gain from it (digits, ``+ * -``: trustworthiness 0.9870 /
+0.9881 / 0.9863 against 0.9828 / 0.9864 / 0.9849, medians of 5 seeds), and so do AlignedUMAP's
+slices (digits, alignment error 0.0233 against 0.0290, trustworthiness 0.9759 against 0.9751).
+Unsupervised fits and ``update`` measure an attraction from the head's moving position
+(already pushed by its earlier samples' repulsions this epoch). densMAP's density epochs (the
+last ``dens_frac`` of its epochs, :mod:`umapx.densmap`) keep their head-only Jacobi kernel with
+weight 2. A positive sample's attraction and the negative samples that follow it are computed
+from the same position of the vertex and applied together, so the processor overlaps them
+(repelling from the position the attraction had already moved made the Fashion-MNIST layout
+about 8% slower; the densMAP and ``output_metric`` kernels still do that).
 
 Two-dimensional embeddings, by far the most common, run kernels that keep the coordinates in
 registers (``*_2d``); the general kernels handle any dimension.
@@ -199,22 +208,32 @@ def add_repulsions(y, others, draws, key, n_draws, skip, a, b, gamma, powers, st
 
 
 @kernel(inline="always")
-def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, epoch):
+def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, epoch, slots,
+                  slot_base):
     """One epoch of the edges of ``vertex`` at ``y`` (moved in place) against ``others``.
 
     ``indices`` are the CSR graph's column indices, ``schedule`` a :class:`Schedule`, ``forces``
     the :class:`Forces`, ``alpha`` the learning rate of this epoch; ``draws`` is a scratch row.
     A positive sample's attraction and its negative samples are computed from the same
-    position and applied together (see the module docstring).
+    position and applied together (see the module docstring). When ``slots`` has rows, edge
+    ``e`` writes its tail's move (the attraction's opposite; zero when the edge is not sampled)
+    into row ``e - slot_base``, for :func:`_move_tails` to apply.
     """
     a, b, gamma = forces.a, forces.b, forces.gamma
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     origin = others[vertex.skip] if vertex.anchored else y
+    move_tails = slots.shape[0] > 0
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
+            if move_tails:
+                for d in range(y.shape[0]):
+                    slots[e - slot_base, d] = 0
             continue
         _set_pull(draws, origin, others[indices[e]], a, b, forces.powers, forces.attraction)
+        if move_tails:
+            for d in range(y.shape[0]):
+                slots[e - slot_base, d] = -alpha * draws[d]
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -226,7 +245,8 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
 
 
 @kernel(inline="always")
-def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, epoch):
+def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, epoch, slots,
+                     slot_base):
     """:func:`_vertex_epoch` in two dimensions, the coordinates kept in registers."""
     a, b, gamma, attraction = forces.a, forces.b, forces.gamma, forces.attraction
     powers = forces.powers
@@ -234,9 +254,13 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     skip = vertex.skip
     anchored = vertex.anchored
+    move_tails = slots.shape[0] > 0
     x0, x1 = (others[skip, 0], others[skip, 1]) if anchored else (y0, y1)
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
+            if move_tails:
+                slots[e - slot_base, 0] = 0
+                slots[e - slot_base, 1] = 0
             continue
         j = indices[e]
         if not anchored:
@@ -250,6 +274,9 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
             coeff = attractive_coefficient(dist_sq, a, b, powers)
             pull0 = attraction * clip_gradient(coeff * dx)
             pull1 = attraction * clip_gradient(coeff * dy)
+        if move_tails:
+            slots[e - slot_base, 0] = -alpha * pull0
+            slots[e - slot_base, 1] = -alpha * pull1
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -281,9 +308,74 @@ def _commit_block(positions, updated, low, high):
             positions[i, d] = updated[i, d]
 
 
+class Tails(NamedTuple):
+    """What moves the tails of a fit's sampled edges (see the module docstring).
+
+    Each block of :func:`layout_blocks` (edges ``indptr[low]:indptr[high]``) sorts its edges by
+    tail, stably (int32 arrays, one entry an edge, at the block's own positions): ``tails``
+    holds the block's tails in that order and ``order`` the edges, as offsets from the block's
+    first edge. ``slots``: one row per edge of the largest block, where each edge of the
+    running block writes its tail's move (float32). All empty when tails do not move (anchored
+    attractions).
+    """
+
+    order: np.ndarray
+    tails: np.ndarray
+    slots: np.ndarray
+
+
+#: Positions of a block's sorted edges per parallel chunk of :func:`_move_tails`.
+_TAIL_CHUNK = 4096
+
+
+@kernel(inline="always")
+def _move_tails(positions, tails, order, slots, first, last):
+    """Add the tail moves that the block of edges ``first:last`` left in ``slots`` to the
+    tails' ``positions`` (``tails``, ``order``: a :class:`Tails`' fields). A tail's moves are
+    added in their fixed order by one thread (a chunk of positions takes the tails whose moves
+    start in it), so the sums do not depend on the thread count; the tails are touched in
+    increasing order. Inlined into the epoch kernels, whose parallel loop it brings (a parallel
+    kernel of its own took longer to compile)."""
+    count = last - first
+    for chunk in numba.prange((count + _TAIL_CHUNK - 1) // _TAIL_CHUNK):
+        start = chunk * _TAIL_CHUNK
+        end = min(start + _TAIL_CHUNK, count)
+        # Both ends moved past the moves of a tail that began before them.
+        while 0 < start < count and tails[first + start] == tails[first + start - 1]:
+            start += 1
+        while end < count and tails[first + end] == tails[first + end - 1]:
+            end += 1
+        for p in range(start, end):
+            tail = tails[first + p]
+            k = order[first + p]
+            for d in range(positions.shape[1]):
+                positions[tail, d] += slots[k, d]
+
+
+def fit_tails(indptr, indices, blocks, dim, anchored):
+    """The :class:`Tails` of a fit (empty with ``anchored`` attractions).
+
+    In numpy, not a kernel: it runs once a fit (sorting each block's tails), and a kernel took
+    longer to compile than this takes on a million rows."""
+    if anchored:
+        return Tails(np.empty(0, np.int32), np.empty(0, np.int32),
+                     np.empty((0, dim), np.float32))
+    sizes = np.diff(indptr[blocks])
+    largest = int(sizes.max(initial=0))
+    if largest >= np.iinfo(np.int32).max:
+        raise ValueError("a layout block has more than 2**31 - 1 edges")
+    order = np.empty(indptr[-1], np.int32)
+    tails = np.empty(indptr[-1], np.int32)
+    for low, high in zip(blocks[:-1], blocks[1:]):
+        first, last = indptr[low], indptr[high]
+        order[first:last] = np.argsort(indices[first:last], kind="stable")
+        tails[first:last] = indices[first:last][order[first:last]]
+    return Tails(order, tails, np.zeros((largest, dim), np.float32))
+
+
 @kernel(parallel=True)
 def _fit_epoch_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
-                  anchored, blocks):
+                  anchored, blocks, tails):
     """:func:`fit_epoch` of a two-dimensional embedding (the coordinates kept in registers)."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
@@ -292,14 +384,17 @@ def _fit_epoch_2d(positions, updated, indptr, indices, schedule, forces, alpha, 
             vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
             updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
                 positions[i, 0], positions[i, 1], vertex, positions, indices, schedule, forces,
-                alpha, epoch,
+                alpha, epoch, tails.slots, indptr[low],
             )
         _commit_block(positions, updated, low, high)
+        if tails.slots.shape[0] > 0:
+            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
+                        indptr[high])
 
 
 @kernel(parallel=True)
 def _fit_epoch_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
-                  seed, anchored, blocks):
+                  seed, anchored, blocks, tails):
     """:func:`fit_epoch` of an embedding of any dimension (``scratch``: one row per vertex)."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
@@ -309,28 +404,32 @@ def _fit_epoch_nd(positions, updated, scratch, indptr, indices, schedule, forces
             for d in range(positions.shape[1]):  # a loop: an array slice assignment costs
                 updated[i, d] = positions[i, d]  # ~1.5 s of compilation (shape errors)
             _vertex_epoch(updated[i], scratch[i], vertex, positions, indices, schedule, forces,
-                          alpha, epoch)
+                          alpha, epoch, tails.slots, indptr[low])
         _commit_block(positions, updated, low, high)
+        if tails.slots.shape[0] > 0:
+            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
+                        indptr[high])
 
 
 def fit_epoch(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch, seed,
-              anchored, blocks):
+              anchored, blocks, tails):
     """One epoch over all vertices, moving ``positions`` in place (float32 arithmetic).
 
     The vertices run block after block (``blocks``: the first row of each block and the end, as
     :func:`layout_blocks` gives): every vertex of a block moves from the positions the earlier
     blocks left, its own block's at the start of the epoch, written to ``updated`` and copied
-    into ``positions`` when the block ends. Vertex ``i`` moves along its edges
+    into ``positions`` when the block ends; then the tails of the block's sampled edges move
+    (``tails``, a :class:`Tails`; see the module docstring). Vertex ``i`` moves along its edges
     ``indptr[i]:indptr[i + 1]``; its negative samples come from the streams
     ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`. Two dimensions and the others
     are separate kernels, so that a first run compiles only the one it uses.
     """
     if positions.shape[1] == 2:
         _fit_epoch_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
-                      anchored, blocks)
+                      anchored, blocks, tails)
     else:
         _fit_epoch_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha,
-                      epoch, seed, anchored, blocks)
+                      epoch, seed, anchored, blocks, tails)
 
 
 #: Rows of the smallest block of an epoch (:func:`layout_blocks`).
@@ -357,13 +456,14 @@ def _transform_points_2d(head, tail, indptr, indices, schedule, forces, learning
                          n_epochs, row_keys, first, last):
     """:func:`transform_points` of the two-dimensional points ``first:last`` (the coordinates
     in registers)."""
+    no_slots = np.empty((0, 2), np.float32)  # the fixed tail never moves
     for i in range(first, last):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         y0, y1 = head[i, 0], head[i, 1]
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
             y0, y1 = _vertex_epoch_2d(y0, y1, vertex, tail, indices, schedule, forces, alpha,
-                                      epoch)
+                                      epoch, no_slots, 0)
         head[i, 0], head[i, 1] = y0, y1
 
 
@@ -372,12 +472,13 @@ def _transform_points_nd(head, tail, scratch, indptr, indices, schedule, forces,
                          n_epochs, row_keys, first, last):
     """:func:`transform_points` of the points ``first:last`` of any dimension (``scratch``:
     one row per point)."""
+    no_slots = np.empty((0, head.shape[1]), np.float32)  # the fixed tail never moves
     for i in range(first, last):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
             _vertex_epoch(head[i], scratch[i], vertex, tail, indices, schedule, forces, alpha,
-                          epoch)
+                          epoch, no_slots, 0)
 
 
 # Points per chunk of a transform's layout (each runs all its epochs at once).
@@ -408,7 +509,7 @@ def transform_points(head, tail, scratch, indptr, indices, schedule, forces, lea
 
 @kernel(inline="always")
 def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forces, alpha, epoch,
-                         output):
+                         output, slots, slot_base):
     """:func:`_vertex_epoch` under the output metric ``output`` (a ``DistanceArgs``).
 
     ``grad`` is a float64 scratch row as long as ``y``; the forces are functions of the output
@@ -419,16 +520,25 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
     epochs_per_negative, next_negative = schedule.epochs_per_negative, schedule.next_negative
     dim = y.shape[0]
     origin = others[vertex.skip] if vertex.anchored else y
+    move_tails = slots.shape[0] > 0
     for e in range(vertex.first, vertex.last):
+        if move_tails:
+            for k in range(dim):
+                slots[e - slot_base, k] = 0
         if next_sample[e] > epoch:
             continue
-        d = gradient(output, origin, others[indices[e]], grad)
+        other = others[indices[e]]
+        d = gradient(output, origin, other, grad)
         if d > 0:
             d_2b = d ** (2.0 * b)
             coeff = -2.0 * a * b * d_2b / (d * (a * d_2b + 1.0))
             step = forces.attraction * alpha
             for k in range(dim):
                 y[k] += step * clip_gradient(np.float32(coeff * grad[k]))
+            if move_tails:  # the tail moves along the metric's gradient at the tail
+                gradient(output, other, origin, grad)
+                for k in range(dim):
+                    slots[e - slot_base, k] = step * clip_gradient(np.float32(coeff * grad[k]))
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
@@ -450,7 +560,7 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
 
 @kernel(parallel=True)
 def _fit_epoch_metric(positions, updated, scratch, grads, indptr, indices, schedule, forces,
-                      alpha, epoch, seed, anchored, blocks, output):
+                      alpha, epoch, seed, anchored, blocks, tails, output):
     """:func:`fit_epoch` under the output metric ``output``."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
@@ -459,20 +569,25 @@ def _fit_epoch_metric(positions, updated, scratch, grads, indptr, indices, sched
             vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
             updated[i] = positions[i]
             _metric_vertex_epoch(updated[i], scratch[i], grads[i], vertex, positions, indices,
-                                 schedule, forces, alpha, epoch, output)
+                                 schedule, forces, alpha, epoch, output, tails.slots,
+                                 indptr[low])
         _commit_block(positions, updated, low, high)
+        if tails.slots.shape[0] > 0:
+            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
+                        indptr[high])
 
 
 @kernel(parallel=True)
 def _transform_points_metric(head, tail, scratch, grads, indptr, indices, schedule, forces,
                              learning_rate, n_epochs, row_keys, output):
     """:func:`transform_points` under the output metric ``output``."""
+    no_slots = np.empty((0, head.shape[1]), np.float32)  # the fixed tail never moves
     for i in numba.prange(head.shape[0]):
         vertex = Vertex(indptr[i], indptr[i + 1], row_keys[i], indptr[i], -1, False)
         for epoch in range(n_epochs):
             alpha = np.float32(learning_rate * (1.0 - epoch / n_epochs))
             _metric_vertex_epoch(head[i], scratch[i], grads[i], vertex, tail, indices, schedule,
-                                 forces, alpha, epoch, output)
+                                 forces, alpha, epoch, output, no_slots, 0)
 
 
 _USER_OUTPUT_KERNELS = {}
@@ -649,11 +764,15 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     indptr = graph.indptr.astype(np.int64)
     indices = np.asarray(graph.indices, dtype=np.int32)  # no copy of the usual int32 indices
     schedule = _schedule(graph, n_epochs, negative_sample_rate)
-    forces = make_forces(a, b, repulsion_strength, attraction=2.0)
+    # Anchored attractions and densMAP's density epochs move heads only, each direction of an
+    # edge with weight 2; the other epochs move both ends of a sampled edge, each by weight 1.
+    head_only = make_forces(a, b, repulsion_strength, attraction=2.0)
+    forces = head_only if anchored_attraction else head_only._replace(attraction=np.float32(1))
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
     blocks = layout_blocks(current.shape[0], anchored_attraction)
+    tails = fit_tails(indptr, indices, blocks, current.shape[1], anchored_attraction)
     euclidean = _is_euclidean(output_metric)
     if not euclidean:
         metric_epoch, _ = _metric_kernels(output_metric)
@@ -664,15 +783,15 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     def one_epoch():
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         if density is not None and density.active(epoch, n_epochs):
-            density.fit_epoch(current, updated, scratch, indptr, indices, schedule, forces,
-                              alpha, epoch, seed)
+            density.fit_epoch(current, updated, scratch, indptr, indices, schedule,
+                              head_only, alpha, epoch, seed)
             current[:] = updated  # the density epochs are Jacobi epochs (one block)
         elif euclidean:
             fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
-                      epoch, seed, anchored_attraction, blocks)
+                      epoch, seed, anchored_attraction, blocks, tails)
         else:
             metric_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces,
-                         alpha, epoch, seed, anchored_attraction, blocks, output)
+                         alpha, epoch, seed, anchored_attraction, blocks, tails, output)
 
     with EpochThreads() as threads:
         for epoch in range(n_epochs):
@@ -733,6 +852,7 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
     """
     alpha = np.float32(alpha)
     dim = current.shape[1]
+    no_slots = np.empty((0, dim), np.float32)  # anchored: only heads move
     for i in numba.prange(current.shape[0]):
         s = slice_of[i]
         low = slice_starts[s]
@@ -741,12 +861,12 @@ def _aligned_epoch(current, updated, scratch, slice_starts, slice_of, indptr, in
         if dim == 2:
             updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
                 current[i, 0], current[i, 1], vertex, others, indices, schedule, forces, alpha,
-                epoch)
+                epoch, no_slots, 0)
         else:
             for d in range(current.shape[1]):  # a loop: an array slice assignment costs
                 updated[i, d] = current[i, d]  # ~1.5 s of compilation (shape errors)
             _vertex_epoch(updated[i], scratch[i], vertex, others, indices, schedule, forces,
-                          alpha, epoch)
+                          alpha, epoch, no_slots, 0)
         first, last = pulls.indptr[i], pulls.indptr[i + 1]
         total = np.float32(0.0)
         for e in range(first, last):
