@@ -215,9 +215,9 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
     ``indices`` are the CSR graph's column indices, ``schedule`` a :class:`Schedule`, ``forces``
     the :class:`Forces`, ``alpha`` the learning rate of this epoch; ``draws`` is a scratch row.
     A positive sample's attraction and its negative samples are computed from the same
-    position and applied together (see the module docstring). When ``slots`` has rows, edge
-    ``e`` writes its tail's move (the attraction's opposite; zero when the edge is not sampled)
-    into row ``e - slot_base``, for :func:`_move_tails` to apply.
+    position and applied together (see the module docstring). When ``slots`` has rows, a
+    sampled edge ``e`` writes its tail's move (the attraction's opposite) into row
+    ``e - slot_base``, for :func:`_move_tails` to apply (and clear).
     """
     a, b, gamma = forces.a, forces.b, forces.gamma
     epochs_per_sample, next_sample = schedule.epochs_per_sample, schedule.next_sample
@@ -226,9 +226,6 @@ def _vertex_epoch(y, draws, vertex, others, indices, schedule, forces, alpha, ep
     move_tails = slots.shape[0] > 0
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
-            if move_tails:
-                for d in range(y.shape[0]):
-                    slots[e - slot_base, d] = 0
             continue
         _set_pull(draws, origin, others[indices[e]], a, b, forces.powers, forces.attraction)
         if move_tails:
@@ -258,9 +255,6 @@ def _vertex_epoch_2d(y0, y1, vertex, others, indices, schedule, forces, alpha, e
     x0, x1 = (others[skip, 0], others[skip, 1]) if anchored else (y0, y1)
     for e in range(vertex.first, vertex.last):
         if next_sample[e] > epoch:
-            if move_tails:
-                slots[e - slot_base, 0] = 0
-                slots[e - slot_base, 1] = 0
             continue
         j = indices[e]
         if not anchored:
@@ -314,9 +308,9 @@ class Tails(NamedTuple):
     Each block of :func:`layout_blocks` (edges ``indptr[low]:indptr[high]``) sorts its edges by
     tail, stably (int32 arrays, one entry an edge, at the block's own positions): ``tails``
     holds the block's tails in that order and ``order`` the edges, as offsets from the block's
-    first edge. ``slots``: one row per edge of the largest block, where each edge of the
-    running block writes its tail's move (float32). All empty when tails do not move (anchored
-    attractions).
+    first edge. ``slots``: one row per edge of the largest block, where each sampled edge of
+    the running block writes its tail's move (float32, zero otherwise: :func:`_move_tails`
+    clears them). All empty when tails do not move (anchored attractions).
     """
 
     order: np.ndarray
@@ -331,11 +325,11 @@ _TAIL_CHUNK = 4096
 @kernel(inline="always")
 def _move_tails(positions, tails, order, slots, first, last):
     """Add the tail moves that the block of edges ``first:last`` left in ``slots`` to the
-    tails' ``positions`` (``tails``, ``order``: a :class:`Tails`' fields). A tail's moves are
-    added in their fixed order by one thread (a chunk of positions takes the tails whose moves
-    start in it), so the sums do not depend on the thread count; the tails are touched in
-    increasing order. Inlined into the epoch kernels, whose parallel loop it brings (a parallel
-    kernel of its own took longer to compile)."""
+    tails' ``positions`` and clear them (``tails``, ``order``: a :class:`Tails`' fields). A
+    tail's moves are added in their fixed order by one thread (a chunk of positions takes the
+    tails whose moves start in it), so the sums do not depend on the thread count; the tails
+    are touched in increasing order. Inlined into the epoch kernels, whose parallel loop it
+    brings (a parallel kernel of its own took longer to compile)."""
     count = last - first
     for chunk in numba.prange((count + _TAIL_CHUNK - 1) // _TAIL_CHUNK):
         start = chunk * _TAIL_CHUNK
@@ -350,6 +344,7 @@ def _move_tails(positions, tails, order, slots, first, last):
             k = order[first + p]
             for d in range(positions.shape[1]):
                 positions[tail, d] += slots[k, d]
+                slots[k, d] = 0
 
 
 def fit_tails(indptr, indices, blocks, dim, anchored):
@@ -522,9 +517,6 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
     origin = others[vertex.skip] if vertex.anchored else y
     move_tails = slots.shape[0] > 0
     for e in range(vertex.first, vertex.last):
-        if move_tails:
-            for k in range(dim):
-                slots[e - slot_base, k] = 0
         if next_sample[e] > epoch:
             continue
         other = others[indices[e]]
@@ -534,11 +526,13 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
             coeff = -2.0 * a * b * d_2b / (d * (a * d_2b + 1.0))
             step = forces.attraction * alpha
             for k in range(dim):
-                y[k] += step * clip_gradient(np.float32(coeff * grad[k]))
+                draws[k] = step * clip_gradient(np.float32(coeff * grad[k]))
             if move_tails:  # the tail moves along the metric's gradient at the tail
                 gradient(output, other, origin, grad)
                 for k in range(dim):
                     slots[e - slot_base, k] = step * clip_gradient(np.float32(coeff * grad[k]))
+            for k in range(dim):
+                y[k] += draws[k]
         next_sample[e] += epochs_per_sample[e]
         n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
         key = stream_key(stream_key(vertex.seed, e - vertex.offset), epoch)
