@@ -139,6 +139,36 @@ def _pull(y, other, weight=1.0):
     return 0.5 * weight * np.clip(coeff * diff, -4.0, 4.0)
 
 
+def test_a_block_moves_from_the_positions_earlier_blocks_left(monkeypatch):
+    """Heads only (fewer rows than ``BOTH_ENDS_ROWS``): two vertices, one edge, one block each;
+    the second is pulled towards where the first moved in the same epoch, not where it
+    started."""
+    monkeypatch.setattr(layout, "BLOCK_ROWS", 1)
+    graph = scipy.sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    start = np.array([[0.0, 0.0], [1.5, 0.5]], np.float32)
+    # Edges are first due at epoch 1 (their period), where the learning rate is 1/2.
+    moved = optimize_layout(start, graph, **_sgd(2, negatives=0), seed=0)
+    first = start[0] + _pull(start[0], start[1], weight=2.0)  # attraction x2
+    np.testing.assert_allclose(moved[0], first, rtol=1e-5)
+    np.testing.assert_allclose(moved[1], start[1] + _pull(start[1], first, weight=2.0),
+                               rtol=1e-5)
+    assert not np.allclose(moved[1], start[1] + _pull(start[1], start[0], weight=2.0),
+                           rtol=1e-3)
+
+
+def test_both_ends_from_the_row_threshold():
+    assert not layout.moves_both_ends(layout.BOTH_ENDS_ROWS - 1)
+    assert layout.moves_both_ends(layout.BOTH_ENDS_ROWS)
+    assert not layout.moves_both_ends(layout.BOTH_ENDS_ROWS, anchored=True)
+
+
+@pytest.fixture
+def both_ends(monkeypatch):
+    """Every fit moves both ends of its sampled edges, whatever its size."""
+    monkeypatch.setattr(layout, "BOTH_ENDS_ROWS", 0)
+
+
+@pytest.mark.usefixtures("both_ends")
 def test_a_sampled_edge_moves_both_ends_and_later_blocks_see_it(monkeypatch):
     """Two vertices, one edge, one block each: the first block's sample moves both ends
     (weight 1 each), and the second block's sample starts from where they moved."""
@@ -167,6 +197,7 @@ def _random_graph(rows, seed, degree=6):
     return graph.maximum(graph.T).tocsr()
 
 
+@pytest.mark.usefixtures("both_ends")
 @pytest.mark.parametrize("seed", range(3))
 def test_attractions_alone_keep_the_centre(seed):
     """With no negative samples every sampled edge moves its ends by equal and opposite
@@ -186,7 +217,7 @@ def test_tails_sort_each_block_by_tail():
     graph = _random_graph(rows, 0)
     indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
     blocks = np.array([0, 70, 71, 200, rows], np.int64)
-    tails = layout.fit_tails(indptr, indices, blocks, 2, anchored=False)
+    tails = layout.fit_tails(indptr, indices, blocks, 2, heads_only=False)
     assert tails.slots.shape == (np.diff(indptr[blocks]).max(), 2)
     assert not tails.slots.any()
     for low, high in zip(blocks[:-1], blocks[1:]):
@@ -197,9 +228,10 @@ def test_tails_sort_each_block_by_tail():
         assert np.array_equal(tails.tails[first:last], indices[first + order])
         for tail in np.unique(indices[first:last]):  # a tail's moves in row order
             assert np.all(np.diff(order[tails.tails[first:last] == tail]) > 0)
-    assert layout.fit_tails(indptr, indices, blocks, 2, anchored=True).slots.size == 0
+    assert layout.fit_tails(indptr, indices, blocks, 2, heads_only=True).slots.size == 0
 
 
+@pytest.mark.usefixtures("both_ends")
 @pytest.mark.parametrize("dim,output", [(2, None), (3, None), (2, "haversine")])
 def test_both_ends_layout_is_identical_across_thread_counts(monkeypatch, dim, output):
     """Several blocks, tails spread over all of them: 1 and 2 threads give the same bits."""

@@ -7,25 +7,32 @@ repulsions of i from uniformly drawn points (gradient of ``log(1 - 1 / (1 + a d^
 ``repulsion_strength``). Gradient coordinates are clipped to [-4, 4] and the learning rate decays
 linearly to zero.
 
-Both ends of a sampled edge move, as in the classic formulation: the head (the vertex whose
-row holds the edge) by ``+alpha * g`` together with its repulsions, the tail by ``-alpha * g``
-(attraction weight 1 at each end; repulsions move the head only). The graph holds both
-directions of every edge, each sampled on its own schedule. Moving only the head, with weight 2,
-kept the balance of attraction and repulsion on average but shifted the centre of every pair it
-pulled together; from the squeezed spectral start of 1M rows of ``fashion1m`` (33 components,
-the giant one squeezed, start trust@15 0.68) that layout could not open out: trust@15 0.8928
-against 0.9641 for umap-learn's layout from the same graph and start, and 0.9625 for a
-sequential emulation that moves both ends (``benchmarks/README.md``, "Both-ends attraction").
+Fits of at least :data:`BOTH_ENDS_ROWS` rows move both ends of a sampled edge, as the classic
+formulation does: the head (the vertex whose row holds the edge) by ``+alpha * g`` together
+with its repulsions, the tail by ``-alpha * g`` (attraction weight 1 at each end; repulsions
+move the head only). Smaller fits move the head only, with weight 2 (the graph holds both
+directions of every edge, each sampled on its own schedule, so the balance of attraction and
+repulsion is kept on average). Head-only steps shift the centre of every pair they pull
+together; from the squeezed spectral start of 1M rows of ``fashion1m`` (33 components, the
+giant one squeezed, start trust@15 0.68) that layout could not open out: trust@15 0.8928
+against 0.9625 with both ends and 0.9641 for umap-learn's layout from the same graph and start
+(300k: 0.9487 against 0.9614). On smaller data heads only did as well or better, for less
+work: 100k rows of ``fashion1m`` trust@15 0.9622 / 0.9650 (heads / both, 10-NN accuracy 0.7087
+/ 0.6997), Fashion-MNIST fit trust@15 0.9727 / 0.9733 and transform accuracy 0.7724 / 0.7681,
+MNIST-10k 0.9598 / 0.9572 and 0.9048 / 0.8967 (means of 3 seeds), and the tail moves cost
+about a quarter more layout CPU on Fashion-MNIST (``benchmarks/README.md``, "Both-ends
+attraction (session 7)").
 
 Determinism with threads (block Gauss-Seidel): an epoch runs the vertices in a fixed number
 of blocks of consecutive rows, one after the other (:func:`layout_blocks`: none smaller than
 4096 rows, at most 256, set by the number of rows alone). Within a block every vertex is
 updated by one thread from the positions the earlier blocks of the epoch left (its own block's
 as they were when the block began), and the block's new positions are written back when it
-ends. Each head writes its tails' moves into a slot of its own edge (:class:`Tails`); after the
-block's positions are written back, the tails move: the block's edges are grouped by tail
-once per fit (:func:`_group_by_tail`), and each tail, on one thread, adds its group's moves in
-a fixed order (:func:`_move_tails`). A tail's move so comes at most one block late. Every random
+ends. With both ends moving, each head writes its tails' moves into slots of its own edges
+(:class:`Tails`); after the block's positions are written back, the tails move: each block's
+edges are sorted by tail once a fit (:func:`fit_tails`), and each tail, on one thread, adds
+its moves in that fixed order (:func:`_move_tails`). A tail's move so comes at most one block
+late (at 1M, the same trust@15 as a sequential sweep that moves both ends at once). Every random
 draw is keyed by (seed, edge, epoch, draw), so the result is bit-identical whatever the thread
 count. That freedom is used: how many threads run each epoch is chosen by timing epochs as they
 run (:class:`EpochThreads`: one thread wins when another process keeps a core busy). The blocks
@@ -66,6 +73,8 @@ that metric, applied along its gradient ``g`` (``*_metric`` kernels)::
 
     attraction:  -2ab d^(2b-1) / (1 + a d^(2b)) * g
     repulsion:    2 gamma b d / ((0.001 + d^2)(1 + a d^(2b))) * g
+
+(a moving tail takes the attraction along the metric's gradient at the tail)
 
 which for the euclidean metric (``g = (y - other) / d``) are exactly the forces above. The
 euclidean kernels are kept as they are: results of euclidean models do not change.
@@ -347,12 +356,12 @@ def _move_tails(positions, tails, order, slots, first, last):
                 slots[k, d] = 0
 
 
-def fit_tails(indptr, indices, blocks, dim, anchored):
-    """The :class:`Tails` of a fit (empty with ``anchored`` attractions).
+def fit_tails(indptr, indices, blocks, dim, heads_only):
+    """The :class:`Tails` of a fit (empty when ``heads_only``).
 
     In numpy, not a kernel: it runs once a fit (sorting each block's tails), and a kernel took
     longer to compile than this takes on a million rows."""
-    if anchored:
+    if heads_only:
         return Tails(np.empty(0, np.int32), np.empty(0, np.int32),
                      np.empty((0, dim), np.float32))
     sizes = np.diff(indptr[blocks])
@@ -368,63 +377,107 @@ def fit_tails(indptr, indices, blocks, dim, anchored):
     return Tails(order, tails, np.zeros((largest, dim), np.float32))
 
 
+@kernel(inline="always")
+def _heads_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+              anchored, low, high, slots):
+    """Move the heads of rows ``low:high`` (one block) from the positions the block began with,
+    then write them back (2-d); ``slots``: the block's tail moves, or no rows."""
+    for i in numba.prange(low, high):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
+        updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
+            positions[i, 0], positions[i, 1], vertex, positions, indices, schedule, forces,
+            alpha, epoch, slots, indptr[low],
+        )
+    _commit_block(positions, updated, low, high)
+
+
+@kernel(inline="always")
+def _heads_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch, seed,
+              anchored, low, high, slots):
+    """:func:`_heads_2d` in any dimension (``scratch``: one row per vertex)."""
+    for i in numba.prange(low, high):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
+        for d in range(positions.shape[1]):  # a loop: an array slice assignment costs
+            updated[i, d] = positions[i, d]  # ~1.5 s of compilation (shape errors)
+        _vertex_epoch(updated[i], scratch[i], vertex, positions, indices, schedule, forces,
+                      alpha, epoch, slots, indptr[low])
+    _commit_block(positions, updated, low, high)
+
+
 @kernel(parallel=True)
 def _fit_epoch_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
-                  anchored, blocks, tails):
-    """:func:`fit_epoch` of a two-dimensional embedding (the coordinates kept in registers)."""
+                  anchored, blocks):
+    """:func:`fit_epoch` of a two-dimensional embedding, heads only (the coordinates kept in
+    registers)."""
+    alpha = np.float32(alpha)
+    no_slots = np.empty((0, 2), np.float32)
+    for block in range(blocks.shape[0] - 1):
+        _heads_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                  anchored, blocks[block], blocks[block + 1], no_slots)
+
+
+@kernel(parallel=True)
+def _fit_epoch_2d_both(positions, updated, indptr, indices, schedule, forces, alpha, epoch,
+                       seed, blocks, tails):
+    """:func:`fit_epoch` of a two-dimensional embedding, both ends of the sampled edges."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
         low, high = blocks[block], blocks[block + 1]
-        for i in numba.prange(low, high):
-            vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
-            updated[i, 0], updated[i, 1] = _vertex_epoch_2d(
-                positions[i, 0], positions[i, 1], vertex, positions, indices, schedule, forces,
-                alpha, epoch, tails.slots, indptr[low],
-            )
-        _commit_block(positions, updated, low, high)
-        if tails.slots.shape[0] > 0:
-            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
-                        indptr[high])
+        _heads_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
+                  False, low, high, tails.slots)
+        _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low], indptr[high])
 
 
 @kernel(parallel=True)
 def _fit_epoch_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
-                  seed, anchored, blocks, tails):
-    """:func:`fit_epoch` of an embedding of any dimension (``scratch``: one row per vertex)."""
+                  seed, anchored, blocks):
+    """:func:`fit_epoch` of an embedding of any dimension, heads only."""
+    alpha = np.float32(alpha)
+    no_slots = np.empty((0, positions.shape[1]), np.float32)
+    for block in range(blocks.shape[0] - 1):
+        _heads_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+                  seed, anchored, blocks[block], blocks[block + 1], no_slots)
+
+
+@kernel(parallel=True)
+def _fit_epoch_nd_both(positions, updated, scratch, indptr, indices, schedule, forces, alpha,
+                       epoch, seed, blocks, tails):
+    """:func:`fit_epoch` of an embedding of any dimension, both ends of the sampled edges."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
         low, high = blocks[block], blocks[block + 1]
-        for i in numba.prange(low, high):
-            vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
-            for d in range(positions.shape[1]):  # a loop: an array slice assignment costs
-                updated[i, d] = positions[i, d]  # ~1.5 s of compilation (shape errors)
-            _vertex_epoch(updated[i], scratch[i], vertex, positions, indices, schedule, forces,
-                          alpha, epoch, tails.slots, indptr[low])
-        _commit_block(positions, updated, low, high)
-        if tails.slots.shape[0] > 0:
-            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
-                        indptr[high])
+        _heads_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch,
+                  seed, False, low, high, tails.slots)
+        _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low], indptr[high])
 
 
 def fit_epoch(positions, updated, scratch, indptr, indices, schedule, forces, alpha, epoch, seed,
-              anchored, blocks, tails):
+              anchored, blocks, tails=None):
     """One epoch over all vertices, moving ``positions`` in place (float32 arithmetic).
 
     The vertices run block after block (``blocks``: the first row of each block and the end, as
     :func:`layout_blocks` gives): every vertex of a block moves from the positions the earlier
     blocks left, its own block's at the start of the epoch, written to ``updated`` and copied
-    into ``positions`` when the block ends; then the tails of the block's sampled edges move
-    (``tails``, a :class:`Tails`; see the module docstring). Vertex ``i`` moves along its edges
-    ``indptr[i]:indptr[i + 1]``; its negative samples come from the streams
-    ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`. Two dimensions and the others
-    are separate kernels, so that a first run compiles only the one it uses.
+    into ``positions`` when the block ends; with ``tails`` (a :class:`Tails` with slots), the
+    tails of the block's sampled edges move then (see the module docstring), otherwise heads
+    only. Vertex ``i`` moves along its edges ``indptr[i]:indptr[i + 1]``; its negative samples
+    come from the streams ``(seed, edge, epoch)``; ``anchored``: see :class:`Vertex`. Two
+    dimensions and the others, heads only and both ends, are separate kernels, so that a first
+    run compiles only the one it uses.
     """
-    if positions.shape[1] == 2:
+    both = tails is not None and tails.slots.shape[0] > 0
+    if positions.shape[1] == 2 and both:
+        _fit_epoch_2d_both(positions, updated, indptr, indices, schedule, forces, alpha, epoch,
+                           seed, blocks, tails)
+    elif positions.shape[1] == 2:
         _fit_epoch_2d(positions, updated, indptr, indices, schedule, forces, alpha, epoch, seed,
-                      anchored, blocks, tails)
+                      anchored, blocks)
+    elif both:
+        _fit_epoch_nd_both(positions, updated, scratch, indptr, indices, schedule, forces,
+                           alpha, epoch, seed, blocks, tails)
     else:
         _fit_epoch_nd(positions, updated, scratch, indptr, indices, schedule, forces, alpha,
-                      epoch, seed, anchored, blocks, tails)
+                      epoch, seed, anchored, blocks)
 
 
 #: Rows of the smallest block of an epoch (:func:`layout_blocks`).
@@ -433,6 +486,16 @@ BLOCK_ROWS = 4096
 #: sweep (fashion1m 300k rows, seed 42: trust@15 0.9496 / 0.9536 / 0.9544 / 0.9558 with
 #: 1 / 4 / 16 / 64 blocks, 0.9572 sequential); each costs one parallel region an epoch.
 MOST_BLOCKS = 256
+
+
+#: The fewest rows whose fit moves both ends of each sampled edge (see the module docstring).
+BOTH_ENDS_ROWS = 200_000
+
+
+def moves_both_ends(n_rows, anchored=False):
+    """Whether a fit of ``n_rows`` moves both ends of each sampled edge (otherwise heads only,
+    as anchored attractions always do)."""
+    return not anchored and n_rows >= BOTH_ENDS_ROWS
 
 
 def layout_blocks(n_rows, anchored=False):
@@ -552,23 +615,40 @@ def _metric_vertex_epoch(y, draws, grad, vertex, others, indices, schedule, forc
         next_negative[e] += n_negative * epochs_per_negative[e]
 
 
+@kernel(inline="always")
+def _heads_metric(positions, updated, scratch, grads, indptr, indices, schedule, forces, alpha,
+                  epoch, seed, anchored, low, high, output, slots):
+    """:func:`_heads_2d` under the output metric ``output``."""
+    for i in numba.prange(low, high):
+        vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
+        updated[i] = positions[i]
+        _metric_vertex_epoch(updated[i], scratch[i], grads[i], vertex, positions, indices,
+                             schedule, forces, alpha, epoch, output, slots, indptr[low])
+    _commit_block(positions, updated, low, high)
+
+
 @kernel(parallel=True)
 def _fit_epoch_metric(positions, updated, scratch, grads, indptr, indices, schedule, forces,
-                      alpha, epoch, seed, anchored, blocks, tails, output):
-    """:func:`fit_epoch` under the output metric ``output``."""
+                      alpha, epoch, seed, anchored, blocks, output):
+    """:func:`fit_epoch` under the output metric ``output``, heads only."""
+    alpha = np.float32(alpha)
+    no_slots = np.empty((0, positions.shape[1]), np.float32)
+    for block in range(blocks.shape[0] - 1):
+        _heads_metric(positions, updated, scratch, grads, indptr, indices, schedule, forces,
+                      alpha, epoch, seed, anchored, blocks[block], blocks[block + 1], output,
+                      no_slots)
+
+
+@kernel(parallel=True)
+def _fit_epoch_metric_both(positions, updated, scratch, grads, indptr, indices, schedule,
+                           forces, alpha, epoch, seed, blocks, tails, output):
+    """:func:`fit_epoch` under the output metric ``output``, both ends of the sampled edges."""
     alpha = np.float32(alpha)
     for block in range(blocks.shape[0] - 1):
         low, high = blocks[block], blocks[block + 1]
-        for i in numba.prange(low, high):
-            vertex = Vertex(indptr[i], indptr[i + 1], seed, 0, i, anchored)
-            updated[i] = positions[i]
-            _metric_vertex_epoch(updated[i], scratch[i], grads[i], vertex, positions, indices,
-                                 schedule, forces, alpha, epoch, output, tails.slots,
-                                 indptr[low])
-        _commit_block(positions, updated, low, high)
-        if tails.slots.shape[0] > 0:
-            _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low],
-                        indptr[high])
+        _heads_metric(positions, updated, scratch, grads, indptr, indices, schedule, forces,
+                      alpha, epoch, seed, False, low, high, output, tails.slots)
+        _move_tails(positions, tails.tails, tails.order, tails.slots, indptr[low], indptr[high])
 
 
 @kernel(parallel=True)
@@ -588,17 +668,16 @@ _USER_OUTPUT_KERNELS = {}
 
 
 def _metric_kernels(output_metric):
-    """The ``(fit epoch, transform)`` kernels for an output metric (recompiled around a user
-    function's gradient, once per function)."""
+    """The ``(fit epoch heads only, fit epoch both ends, transform)`` kernels for an output
+    metric (recompiled around a user function's gradient, once per function)."""
     if output_metric.user_function is None:
-        return _fit_epoch_metric, _transform_points_metric
+        return _fit_epoch_metric, _fit_epoch_metric_both, _transform_points_metric
     key = output_metric
     if key not in _USER_OUTPUT_KERNELS:
         vertex_epoch = output_metric.specialize(_metric_vertex_epoch)
-        _USER_OUTPUT_KERNELS[key] = (
-            respecialize(_fit_epoch_metric, _metric_vertex_epoch=vertex_epoch),
-            respecialize(_transform_points_metric, _metric_vertex_epoch=vertex_epoch),
-        )
+        _USER_OUTPUT_KERNELS[key] = tuple(
+            respecialize(kernel, _metric_vertex_epoch=vertex_epoch)
+            for kernel in (_fit_epoch_metric, _fit_epoch_metric_both, _transform_points_metric))
     return _USER_OUTPUT_KERNELS[key]
 
 
@@ -760,16 +839,19 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     schedule = _schedule(graph, n_epochs, negative_sample_rate)
     # Anchored attractions and densMAP's density epochs move heads only, each direction of an
     # edge with weight 2; the other epochs move both ends of a sampled edge, each by weight 1.
-    head_only = make_forces(a, b, repulsion_strength, attraction=2.0)
-    forces = head_only if anchored_attraction else head_only._replace(attraction=np.float32(1))
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
     blocks = layout_blocks(current.shape[0], anchored_attraction)
-    tails = fit_tails(indptr, indices, blocks, current.shape[1], anchored_attraction)
+    both_ends = moves_both_ends(current.shape[0], anchored_attraction)
+    tails = fit_tails(indptr, indices, blocks, current.shape[1], not both_ends)
+    # Heads only: each direction of an edge with weight 2 (and densMAP's density epochs
+    # always); both ends: weight 1 at each end.
+    head_only = make_forces(a, b, repulsion_strength, attraction=2.0)
+    forces = head_only._replace(attraction=np.float32(1)) if both_ends else head_only
     euclidean = _is_euclidean(output_metric)
     if not euclidean:
-        metric_epoch, _ = _metric_kernels(output_metric)
+        metric_epoch, metric_epoch_both, _ = _metric_kernels(output_metric)
         grads = np.empty(current.shape, np.float64)
         output = output_metric.distance_args
     kept = [current.copy()] if 0 in snapshots else []
@@ -783,9 +865,12 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         elif euclidean:
             fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
                       epoch, seed, anchored_attraction, blocks, tails)
+        elif both_ends:
+            metric_epoch_both(current, updated, scratch, grads, indptr, indices, schedule,
+                              forces, alpha, epoch, seed, blocks, tails, output)
         else:
             metric_epoch(current, updated, scratch, grads, indptr, indices, schedule, forces,
-                         alpha, epoch, seed, anchored_attraction, blocks, tails, output)
+                         alpha, epoch, seed, anchored_attraction, blocks, output)
 
     with EpochThreads() as threads:
         for epoch in range(n_epochs):
@@ -826,7 +911,7 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
         # drift out of their neighbourhood (class agreement of placed points 0.68-0.83 against
         # 0.8-1.0 with this balance, 4 seeds).
         forces = make_forces(a, b, repulsion_strength, attraction=2.0)
-        _, metric_transform = _metric_kernels(output_metric)
+        metric_transform = _metric_kernels(output_metric)[2]
         metric_transform(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
                          indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
                          output_metric.distance_args)
