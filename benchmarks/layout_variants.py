@@ -11,7 +11,9 @@ and 10-NN accuracy on the first 100k rows. ``jacobi``: umapx's epoch kernel with
 (every vertex reads the start-of-epoch positions); ``blocksK``: K blocks of consecutive rows
 (block Gauss-Seidel, :func:`umapx.layout.fit_epoch`); ``default``: the blocks of
 :func:`umapx.layout.layout_blocks`. All run :func:`umapx.layout.optimize_layout`, the fit's own
-path (attractions and tail moves as the installed version makes them). ``umap-learn``:
+path, moving both ends of a sampled edge or heads only as a fit of that many rows does
+(``umapx.layout.BOTH_ENDS_ROWS``); a suffix ``-both`` or ``-heads`` (``default-both``,
+``blocks16-heads``) forces one. ``umap-learn``:
 umap-learn's ``optimize_layout_euclidean`` on the same graph and start (extra ``bench``). The
 ``sequential`` variant of session 6 (the head-only kernel run in place on one thread) is gone
 with the head-only fit kernels. Quality runs, not timings: run them at ``nice -n 10``.
@@ -35,21 +37,24 @@ from benchmarks.datasets import load_scale  # noqa: E402
 N_EPOCHS = 200
 
 
-def _umapx_layout(start, graph, seed, blocks):
+def _umapx_layout(start, graph, seed, blocks, both_ends=None):
     """:func:`umapx.layout.optimize_layout` (the fit's path) with the epoch split into
-    ``blocks``."""
+    ``blocks``; ``both_ends`` True / False forces both ends / heads only (None: as a fit of
+    that many rows does)."""
     from umapx import layout
     from umapx.curve import find_ab_params
 
     a, b = find_ab_params(1.0, 0.1)
-    default_blocks = layout.layout_blocks
+    default_blocks, default_rows = layout.layout_blocks, getattr(layout, "BOTH_ENDS_ROWS", None)
     layout.layout_blocks = lambda rows, anchored=False: blocks
+    if both_ends is not None:
+        layout.BOTH_ENDS_ROWS = 0 if both_ends else np.inf
     try:
         return layout.optimize_layout(start, graph, n_epochs=N_EPOCHS, a=a, b=b,
                                       repulsion_strength=1.0, learning_rate=1.0,
                                       negative_sample_rate=5, seed=np.uint64(seed))
     finally:
-        layout.layout_blocks = default_blocks
+        layout.layout_blocks, layout.BOTH_ENDS_ROWS = default_blocks, default_rows
 
 
 def _umap_learn_layout(start, graph, seed):
@@ -88,10 +93,12 @@ def main():
             if variant == "umap-learn":
                 embedding = _umap_learn_layout(start, graph, seed)
             else:
-                count = {"jacobi": 1, "default": len(layout_blocks(rows)) - 1}.get(variant)
-                count = count or int(variant.removeprefix("blocks"))
+                name, _, ends = variant.partition("-")
+                count = {"jacobi": 1, "default": len(layout_blocks(rows)) - 1}.get(name)
+                count = count or int(name.removeprefix("blocks"))
                 blocks = np.array([k * rows // count for k in range(count + 1)], np.int64)
-                embedding = _umapx_layout(start, graph, seed, blocks)
+                embedding = _umapx_layout(start, graph, seed, blocks,
+                                          {"both": True, "heads": False}.get(ends))
             cpu = time.process_time() - cpu
             print(json.dumps({
                 "rows": rows, "variant": variant, "seed": seed, "layout_cpu_s": round(cpu, 1),
