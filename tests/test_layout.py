@@ -231,6 +231,29 @@ def test_tails_sort_each_block_by_tail():
     assert layout.fit_tails(indptr, indices, blocks, 2, heads_only=True).slots.size == 0
 
 
+def test_tail_moves_add_up_across_chunks():
+    """Tails with more moves than a chunk of :func:`layout._move_tails` holds, straddling the
+    chunks' edges: each tail gets all its moves, in row order, and the slots are cleared."""
+    rows, dim = 9000, 2
+    heads = np.arange(rows)
+    graph = scipy.sparse.csr_matrix((np.ones(rows), (heads, heads % 3 + 1)), shape=(rows, rows))
+    indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+    blocks = np.array([0, 4000, rows], np.int64)
+    tails = layout.fit_tails(indptr, indices, blocks, dim, heads_only=False)
+    moves = np.random.RandomState(0).normal(size=(rows, dim)).astype(np.float32)
+    positions = np.random.RandomState(1).rand(rows, dim).astype(np.float32)
+    expected = positions.copy()
+    for low, high in zip(blocks[:-1], blocks[1:]):
+        first, last = indptr[low], indptr[high]
+        tails.slots[:last - first] = moves[first:last]
+        layout._move_tails(positions, tails.tails, tails.order, tails.slots, first, last)
+        for e in range(first, last):  # one at a time, in row order
+            expected[indices[e]] += moves[e]
+        assert not tails.slots.any()
+    # fastmath may reassociate a tail's sum: equal up to float32 rounding
+    np.testing.assert_allclose(positions, expected, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.usefixtures("both_ends")
 @pytest.mark.parametrize("dim,output", [(2, None), (3, None), (2, "haversine")])
 def test_both_ends_layout_is_identical_across_thread_counts(monkeypatch, dim, output):
