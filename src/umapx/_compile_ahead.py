@@ -74,7 +74,14 @@ NOT_STARTED = _NotStarted()
 
 
 class BackgroundCompile:
-    """A running ``python -m umapx.precompile --background``: wait for its stages."""
+    """A running ``python -m umapx.precompile --background``: wait for its stages.
+
+    When its stages include the layout, the layout kernel is compiled by whichever process is
+    free first: at its wait for the graph (:meth:`wait`), this process compiles it itself if
+    the graph is not ready yet (it would only wait), and otherwise tells the other process to
+    (``--ask-layout``: the other process reads the answer once its graph is ready, so the two
+    never compile it both).
+    """
 
     def __init__(self, stages, dtype, readonly, n_components=2):
         environment = dict(os.environ)
@@ -84,15 +91,18 @@ class BackgroundCompile:
 
         if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
             environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
+        self._ask_layout = "layout" in stages
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
                    "--dtype", np.dtype(dtype).name, "--components", str(int(n_components))] \
-            + (["--readonly"] if readonly else [])
+            + (["--readonly"] if readonly else []) + (["--ask-layout"] if self._ask_layout else [])
+        self._n_components = int(n_components)
         self._ready = {stage: threading.Event() for stage in STAGES}
         self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
         self.waited = {}  # seconds this process waited for each stage
+        self.compiled_here = {}  # CPU seconds this process spent compiling a stage's kernels
         self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=environment, text=True)
+            command, stdin=subprocess.PIPE if self._ask_layout else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True,
                                         name="umapx-compile-ahead")
         self._reader.start()
@@ -110,11 +120,33 @@ class BackgroundCompile:
             self._process.stdout.close()
             self._process.wait()
 
+    def _share_layout(self):
+        """Decide, once, which process compiles the layout kernel (see the class docstring)."""
+        if not self._ask_layout:
+            return
+        self._ask_layout = False
+        here = not self._ready["graph"].is_set()
+        try:
+            self._process.stdin.write("skip\n" if here else "layout\n")
+            self._process.stdin.close()
+        except OSError:  # it has ended: the layout compiles on first use, as without it
+            return
+        if here:
+            from .precompile import compile_layout
+
+            began = time.process_time()
+            compile_layout(self._n_components)
+            self.compiled_here["layout"] = time.process_time() - began
+            self._ready["layout"].set()
+
     def wait(self, stage):
         """Block until ``stage``'s kernels are cached or the other process has ended.
 
-        Returns whether it had to wait (False when the stage was already ready).
+        Returns whether it had to wait (False when the stage was already ready). Before the
+        graph, this process may compile the layout kernel meanwhile (see the class docstring).
         """
+        if stage == "graph":
+            self._share_layout()
         event = self._ready[stage]
         if event.is_set():
             return False
@@ -125,6 +157,12 @@ class BackgroundCompile:
 
     def join(self):
         """Wait until the other process has ended (benchmarks, tests)."""
+        if self._ask_layout:  # never asked (the fit failed before its graph): let it finish
+            self._ask_layout = False
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
         self._reader.join()
 
     def finished(self):
