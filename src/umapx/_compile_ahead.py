@@ -9,7 +9,10 @@ cache while this process compiles and runs its k-NN search; before each of those
 fit waits until the other process reports the stage's kernels cached, and then loads them
 from the cache instead of compiling them again. :func:`for_transform` does the same for the
 first ``transform`` of a model (the other process compiles the graph, layout and inverse
-kernels while this one compiles the neighbour search).
+kernels while this one compiles the neighbour search); :func:`for_saved_model` starts that
+one already when :func:`umapx.load` begins reading a model, so it compiles while this process
+imports scikit-learn and reads the file. In a fit, the layout kernel is compiled by whichever
+process is free first (see :class:`BackgroundCompile`).
 
 The compiled code is the same whichever process compiles it (same compiler, flags and CPU), so
 results do not change. This process never compiles a kernel while the other one may be
@@ -223,6 +226,44 @@ def for_transform(X, state):
     readonly = not state.embedding.flags.writeable
     n_components = state.embedding.shape[1]
     return _start(("graph", "transform", "inverse"), state.training_data.dtype, readonly,
+                  _layout_kernels(n_components)[1], n_components)
+
+
+def for_saved_model(path):
+    """Start compiling the kernels of the first ``transform`` of the model saved at ``path``
+    (as :func:`for_transform` does), before the model is read.
+
+    Called at the start of :func:`umapx.load`, so that the other process compiles while this
+    one imports scikit-learn and reads and checks the file. Only the file's metadata is read
+    here, without the checks of :mod:`umapx.persistence` (which the load then makes): it
+    decides nothing but whether to compile and the embedding's width. Dense models of a
+    built-in input metric and a euclidean embedding only, as :func:`for_transform`; any
+    problem reading the metadata starts nothing.
+    """
+    if not enabled():
+        return NOT_STARTED
+    try:
+        import json
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            metadata = json.loads(archive.read("metadata.json"))
+        params = metadata["params"]
+        n_components = params.get("n_components", 2)
+        n_epochs = params.get("n_epochs")
+        plain = (metadata.get("format") == "umapx-model"
+                 and "sparse_training_data" not in metadata
+                 and metadata["metric"]["name"] != "precomputed"
+                 and metadata["output_metric"]["name"] == "euclidean"
+                 and metadata["fitted"].get("has_embedding", True)
+                 and params.get("transform_mode", "embedding") == "embedding"
+                 and (n_epochs is None or int(np.max(n_epochs)) // 3 > 0)
+                 and isinstance(n_components, int) and 1 <= n_components <= 1024)
+    except Exception:  # not a readable model file: the load says what is wrong
+        return NOT_STARTED
+    if not plain:
+        return NOT_STARTED
+    return _start(("graph", "transform", "inverse"), np.float32, False,
                   _layout_kernels(n_components)[1], n_components)
 
 
