@@ -229,19 +229,14 @@ def for_transform(X, state):
                   _layout_kernels(n_components)[1], n_components)
 
 
-def for_saved_model(path):
-    """Start compiling the kernels of the first ``transform`` of the model saved at ``path``
-    (as :func:`for_transform` does), before the model is read.
+def plain_saved_model(path):
+    """The embedding's width of the model saved at ``path`` if its first ``transform`` uses the
+    kernels the other process compiles (dense data, a built-in input metric, a euclidean
+    embedding, transform epochs), else None.
 
-    Called at the start of :func:`umapx.load`, so that the other process compiles while this
-    one imports scikit-learn and reads and checks the file. Only the file's metadata is read
-    here, without the checks of :mod:`umapx.persistence` (which the load then makes): it
-    decides nothing but whether to compile and the embedding's width. Dense models of a
-    built-in input metric and a euclidean embedding only, as :func:`for_transform`; any
-    problem reading the metadata starts nothing.
+    Reads only the file's ``metadata.json``, without the checks of :mod:`umapx.persistence`
+    (the load makes them): a file that is not a readable model gives None.
     """
-    if not enabled():
-        return NOT_STARTED
     try:
         import json
         import zipfile
@@ -255,13 +250,26 @@ def for_saved_model(path):
                  and "sparse_training_data" not in metadata
                  and metadata["metric"]["name"] != "precomputed"
                  and metadata["output_metric"]["name"] == "euclidean"
-                 and metadata["fitted"].get("has_embedding", True)
+                 and metadata["fitted"].get("has_embedding", True) is True
                  and params.get("transform_mode", "embedding") == "embedding"
                  and (n_epochs is None or int(np.max(n_epochs)) // 3 > 0)
                  and isinstance(n_components, int) and 1 <= n_components <= 1024)
     except Exception:  # not a readable model file: the load says what is wrong
+        return None
+    return n_components if plain else None
+
+
+def for_saved_model(path):
+    """Start compiling the kernels of the first ``transform`` of the model saved at ``path``
+    (as :func:`for_transform` does) before the model is read, if they are not cached.
+
+    Called at the start of :func:`umapx.load`, so that the other process compiles while this
+    one imports scikit-learn and reads and checks the file (see :func:`plain_saved_model`).
+    """
+    if not enabled():
         return NOT_STARTED
-    if not plain:
+    n_components = plain_saved_model(path)
+    if n_components is None:
         return NOT_STARTED
     return _start(("graph", "transform", "inverse"), np.float32, False,
                   _layout_kernels(n_components)[1], n_components)
