@@ -42,6 +42,8 @@ STAGES = ("graph", "layout", "transform", "inverse")
 _WAIT_LIMIT = 180.0
 
 _running = None  # the one background compilation of this process, if any
+# The largest metadata entry of a model file that for_saved_model reads.
+_METADATA_MAX_BYTES = 1 << 24
 
 
 def enabled():
@@ -239,10 +241,18 @@ def plain_saved_model(path):
     """
     try:
         import json
+        import stat
         import zipfile
 
-        with zipfile.ZipFile(path) as archive:
-            metadata = json.loads(archive.read("metadata.json"))
+        # Never blocks (a FIFO) nor reads without bound (a device, a crafted entry).
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        with open(os.open(path, flags), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            with zipfile.ZipFile(file) as archive:
+                if archive.getinfo("metadata.json").file_size > _METADATA_MAX_BYTES:
+                    return None
+                metadata = json.loads(archive.read("metadata.json"))
         params = metadata["params"]
         n_components = params.get("n_components", 2)
         n_epochs = params.get("n_epochs")
