@@ -63,10 +63,10 @@ def test_precompile_rejects_unknown_options():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
-# A first fit, transform and inverse_transform in a process whose numba cache starts empty:
-# prints the kernels this process compiled and digests of the results.
-_COLD_PROBE = """
+# The top of both probes: counts the kernels this process compiles (outermost only), and data.
+_PROBE_TOP = """
 import hashlib
+import sys
 from numba.core import event
 import numpy as np
 import umapx
@@ -89,6 +89,11 @@ class Count(event.Listener):
 
 rng = np.random.default_rng(3)
 data = rng.normal(size=(400, 6)) + 4.0 * rng.integers(0, 3, size=(400, 1))
+"""
+
+# A first fit, transform and inverse_transform in a process whose numba cache starts empty:
+# prints the kernels this process compiled and digests of the results.
+_COLD_PROBE = _PROBE_TOP + """
 with event.install_listener("numba:compile", Count()):
     model = umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300])
     placed = model.transform(data[300:])
@@ -175,29 +180,7 @@ def test_for_chunks_covers_every_item_once_and_raises_what_a_chunk_raises():
 
 # A model's first transform and inverse_transform in a process whose numba cache starts empty
 # (the model saved by another process): prints the kernels this process compiled and digests.
-_LOADED_PROBE = """
-import hashlib, sys
-from numba.core import event
-import numpy as np
-import umapx
-
-compiled = []
-
-
-class Count(event.Listener):
-    depth = 0
-
-    def on_start(self, record):
-        if self.depth == 0:
-            compiled.append(record.data["dispatcher"].py_func.__qualname__)
-        self.depth += 1
-
-    def on_end(self, record):
-        self.depth -= 1
-
-
-rng = np.random.default_rng(3)
-data = rng.normal(size=(400, 6)) + 4.0 * rng.integers(0, 3, size=(400, 1))
+_LOADED_PROBE = _PROBE_TOP + """
 if sys.argv[1] == "save":
     umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300]).save(sys.argv[2])
     sys.exit()
