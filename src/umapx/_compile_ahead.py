@@ -97,6 +97,7 @@ class BackgroundCompile:
         if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
             environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
         self._ask_layout = "layout" in stages
+        self._asking = threading.Lock()  # the layout is decided once, whichever thread asks
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
                    "--dtype", np.dtype(dtype).name, "--components", str(int(n_components))] \
             + (["--readonly"] if readonly else []) + (["--ask-layout"] if self._ask_layout else [])
@@ -127,9 +128,10 @@ class BackgroundCompile:
 
     def _share_layout(self):
         """Decide, once, which process compiles the layout kernel (see the class docstring)."""
-        if not self._ask_layout:
-            return
-        self._ask_layout = False
+        with self._asking:
+            if not self._ask_layout:
+                return
+            self._ask_layout = False
         here = not self._ready["graph"].is_set()
         try:
             self._process.stdin.write("skip\n" if here else "layout\n")
@@ -162,8 +164,9 @@ class BackgroundCompile:
 
     def join(self):
         """Wait until the other process has ended (benchmarks, tests)."""
-        if self._ask_layout:  # never asked (the fit failed before its graph): let it finish
-            self._ask_layout = False
+        with self._asking:
+            unasked, self._ask_layout = self._ask_layout, False
+        if unasked:  # never asked (the fit failed before its graph): let it finish
             try:
                 self._process.stdin.close()
             except OSError:
