@@ -139,8 +139,6 @@ class BackgroundCompile:
         except OSError:  # it has ended: the layout compiles on first use, as without it
             return
         if here:
-            from .precompile import compile_layout
-
             began = time.process_time()
             compile_layout(self._n_components)
             self.compiled_here["layout"] = time.process_time() - began
@@ -175,6 +173,25 @@ class BackgroundCompile:
 
     def finished(self):
         return all(event.is_set() for event in self._ready.values())
+
+
+def compile_layout(n_components):
+    """Compile the layout kernel of a fit into ``n_components`` euclidean dimensions: two
+    epochs of :func:`umapx.layout.optimize_layout` on a small ring graph, with the argument
+    types a fit passes (``optimize_layout`` converts its inputs to the kernel's types)."""
+    import numpy as np
+    import scipy.sparse
+
+    from .layout import optimize_layout
+
+    n = 64
+    rows = np.repeat(np.arange(n), 2)
+    columns = np.stack([(np.arange(n) + 1) % n, (np.arange(n) - 1) % n], axis=1).ravel()
+    graph = scipy.sparse.csr_matrix((np.ones(2 * n, np.float32), (rows, columns)),
+                                    shape=(n, n))
+    start = np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)).astype(np.float32)
+    optimize_layout(start, graph, n_epochs=2, a=1.58, b=0.9, repulsion_strength=1.0,
+                    learning_rate=1.0, negative_sample_rate=5, seed=0)
 
 
 def _start(stages, dtype, readonly, marker, n_components):

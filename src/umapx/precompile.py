@@ -84,25 +84,6 @@ def _say(line):
         pass
 
 
-def compile_layout(n_components):
-    """Compile the layout kernel of a fit into ``n_components`` euclidean dimensions: two
-    epochs of :func:`umapx.layout.optimize_layout` on a small ring graph, with the argument
-    types a fit passes (``optimize_layout`` converts its inputs to the kernel's types)."""
-    import numpy as np
-    import scipy.sparse
-
-    from .layout import optimize_layout
-
-    n = 64
-    rows = np.repeat(np.arange(n), 2)
-    columns = np.stack([(np.arange(n) + 1) % n, (np.arange(n) - 1) % n], axis=1).ravel()
-    graph = scipy.sparse.csr_matrix((np.ones(2 * n, np.float32), (rows, columns)),
-                                    shape=(n, n))
-    start = np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)).astype(np.float32)
-    optimize_layout(start, graph, n_epochs=2, a=1.58, b=0.9, repulsion_strength=1.0,
-                    learning_rate=1.0, negative_sample_rate=5, seed=0)
-
-
 def _stand_in_model(data, knn_indices, knn_dists, graph, n_neighbors, n_components):
     """A fitted model of ``data`` as a fit leaves it (the same types of arrays), built without
     running the fit's graph and layout stages: what ``transform`` and ``inverse_transform``
@@ -161,6 +142,8 @@ def background(stages, dtype, readonly, folder, n_components=2, ask_layout=False
     if "graph" in stages:
         _say("ready graph")
     if "layout" in stages and (not ask_layout or sys.stdin.readline().strip() == "layout"):
+        from ._compile_ahead import compile_layout
+
         compile_layout(n_components)
         _say("ready layout")
     if "transform" not in stages and "inverse" not in stages:
