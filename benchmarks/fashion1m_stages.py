@@ -5,6 +5,8 @@
     python benchmarks/fashion1m_stages.py eigen --rows 300000      # is the spectral init solved?
     python benchmarks/fashion1m_stages.py cross --rows 300000      # umap-learn's layout on
                                                                    # umapx's k-NN and init
+    python benchmarks/fashion1m_stages.py start --rows 1000000 --graph G.npz --out DIR
+                                          # umapx's current start of a saved graph
 
 ``fit`` keeps umapx's k-NN indices, fuzzy graph, spectral start (recomputed with the fit's
 random stream: the same array) and embedding under ``--out`` and prints trust@15 (10k sample)
@@ -12,7 +14,10 @@ and 10-NN accuracy of the start and of the embedding. ``recall`` compares saved 
 (``--knn``, default umapx's) with brute-force neighbours of 2000 sampled rows, and reports how
 many of a row's neighbours are translated copies of its own image. ``eigen`` solves the
 spectral problem of the saved graph again at a tight tolerance and a larger Krylov space and
-compares the starts. ``cross`` needs umap-learn (``/work/benchvenv``, extra ``bench``). Quality
+compares the starts. ``start`` lays out a saved graph (``--graph``, default the ``fit``
+output) with umapx's current spectral start and the fit's random stream, prints its quality
+and saves it with a link to the graph as ``DIR/start-ROWS``, the ``--stem`` of
+``layout_variants.py``. ``cross`` needs umap-learn (``/work/benchvenv``, extra ``bench``). Quality
 runs, not timings: run them at low priority (``nice -n 10``) with ``NUMBA_NUM_THREADS=1`` on a
 loaded machine (a parallel kernel's threads wait for each other when the cores are shared).
 """
@@ -101,6 +106,29 @@ def eigen(args, data, labels):
               f"{_quality(data[members], labels[members], start)}")
 
 
+def start(args, data, labels):
+    import scipy.sparse
+    from sklearn.utils import check_random_state
+
+    from umapx._rng import seed_from
+    from umapx.init import initial_layout
+
+    graph_path = Path(args.graph or args.stem + "-graph.npz").resolve()
+    graph = scipy.sparse.load_npz(graph_path).tocsr()
+    rng = check_random_state(42)
+    seed_from(rng), seed_from(rng)  # the k-NN and layout seeds drawn before the init
+    cpu = time.process_time()
+    begin = initial_layout("spectral", graph, 2, rng, data=data)
+    cpu = time.process_time() - cpu
+    stem = f"{args.out}/start-{args.rows}"
+    np.save(stem + "-init.npy", begin)
+    link = Path(stem + "-graph.npz")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(graph_path)
+    print(f"start ({cpu:.0f} CPU s): {_quality(data, labels, begin)}; saved as {stem}")
+
+
 def cross(args, data, labels):
     import umap
 
@@ -117,15 +145,17 @@ def cross(args, data, labels):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("step", choices=["fit", "recall", "eigen", "cross"])
+    parser.add_argument("step", choices=["fit", "recall", "eigen", "cross", "start"])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--out", default="/tmp/fashion1m-stages", help="folder of stage outputs")
     parser.add_argument("--knn", default=None, help="recall: k-NN indices (.npy) to check")
+    parser.add_argument("--graph", default=None, help="start: a saved graph (.npz)")
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     args.stem = f"{args.out}/umapx-{args.rows}"
     data, labels = load_scale("fashion1m", args.rows)
-    {"fit": fit, "recall": recall, "eigen": eigen, "cross": cross}[args.step](args, data, labels)
+    steps = {"fit": fit, "recall": recall, "eigen": eigen, "cross": cross, "start": start}
+    steps[args.step](args, data, labels)
 
 
 if __name__ == "__main__":

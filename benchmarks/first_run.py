@@ -58,6 +58,8 @@ def main(argv):
     running = _compile_ahead and _compile_ahead._running
     if running:
         result["waited_s"] = {stage: round(s, 2) for stage, s in running.waited.items()}
+        result["compiled_here_cpu_s"] = {stage: round(s, 2) for stage, s
+                                         in getattr(running, "compiled_here", {}).items()}
         running.join()
         result["other_process_cpu_s_at_ready"] = running.cpu_seconds
         times = os.times()

@@ -4,7 +4,7 @@
                                            [--seeds 0,1,2] [--unseeded 1] [--repeats 1]
                                            [--libraries umapx,umap-learn]
                                            [--json benchmarks/results/transform-quality.json]
-                                           [--resume] [--summary-only]
+                                           [--resume] [--summary-only] [--also JSON]
 
 For every dataset, pixel scale (the [0, 1] pixels multiplied by it: 1 or 255), seed and
 library, one fresh process (``benchmarks/worker.py transform``) fits the training set, places
@@ -21,7 +21,15 @@ test images; ``mnist10k`` the shared 10k MNIST subset, first 8,000 rows / last 2
 Prints, for the seeded runs, the mean and the standard error over seeds of each measure, the
 paired differences umapx - umap-learn (the same data, seed and scale; ``*`` where the mean
 difference is more than 2 standard errors from 0), and the paired differences 0-255 - 0-1 of
-each library (the same seed); the unseeded runs one line each. Every run is written to the
+each library (the same seed); the unseeded runs one line each, their means, the difference
+umapx - umap-learn of the unseeded means and, where the file also holds seeded runs, unseeded -
+seeded of each library (independent samples). Five unseeded fits of Fashion-MNIST at 0-1
+against five seeded ones of umapx (the session 7 check of issue 12):
+
+    nice -n 10 python benchmarks/transform_quality.py --datasets fashion --pixel-scales 1 \
+        --seeds 0,1,2,3,4 --unseeded 5 --json fashion-unseeded.json
+
+Every run is written to the
 JSON file as it finishes (``--resume`` skips runs already there; ``--summary-only`` prints the
 tables of a file). Quality needs no quiet machine (run it at ``nice -n 10``); the transform
 times and their ratio do: take them under ``flock /tmp/umapx-timing.lock`` with a few
@@ -182,10 +190,70 @@ def summarise(rows, datasets, scales, libraries):
                      [[r["dataset"], _pixels(float(r["pixel_scale"])), r["library"],
                        *[f"{r[m]:.4f}" for m in QUALITY], f"{r['transform_median_s']:.2f}"]
                       for r in sorted(unseeded, key=key)])
+        summary += _summarise_unseeded(unseeded, seeded, datasets, scales, libraries)
     errors = [r for r in rows if "error" in r]
     for r in errors:
         print(f"error: {r['dataset']} {_pixels(float(r['pixel_scale']))} {r['library']} "
               f"seed {r['seed']}: {r['error']}")
+    return summary
+
+
+def _unpaired(first, second):
+    """Difference of the means of two independent samples, with its standard error."""
+    (mean_a, se_a), (mean_b, se_b) = mean_se(first), mean_se(second)
+    se = None if se_a is None or se_b is None else math.sqrt(se_a ** 2 + se_b ** 2)
+    return mean_a - mean_b, se
+
+
+def _fmt_unpaired(mean, se):
+    flag = "*" if se is not None and abs(mean) > 2 * se else ""
+    return f"{mean:+.4f}" + ("" if se is None else f" ({se:.4f}){flag}")
+
+
+def _summarise_unseeded(unseeded, seeded, datasets, scales, libraries):
+    """Print the unseeded runs' means, umapx - umap-learn between them and, where the same
+    file has seeded runs, unseeded - seeded of each library (independent samples: the standard
+    error of a difference is that of both means combined); return the summary rows."""
+    summary, means, gaps = [], [], []
+
+    def pick(pool, dataset, scale, library):
+        return [r for r in pool if (r["dataset"], float(r["pixel_scale"]), r["library"])
+                == (dataset, scale, library)]
+
+    for dataset in datasets:
+        for scale in scales:
+            got = {lib: pick(unseeded, dataset, scale, lib) for lib in libraries}
+            for library, runs_ in got.items():
+                if runs_:
+                    line = {m: mean_se([r[m] for r in runs_]) for m in QUALITY}
+                    summary.append({"dataset": dataset, "pixels": _pixels(scale),
+                                    "library": library, "unseeded_runs": len(runs_), **line})
+                    means.append([dataset, _pixels(scale), library, len(runs_),
+                                  *[_fmt(*line[m]) for m in QUALITY]])
+            comparisons = []
+            if got.get("umapx") and got.get("umap-learn"):
+                comparisons.append(("umapx - umap-learn, unseeded", got["umapx"],
+                                    got["umap-learn"]))
+            for library in libraries:
+                fixed = pick(seeded, dataset, scale, library)
+                if got.get(library) and fixed:
+                    comparisons.append((f"{library} unseeded - seeded", got[library], fixed))
+            for title, first, second in comparisons:
+                diffs = {m: _unpaired([r[m] for r in first], [r[m] for r in second])
+                         for m in QUALITY}
+                summary.append({"dataset": dataset, "pixels": _pixels(scale),
+                                "difference": title, "runs": [len(first), len(second)],
+                                **diffs})
+                gaps.append([dataset, _pixels(scale), title, f"{len(first)} / {len(second)}",
+                             *[_fmt_unpaired(*diffs[m]) for m in QUALITY]])
+    if means:
+        print("\nunseeded runs: mean (standard error) over runs")
+        _print_table(["dataset", "pixels", "library", "runs",
+                      *[TITLES[m] for m in QUALITY]], means)
+    if gaps:
+        print("\nunpaired differences of means (standard error); * beyond 2 s.e.")
+        _print_table(["dataset", "pixels", "difference", "runs",
+                      *[TITLES[m] for m in QUALITY]], gaps)
     return summary
 
 
@@ -206,6 +274,9 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="skip runs already in --json")
     parser.add_argument("--summary-only", action="store_true",
                         help="print the tables of --json, run nothing")
+    parser.add_argument("--also", action="append", default=[], metavar="JSON",
+                        help="another file of this script whose runs join the tables (read "
+                             "only; repeatable), e.g. seeded runs taken apart")
     args = parser.parse_args(argv)
     datasets = [d for d in args.datasets.split(",") if d]
     scales = [float(s) for s in args.pixel_scales.split(",") if s]
@@ -238,7 +309,8 @@ def main(argv=None):
                   file=sys.stderr, flush=True)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"runs": rows}, indent=1))
-    summary = summarise(rows, datasets, scales, libraries)
+    extra = [r for other in args.also for r in json.loads(Path(other).read_text())["runs"]]
+    summary = summarise(rows + extra, datasets, scales, libraries)
     path.write_text(json.dumps({"runs": rows, "summary": summary,
                                 "umapx": os.environ.get("PYTHONPATH", "installed")}, indent=1))
     print(f"\nwritten: {path}")

@@ -87,3 +87,29 @@ def test_every_suite_is_on_the_command_line():
     shown = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"],
                            capture_output=True, text=True, check=True).stdout
     assert "{" + ",".join(sorted(run.SUITES)) + "}" in shown
+
+
+def test_transform_quality_summarises_unseeded_runs(capsys):
+    from benchmarks import transform_quality
+
+    def run(library, seed, accuracy, index=0):
+        return {"dataset": "fashion", "pixel_scale": 1.0, "library": library, "seed": seed,
+                "run": index, "transform_accuracy": accuracy, "transform_trustworthiness": 0.97,
+                "trustworthiness": 0.97, "knn_accuracy": 0.78, "transform_median_s": 1.0,
+                "transform_cpu_median_s": 1.0}
+
+    rows = [run("umapx", None, a, i) for i, a in enumerate([0.76, 0.77, 0.78])]
+    rows += [run("umap-learn", None, a, i) for i, a in enumerate([0.77, 0.77])]
+    rows += [run("umapx", seed, a) for seed, a in [(0, 0.80), (1, 0.81)]]
+    summary = transform_quality.summarise(rows, ["fashion"], [1.0], ["umapx", "umap-learn"])
+    unseeded = {line["library"]: line for line in summary if "unseeded_runs" in line}
+    assert unseeded["umapx"]["unseeded_runs"] == 3
+    assert unseeded["umapx"]["transform_accuracy"] == pytest.approx((0.77, 0.01 / 3 ** 0.5))
+    gaps = {line["difference"]: line["transform_accuracy"] for line in summary
+            if "runs" in line}
+    assert gaps["umapx - umap-learn, unseeded"][0] == pytest.approx(0.0)
+    assert gaps["umapx unseeded - seeded"][0] == pytest.approx(-0.035)
+    assert gaps["umapx unseeded - seeded"][1] == pytest.approx(
+        ((0.01 / 3 ** 0.5) ** 2 + 0.005 ** 2) ** 0.5)
+    assert "umap-learn unseeded - seeded" not in gaps  # no seeded umap-learn run
+    assert "unpaired differences" in capsys.readouterr().out

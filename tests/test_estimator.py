@@ -74,6 +74,22 @@ def test_different_seeds_differ(digits):
     assert not np.array_equal(first, second)
 
 
+def test_an_unseeded_fit_is_a_seeded_fit_drawing_from_numpys_global_state(digits):
+    # No separate unseeded path (umap-learn's unseeded fits run another, parallel algorithm):
+    # random_state=None draws the seeds from numpy's global state, so an unseeded fit is the
+    # seeded fit of whatever that state holds.
+    data = digits[0][:400]
+    saved = np.random.get_state()
+    try:
+        np.random.seed(3)
+        unseeded = umapx.UMAP(n_epochs=30, n_jobs=-1).fit(data)
+    finally:
+        np.random.set_state(saved)
+    seeded = umapx.UMAP(random_state=3, n_epochs=30, n_jobs=1).fit(data)
+    assert np.array_equal(unseeded.embedding_, seeded.embedding_)
+    assert np.array_equal(unseeded.transform(data[:50]), seeded.transform(data[:50]))
+
+
 @pytest.mark.parametrize("init", ["spectral", "pca", "random"])
 def test_init_methods(init, blobs):
     embedding = umapx.UMAP(init=init, random_state=0, n_epochs=50).fit_transform(blobs[0])

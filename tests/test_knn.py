@@ -246,3 +246,25 @@ def test_search_graph_keeps_the_closest_forward_and_reverse_edges(seed):
         assert graph.indptr.dtype == np.int64 and graph.neighbours.dtype == np.int32
         assert np.array_equal(graph.indptr, indptr)
         assert np.array_equal(graph.neighbours, neighbours)
+
+
+def test_search_of_new_points_is_identical_across_thread_counts_dense_and_sparse(digits):
+    """The query walk runs over fixed chunks of queries, each with a fresh workspace
+    (knn.nndescent._workspace): more than one chunk per thread here, the same results for
+    1 and 2 threads, and for dense and sparse rows the same neighbours as a single-query
+    call gives."""
+    import scipy.sparse
+
+    data = digits[0].astype(np.float32)
+    train, new = data[:1200], data[1200:]
+    metric = resolve_metric("euclidean")
+    for convert in (np.asarray, scipy.sparse.csr_matrix):
+        index = NeighborIndex.build(convert(train), 10, metric, method="nndescent", seed=2)[0]
+        found = []
+        for n_jobs in (1, 2):
+            with numba_threads(n_jobs):
+                found.append(index.query(convert(new), 10))
+        assert np.array_equal(found[0][0], found[1][0])
+        assert np.array_equal(found[0][1], found[1][1])
+        alone = index.query(convert(new[100:101]), 10)
+        assert np.array_equal(alone[0][0], found[0][0][100])

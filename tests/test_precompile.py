@@ -63,13 +63,14 @@ def test_precompile_rejects_unknown_options():
     assert done.returncode == 2 and "usage" in done.stderr
 
 
-# A first fit, transform and inverse_transform in a process whose numba cache starts empty:
-# prints the kernels this process compiled and digests of the results.
-_COLD_PROBE = """
+# The top of both probes: counts the kernels this process compiles (outermost only), and data.
+_PROBE_TOP = """
 import hashlib
+import sys
 from numba.core import event
 import numpy as np
 import umapx
+from umapx import _compile_ahead
 
 compiled = []
 
@@ -88,10 +89,17 @@ class Count(event.Listener):
 
 rng = np.random.default_rng(3)
 data = rng.normal(size=(400, 6)) + 4.0 * rng.integers(0, 3, size=(400, 1))
+"""
+
+# A first fit, transform and inverse_transform in a process whose numba cache starts empty:
+# prints the kernels this process compiled and digests of the results.
+_COLD_PROBE = _PROBE_TOP + """
 with event.install_listener("numba:compile", Count()):
     model = umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300])
     placed = model.transform(data[300:])
     generated = model.inverse_transform(model.embedding_[:5])
+running = _compile_ahead._running
+print(sorted(running.compiled_here) if running is not None else [])
 print(sorted(set(compiled)))
 print([hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
        for a in (model.embedding_, placed, generated)])
@@ -104,19 +112,22 @@ def _run_cold(tmp_path, background):
     done = subprocess.run([sys.executable, "-c", _COLD_PROBE], env=env, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
-    compiled, digests = done.stdout.strip().splitlines()[-2:]
-    return compiled, digests
+    here, compiled, digests = done.stdout.strip().splitlines()[-3:]
+    return here, compiled, digests
 
 
 @pytest.mark.slow
 def test_first_run_compiles_later_stages_in_another_process_with_the_same_results(tmp_path):
-    with_background, digests = _run_cold(tmp_path, background=True)
-    without, digests_alone = _run_cold(tmp_path, background=False)
+    here, with_background, digests = _run_cold(tmp_path, background=True)
+    _, without, digests_alone = _run_cold(tmp_path, background=False)
     assert digests == digests_alone  # the same machine code whichever process compiles it
-    for kernel in ("_fit_epoch_2d", "_local_scales", "_transform_points_2d",
-                   "_weighted_means"):
+    for kernel in ("_local_scales", "_transform_points_2d", "_weighted_means", "row_keys"):
         assert kernel in without and kernel not in with_background, (kernel, with_background)
     assert "_rerank_rows" in with_background  # its own neighbour search is compiled here
+    # The layout kernel: compiled here if the other process's graph was not ready when the
+    # fit reached its graph stage (it reports that), else compiled there; never in both.
+    assert "_fit_epoch_2d" in without
+    assert ("_fit_epoch_2d" in with_background) == ("layout" in here), (here, with_background)
 
 
 def test_background_compilation_switch(monkeypatch):
@@ -165,3 +176,95 @@ def test_for_chunks_covers_every_item_once_and_raises_what_a_chunk_raises():
 
             with pytest.raises(ValueError, match="chunk failed"):
                 for_chunks(100, 10, failing)
+
+
+# A model's first transform and inverse_transform in a process whose numba cache starts empty
+# (the model saved by another process): prints the kernels this process compiled and digests.
+_LOADED_PROBE = _PROBE_TOP + """
+if sys.argv[1] == "save":
+    umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300]).save(sys.argv[2])
+    sys.exit()
+with event.install_listener("numba:compile", Count()):
+    model = umapx.load(sys.argv[2])
+    placed = model.transform(data[300:])
+    generated = model.inverse_transform(model.embedding_[:5])
+print(sorted(set(compiled)))
+print([hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for a in (placed, generated)])
+"""
+
+
+@pytest.mark.slow
+def test_a_loaded_models_first_transform_compiles_its_later_stages_in_another_process(tmp_path):
+    model = str(tmp_path / "model.umapx")
+    saved = subprocess.run([sys.executable, "-c", _LOADED_PROBE, "save", model],
+                           env={**os.environ, "UMAPX_BACKGROUND_COMPILE": "0"},
+                           capture_output=True, text=True)
+    assert saved.returncode == 0, saved.stderr
+    runs = {}
+    for background in (True, False):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{background}"),
+               "UMAPX_BACKGROUND_COMPILE": "1" if background else "0"}
+        done = subprocess.run([sys.executable, "-c", _LOADED_PROBE, "query", model], env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        runs[background] = done.stdout.strip().splitlines()[-2:]
+    (with_background, digests), (without, digests_alone) = runs[True], runs[False]
+    assert digests == digests_alone
+    # The other process started at load: transform graph, layout and inverse kernels are
+    # compiled there, none of the fit's (the symmetrisation) is compiled in either.
+    for kernel in ("_local_scales", "_transform_points_2d", "row_keys", "_weighted_means"):
+        assert kernel in without and kernel not in with_background, (kernel, with_background)
+    assert "_transpose" not in with_background
+
+
+def _saved_metadata(tmp_path, name, metadata):
+    import json
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+    return path
+
+
+def test_which_saved_models_start_compiling_at_load(tmp_path):
+    from umapx._compile_ahead import plain_saved_model
+
+    euclidean = {"name": "euclidean", "p": 2.0, "arrays": []}
+    plain = {"format": "umapx-model", "params": {"n_components": 2, "n_epochs": None},
+             "fitted": {"has_embedding": True}, "metric": euclidean,
+             "output_metric": euclidean}
+    assert plain_saved_model(_saved_metadata(tmp_path, "plain", plain)) == 2
+    three = {**plain, "params": {"n_components": 3, "n_epochs": [10, 30]}}
+    assert plain_saved_model(_saved_metadata(tmp_path, "three", three)) == 3
+    others = {
+        "sparse": {**plain, "sparse_training_data": {"container": "csr_matrix"}},
+        "precomputed": {**plain, "metric": {**euclidean, "name": "precomputed"}},
+        "sphere": {**plain, "output_metric": {**euclidean, "name": "haversine"}},
+        "graph only": {**plain, "params": {"n_components": 2, "transform_mode": "graph"}},
+        "no epochs": {**plain, "params": {"n_components": 2, "n_epochs": 2}},
+        "no embedding": {**plain, "fitted": {"has_embedding": False}},
+        "aligned": {**plain, "format": "umapx-aligned-model"},
+        "bad width": {**plain, "params": {"n_components": "2"}},
+        "no metric": {key: value for key, value in plain.items() if key != "metric"},
+    }
+    for name, metadata in others.items():
+        assert plain_saved_model(_saved_metadata(tmp_path, name, metadata)) is None, name
+    (tmp_path / "garbage").write_bytes(b"not a zip file")
+    assert plain_saved_model(tmp_path / "garbage") is None
+    assert plain_saved_model(tmp_path / "missing") is None
+    assert plain_saved_model(tmp_path) is None  # a directory
+    if hasattr(os, "mkfifo"):  # read without blocking: a FIFO is not a model
+        os.mkfifo(tmp_path / "fifo")
+        assert plain_saved_model(tmp_path / "fifo") is None
+
+
+def test_background_compiles_the_layout_only_when_asked(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    for answer, compiles in (("layout\n", True), ("skip\n", False), ("", False)):
+        done = subprocess.run([sys.executable, "-m", "umapx.precompile", "--background",
+                               "graph,layout", "--ask-layout"], input=answer, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        stages = [line.split()[1] for line in done.stdout.splitlines()]
+        assert stages == (["graph", "layout"] if compiles else ["graph"]), (answer, stages)

@@ -9,7 +9,10 @@ cache while this process compiles and runs its k-NN search; before each of those
 fit waits until the other process reports the stage's kernels cached, and then loads them
 from the cache instead of compiling them again. :func:`for_transform` does the same for the
 first ``transform`` of a model (the other process compiles the graph, layout and inverse
-kernels while this one compiles the neighbour search).
+kernels while this one compiles the neighbour search); :func:`for_saved_model` starts that
+one already when :func:`umapx.load` begins reading a model, so it compiles while this process
+imports scikit-learn and reads the file. In a fit, the layout kernel is compiled by whichever
+process is free first (see :class:`BackgroundCompile`).
 
 The compiled code is the same whichever process compiles it (same compiler, flags and CPU), so
 results do not change. This process never compiles a kernel while the other one may be
@@ -39,6 +42,8 @@ STAGES = ("graph", "layout", "transform", "inverse")
 _WAIT_LIMIT = 180.0
 
 _running = None  # the one background compilation of this process, if any
+# The largest metadata entry of a model file that for_saved_model reads.
+_METADATA_MAX_BYTES = 1 << 24
 
 
 def enabled():
@@ -74,7 +79,14 @@ NOT_STARTED = _NotStarted()
 
 
 class BackgroundCompile:
-    """A running ``python -m umapx.precompile --background``: wait for its stages."""
+    """A running ``python -m umapx.precompile --background``: wait for its stages.
+
+    When its stages include the layout, the layout kernel is compiled by whichever process is
+    free first: at its wait for the graph (:meth:`wait`), this process compiles it itself if
+    the graph is not ready yet (it would only wait), and otherwise tells the other process to
+    (``--ask-layout``: the other process reads the answer once its graph is ready, so the two
+    never compile it both).
+    """
 
     def __init__(self, stages, dtype, readonly, n_components=2):
         environment = dict(os.environ)
@@ -84,15 +96,19 @@ class BackgroundCompile:
 
         if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
             environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
+        self._ask_layout = "layout" in stages
+        self._asking = threading.Lock()  # the layout is decided once, whichever thread asks
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
                    "--dtype", np.dtype(dtype).name, "--components", str(int(n_components))] \
-            + (["--readonly"] if readonly else [])
+            + (["--readonly"] if readonly else []) + (["--ask-layout"] if self._ask_layout else [])
+        self._n_components = int(n_components)
         self._ready = {stage: threading.Event() for stage in STAGES}
         self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
         self.waited = {}  # seconds this process waited for each stage
+        self.compiled_here = {}  # CPU seconds this process spent compiling a stage's kernels
         self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=environment, text=True)
+            command, stdin=subprocess.PIPE if self._ask_layout else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True,
                                         name="umapx-compile-ahead")
         self._reader.start()
@@ -110,11 +126,32 @@ class BackgroundCompile:
             self._process.stdout.close()
             self._process.wait()
 
+    def _share_layout(self):
+        """Decide, once, which process compiles the layout kernel (see the class docstring)."""
+        with self._asking:
+            if not self._ask_layout:
+                return
+            self._ask_layout = False
+        here = not self._ready["graph"].is_set()
+        try:
+            self._process.stdin.write("skip\n" if here else "layout\n")
+            self._process.stdin.close()
+        except OSError:  # it has ended: the layout compiles on first use, as without it
+            return
+        if here:
+            began = time.process_time()
+            compile_layout(self._n_components)
+            self.compiled_here["layout"] = time.process_time() - began
+            self._ready["layout"].set()
+
     def wait(self, stage):
         """Block until ``stage``'s kernels are cached or the other process has ended.
 
-        Returns whether it had to wait (False when the stage was already ready).
+        Returns whether it had to wait (False when the stage was already ready). Before the
+        graph, this process may compile the layout kernel meanwhile (see the class docstring).
         """
+        if stage == "graph":
+            self._share_layout()
         event = self._ready[stage]
         if event.is_set():
             return False
@@ -125,10 +162,36 @@ class BackgroundCompile:
 
     def join(self):
         """Wait until the other process has ended (benchmarks, tests)."""
+        with self._asking:
+            unasked, self._ask_layout = self._ask_layout, False
+        if unasked:  # never asked (the fit failed before its graph): let it finish
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
         self._reader.join()
 
     def finished(self):
         return all(event.is_set() for event in self._ready.values())
+
+
+def compile_layout(n_components):
+    """Compile the layout kernel of a fit into ``n_components`` euclidean dimensions: two
+    epochs of :func:`umapx.layout.optimize_layout` on a small ring graph, with the argument
+    types a fit passes (``optimize_layout`` converts its inputs to the kernel's types)."""
+    import numpy as np
+    import scipy.sparse
+
+    from .layout import optimize_layout
+
+    n = 64
+    rows = np.repeat(np.arange(n), 2)
+    columns = np.stack([(np.arange(n) + 1) % n, (np.arange(n) - 1) % n], axis=1).ravel()
+    graph = scipy.sparse.csr_matrix((np.ones(2 * n, np.float32), (rows, columns)),
+                                    shape=(n, n))
+    start = np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)).astype(np.float32)
+    optimize_layout(start, graph, n_epochs=2, a=1.58, b=0.9, repulsion_strength=1.0,
+                    learning_rate=1.0, negative_sample_rate=5, seed=0)
 
 
 def _start(stages, dtype, readonly, marker, n_components):
@@ -185,6 +248,60 @@ def for_transform(X, state):
     readonly = not state.embedding.flags.writeable
     n_components = state.embedding.shape[1]
     return _start(("graph", "transform", "inverse"), state.training_data.dtype, readonly,
+                  _layout_kernels(n_components)[1], n_components)
+
+
+def plain_saved_model(path):
+    """The embedding's width of the model saved at ``path`` if its first ``transform`` uses the
+    kernels the other process compiles (dense data, a built-in input metric, a euclidean
+    embedding, transform epochs), else None.
+
+    Reads only the file's ``metadata.json``, without the checks of :mod:`umapx.persistence`
+    (the load makes them): a file that is not a readable model gives None.
+    """
+    try:
+        import json
+        import stat
+        import zipfile
+
+        # Never blocks (a FIFO) nor reads without bound (a device, a crafted entry).
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        with open(os.open(path, flags), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            with zipfile.ZipFile(file) as archive:
+                if archive.getinfo("metadata.json").file_size > _METADATA_MAX_BYTES:
+                    return None
+                metadata = json.loads(archive.read("metadata.json"))
+        params = metadata["params"]
+        n_components = params.get("n_components", 2)
+        n_epochs = params.get("n_epochs")
+        plain = (metadata.get("format") == "umapx-model"
+                 and "sparse_training_data" not in metadata
+                 and metadata["metric"]["name"] != "precomputed"
+                 and metadata["output_metric"]["name"] == "euclidean"
+                 and metadata["fitted"].get("has_embedding", True) is True
+                 and params.get("transform_mode", "embedding") == "embedding"
+                 and (n_epochs is None or int(np.max(n_epochs)) // 3 > 0)
+                 and isinstance(n_components, int) and 1 <= n_components <= 1024)
+    except Exception:  # not a readable model file: the load says what is wrong
+        return None
+    return n_components if plain else None
+
+
+def for_saved_model(path):
+    """Start compiling the kernels of the first ``transform`` of the model saved at ``path``
+    (as :func:`for_transform` does) before the model is read, if they are not cached.
+
+    Called at the start of :func:`umapx.load`, so that the other process compiles while this
+    one imports scikit-learn and reads and checks the file (see :func:`plain_saved_model`).
+    """
+    if not enabled():
+        return NOT_STARTED
+    n_components = plain_saved_model(path)
+    if n_components is None:
+        return NOT_STARTED
+    return _start(("graph", "transform", "inverse"), np.float32, False,
                   _layout_kernels(n_components)[1], n_components)
 
 

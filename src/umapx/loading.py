@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from . import persistence
-from .aligned_umap import load_aligned
-from .estimator import load as load_umap
+from . import _compile_ahead
 
 
 def load(path):
@@ -32,6 +30,13 @@ def load(path):
     OSError
         If the file cannot be opened.
     """
+    # With an empty numba cache, the kernels of the model's first transform start compiling in
+    # another process now, while this one imports scikit-learn and reads the file.
+    _compile_ahead.for_saved_model(path)
+    from . import persistence
+    from .aligned_umap import load_aligned
+    from .estimator import load as load_umap
+
     if persistence.model_kind(path) == "umap":
         return load_umap(path)
     saved = persistence.read_aligned(path)

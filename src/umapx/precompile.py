@@ -84,34 +84,73 @@ def _say(line):
         pass
 
 
-def background(stages, dtype, readonly, folder, n_components=2):
+def _stand_in_model(data, knn_indices, knn_dists, graph, n_neighbors, n_components):
+    """A fitted model of ``data`` as a fit leaves it (the same types of arrays), built without
+    running the fit's graph and layout stages: what ``transform`` and ``inverse_transform``
+    need, for compiling theirs."""
+    import numpy as np
+
+    from . import _validation
+    from .estimator import UMAP
+    from .knn import NeighborIndex
+    from .state import FittedState
+
+    model = UMAP(n_neighbors=n_neighbors, n_components=n_components, random_state=0)
+    settings = _validation.validate_parameters(model.get_params(deep=False))
+    X = _validation.check_fit_data(model, data, settings.metric, True)
+    metric = settings.metric.bind(X)
+    n = X.shape[0]
+    embedding = np.ascontiguousarray(
+        np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)), dtype=np.float32)
+    return model._adopt(FittedState(
+        training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
+        knn_dists=knn_dists, sigmas=np.ones(n, np.float32), rhos=np.zeros(n, np.float32),
+        a=settings.a, b=settings.b, metric=metric,
+        index=NeighborIndex.from_knn(X, metric, knn_indices, knn_dists),
+        n_features_in=X.shape[1], output_metric=settings.output_metric,
+        disconnection_distance=settings.disconnection_distance))
+
+
+def background(stages, dtype, readonly, folder, n_components=2, ask_layout=False):
     """Compile the kernels of ``stages`` (see :data:`umapx._compile_ahead.STAGES`), in order.
 
     The data are ``dtype`` rows, embedded in ``n_components`` dimensions; with ``readonly``
     the model is saved and loaded (its arrays read-only, as a loaded model's are) before
     ``transform`` and ``inverse_transform``. No kernel of the neighbour search is compiled
-    here: the neighbours come from numpy.
+    here: the neighbours come from numpy. With ``ask_layout``, the layout kernel is compiled
+    only if the starting process writes ``layout`` on this process's standard input once the
+    graph is ready (``skip``, or the end of the input: it compiles the layout itself).
+
+    The graph stage imports only what it compiles (not scikit-learn, nor the estimator), so
+    that it is ready as early as possible; the model that ``transform`` runs on is built
+    from the synthetic data's graph without a fit (:func:`_stand_in_model`), so that a first
+    ``transform`` does not wait for the fit's graph kernels (the symmetrisation) here.
     """
     import numpy as np
 
-    from .estimator import UMAP
-    from .graph import disconnect, fuzzy_simplicial_set
-    from .loading import load
+    from .graph import disconnect, fuzzy_simplicial_set, transform_graph
 
     data = _points(0).astype(dtype)
     new = _points(1)[:50].astype(dtype)
     n_neighbors = 15
     indices, distances = _BruteForceIndex(data).query(data, n_neighbors)
+    knn_indices, knn_dists, _ = disconnect(indices, distances, np.inf)
+    if "layout" in stages:  # a fit: its graph
+        graph = fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)[0]
+    else:  # a transform: the memberships of new points
+        graph = transform_graph(knn_indices, knn_dists, n_neighbors, 1.0, data.shape[0])
     if "graph" in stages:
-        knn_indices, knn_dists, _ = disconnect(indices, distances, np.inf)
-        fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)
         _say("ready graph")
-    # Without the layout stage, no epochs: the transform needs a fitted model, not its layout.
-    model = UMAP(n_neighbors=n_neighbors, n_components=n_components, random_state=0,
-                 n_epochs=None if "layout" in stages else 0,
-                 precomputed_knn=(indices, distances, None)).fit(data)
-    if "layout" in stages:
+    if "layout" in stages and (not ask_layout or sys.stdin.readline().strip() == "layout"):
+        from ._compile_ahead import compile_layout
+
+        compile_layout(n_components)
         _say("ready layout")
+    if "transform" not in stages and "inverse" not in stages:
+        return
+    from .loading import load
+
+    model = _stand_in_model(data, knn_indices, knn_dists, graph, n_neighbors, n_components)
     if readonly:
         path = os.path.join(folder, "background.umapx")
         model.save(path)
@@ -166,6 +205,9 @@ def main(argv=None):
                         help="with --background: the embedding's dimensions")
     parser.add_argument("--readonly", action="store_true",
                         help="with --background: transform a saved and loaded model")
+    parser.add_argument("--ask-layout", action="store_true",
+                        help="with --background: once the graph is ready, read 'layout' (compile "
+                             "it) or 'skip' from the standard input")
     args = parser.parse_args(argv)
     if args.background is not None:
         from ._compile_ahead import STAGES
@@ -175,7 +217,8 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown stages {unknown}; choose among {', '.join(STAGES)}")
         with tempfile.TemporaryDirectory() as folder:
-            background(stages, args.dtype, args.readonly, folder, args.components)
+            background(stages, args.dtype, args.readonly, folder, args.components,
+                       args.ask_layout)
         return 0
     if not args.quiet:
         import numba.core.config

@@ -23,8 +23,8 @@ def spectral_layout(data, graph, dim, random_state, metric="euclidean", metric_k
                     tol=0.0, maxiter=0):
     """Spectral layout of a fuzzy graph (leading eigenvectors of its normalised Laplacian).
 
-    Connected components are laid out separately and placed apart (by a PCA map of their
-    centroids in ``data`` when given).
+    Connected components are laid out separately, each in room proportional to its rows, and
+    placed apart (in the directions of a PCA map of their centroids in ``data`` when given).
 
     Parameters
     ----------

@@ -96,11 +96,17 @@ def test_haversine_embedding_shows_on_umap_learns_sphere_projection(split):
     from sklearn.manifold import trustworthiness
 
     train = split[0]
-    embedding = umapx.UMAP(output_metric="haversine", **PARAMS).fit_transform(train)
-    sphere = np.column_stack([np.sin(embedding[:, 0]) * np.cos(embedding[:, 1]),
-                              np.sin(embedding[:, 0]) * np.sin(embedding[:, 1]),
-                              np.cos(embedding[:, 0])])
-    assert trustworthiness(train, sphere, n_neighbors=10) > 0.85
+    scores = []
+    for seed in (0, 1, 2):
+        embedding = umapx.UMAP(output_metric="haversine",
+                               **{**PARAMS, "random_state": seed}).fit_transform(train)
+        sphere = np.column_stack([np.sin(embedding[:, 0]) * np.cos(embedding[:, 1]),
+                                  np.sin(embedding[:, 0]) * np.sin(embedding[:, 1]),
+                                  np.cos(embedding[:, 0])])
+        scores.append(trustworthiness(train, sphere, n_neighbors=10))
+    # Single seeds range 0.81-0.92 (seeds 0-11, medians 0.90 with either multi-component
+    # start of session 7): the median of three.
+    assert np.median(scores) > 0.85
 
 
 def test_output_metric_layouts_are_deterministic_across_threads(split):

@@ -41,12 +41,22 @@ def _smallest_of_row(values, n_select, self_index):
     ``self_index`` (-1: none)."""
     heap_d = np.full(n_select, np.inf, dtype=np.float32)
     heap_i = np.full(n_select, -1, dtype=np.int32)
+    _smallest_into(values, self_index, heap_d, heap_i)
+    return heap_i
+
+
+@kernel
+def _smallest_into(values, self_index, heap_d, heap_i):
+    """:func:`_smallest_of_row` into the heap ``heap_d`` / ``heap_i`` (overwritten; its size is
+    the number selected)."""
+    for slot in range(heap_d.shape[0]):
+        heap_d[slot] = np.inf
+        heap_i[slot] = -1
     for j in range(values.shape[0]):
         if j == self_index:
             continue
         if values[j] < heap_d[0]:
             heap_push(heap_d, heap_i, values[j], j)
-    return heap_i
 
 
 # Query rows per chunk of the serial kernels below (see :func:`umapx._jit.for_chunks`).
@@ -58,19 +68,24 @@ def _select_smallest(block_distances, n_select, row_offset, exclude_self):
     n_rows = block_distances.shape[0]
     selected = np.empty((n_rows, n_select), dtype=np.int32)
     n_select, row_offset, exclude_self = int(n_select), int(row_offset), bool(exclude_self)
+    # The heap of each chunk is allocated here: numba's np.full, compiled anew in every
+    # process, was ~0.4 s of a first fit's compilation.
     for_chunks(n_rows, _CHUNK_ROWS, lambda first, last: _select_rows(
-        block_distances, n_select, row_offset, exclude_self, selected, first, last))
+        block_distances, row_offset, exclude_self, selected, first, last,
+        np.empty(n_select, np.float32), np.empty(n_select, np.int32)))
     return selected
 
 
 @kernel
-def _select_rows(block_distances, n_select, row_offset, exclude_self, selected, first, last):
-    """:func:`_select_smallest` of rows ``first:last`` into ``selected`` (a serial kernel: as a
+def _select_rows(block_distances, row_offset, exclude_self, selected, first, last, heap_d,
+                 heap_i):
+    """:func:`_select_smallest` of rows ``first:last`` into ``selected``, with the one heap
+    ``heap_d`` / ``heap_i`` of ``selected.shape[1]`` slots (a serial kernel: as a
     ``parallel=True`` loop it cost ~0.5 s more to compile the first time)."""
     for row in range(first, last):
         self_index = row + row_offset if exclude_self else -1
-        heap_i = _smallest_of_row(block_distances[row], n_select, self_index)
-        for slot in range(n_select):  # not ``selected[row] = heap_i``: numba compiles
+        _smallest_into(block_distances[row], self_index, heap_d, heap_i)
+        for slot in range(heap_i.shape[0]):  # not ``selected[row] = heap_i``: numba compiles
             selected[row, slot] = heap_i[slot]  # ~1.5 s of shape-error code for that
 
 

@@ -39,6 +39,7 @@ from ._heap import (
     sort_heap,
 )
 from ._rows import (
+    SCRATCH_MAX_FEATURES,
     focus,
     focus_plane,
     focused_distance,
@@ -238,10 +239,9 @@ def _tree_of(forest, t):
 
 
 @kernel(inline="always")
-def _descend(queries, q, data, tree):
+def _descend(queries, q, data, tree, no_plane):
     """Leaf node of ``tree`` reached by query row ``q`` (mirrors the side rule of
-    ``_build_tree``)."""
-    no_plane = np.zeros(0, np.float32)
+    ``_build_tree``); ``no_plane`` is an empty float32 array."""
     node = 0
     while tree.left[node] != -1:
         if tree.pivot_a[node] == -1:
@@ -708,28 +708,48 @@ def _packed_rows(columns, indptr):
 _SEARCH_CHUNK = 64
 
 
+class SearchWorkspace(NamedTuple):
+    """What one chunk of the search writes besides its results (see :func:`_workspace`)."""
+
+    visited: np.ndarray
+    cand_d: np.ndarray
+    cand_i: np.ndarray
+    scratch: np.ndarray
+    no_plane: np.ndarray
+
+
+def _workspace(data, queries):
+    """A fresh :class:`SearchWorkspace` for walks over ``data`` (allocated here, not in the
+    kernel: numba's ``np.zeros`` / ``np.empty`` are compiled anew in every process, ~0.6 s of
+    a first query's compilation)."""
+    n = row_count(data)
+    sparse_width = queries.n_features if is_sparse_rows(queries) else 0
+    return SearchWorkspace(np.zeros(n, np.int32), np.empty(n, np.float32),
+                           np.empty(n, np.int32),
+                           np.zeros(sparse_width if sparse_width <= SCRATCH_MAX_FEATURES else 0,
+                                    np.float32),
+                           np.zeros(0, np.float32))
+
+
 @kernel
-def _search_chunk(metric, data, queries, first, last, graph, tree, bound_scale, out_i, out_d):
+def _search_chunk(metric, data, queries, first, last, graph, tree, bound_scale, out_i, out_d,
+                  work):
     """Best-first walk of ``graph`` from the leaf of ``tree`` that each query ``first:last``
-    falls in, into its rows of ``out_i`` / ``out_d`` (filled with -1 / inf), with one workspace
-    for them all.
+    falls in, into its rows of ``out_i`` / ``out_d`` (filled with -1 / inf), with the one
+    workspace ``work`` (:func:`_workspace`, zeros on entry) for them all.
 
     A serial kernel run over chunks of queries by :func:`umapx._jit.for_chunks`: as a
     ``parallel=True`` loop it cost ~1.5 s more to compile the first time.
     """
     indptr, neighbours = graph.indptr, graph.neighbours
-    n = row_count(data)
-    visited = np.zeros(n, np.int32)
-    cand_d = np.empty(n, np.float32)
-    cand_i = np.empty(n, np.int32)
-    scratch = new_scratch(queries)
+    visited, cand_d, cand_i, scratch = work.visited, work.cand_d, work.cand_i, work.scratch
     for q in range(first, last):
         stamp = q + 1
         heap_d = out_d[q]
         heap_i = out_i[q]
         n_cand = 0
         squares = focus(queries, q, scratch)
-        leaf = _descend(queries, q, data, tree)
+        leaf = _descend(queries, q, data, tree, work.no_plane)
         for pos in range(tree.start[leaf], tree.end[leaf]):
             j = tree.perm[pos]
             visited[j] = stamp
@@ -774,7 +794,8 @@ def search(metric, data, queries, k, graph, tree, epsilon):
     out_d = np.full((n_queries, k), np.inf, np.float32)
     out_i = np.full((n_queries, k), -1, np.int32)
     for_chunks(n_queries, _SEARCH_CHUNK, lambda first, last: walk(
-        args, data, queries, first, last, graph, tree, scale, out_i, out_d))
+        args, data, queries, first, last, graph, tree, scale, out_i, out_d,
+        _workspace(data, queries)))
     return out_i, out_d
 
 
