@@ -837,16 +837,14 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     indptr = graph.indptr.astype(np.int64)
     indices = np.asarray(graph.indices, dtype=np.int32)  # no copy of the usual int32 indices
     schedule = _schedule(graph, n_epochs, negative_sample_rate)
-    # Anchored attractions and densMAP's density epochs move heads only, each direction of an
-    # edge with weight 2; the other epochs move both ends of a sampled edge, each by weight 1.
     current = np.array(embedding, dtype=np.float32, order="C", copy=True)
     updated = np.empty_like(current)
     scratch = np.empty_like(current)
     blocks = layout_blocks(current.shape[0], anchored_attraction)
     both_ends = moves_both_ends(current.shape[0], anchored_attraction)
     tails = fit_tails(indptr, indices, blocks, current.shape[1], not both_ends)
-    # Heads only: each direction of an edge with weight 2 (and densMAP's density epochs
-    # always); both ends: weight 1 at each end.
+    # Heads only (anchored attractions, fits under BOTH_ENDS_ROWS, densMAP's density epochs
+    # always): each direction of an edge with weight 2; both ends: weight 1 at each end.
     head_only = make_forces(a, b, repulsion_strength, attraction=2.0)
     forces = head_only._replace(attraction=np.float32(1)) if both_ends else head_only
     euclidean = _is_euclidean(output_metric)
