@@ -20,8 +20,10 @@ against 0.9625 with both ends and 0.9641 for umap-learn's layout from the same g
 work: 100k rows of ``fashion1m`` trust@15 0.9622 / 0.9650 (heads / both, 10-NN accuracy 0.7087
 / 0.6997), Fashion-MNIST fit trust@15 0.9727 / 0.9733 and transform accuracy 0.7724 / 0.7681,
 MNIST-10k 0.9598 / 0.9572 and 0.9048 / 0.8967 (means of 3 seeds), and the tail moves cost
-about a quarter more layout CPU on Fashion-MNIST (at 300k rows, 65% more layout time:
-``benchmarks/README.md``, "Both-ends attraction (session 7)").
+about a quarter more layout CPU on Fashion-MNIST (at 300k rows, 50-65% more layout time on
+two threads, 18% on one: mostly cache lines moving between the cores, not the tail pass's own
+work; ``benchmarks/README.md``, "Both-ends attraction (session 7)" and the session 8 figures
+after it).
 
 Determinism with threads (block Gauss-Seidel): an epoch runs the vertices in a fixed number
 of blocks of consecutive rows, one after the other (:func:`layout_blocks`: none smaller than
