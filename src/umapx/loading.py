@@ -34,12 +34,14 @@ def load(path):
     # another process now, while this one imports scikit-learn and reads the file.
     _compile_ahead.for_saved_model(path)
     from . import persistence
-    from .aligned_umap import load_aligned
-    from .estimator import load as load_umap
 
-    if persistence.model_kind(path) == "umap":
-        return load_umap(path)
-    saved = persistence.read_aligned(path)
+    saved = persistence.read_any(path)
+    if isinstance(saved, persistence.SavedModel):
+        from .estimator import from_saved
+
+        return from_saved(saved, path)
+    from .aligned_umap import load_aligned
+
     try:
         return load_aligned(saved)
     except (TypeError, ValueError) as error:
