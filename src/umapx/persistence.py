@@ -485,13 +485,16 @@ def _sha256(file, size):
     """Hex SHA-256 of the first ``size`` bytes of ``file``."""
     file.seek(0)
     digest = hashlib.sha256()
+    # One buffer for all the chunks: a new one per chunk costs a page fault per 4 KiB (~0.1 s
+    # of system time per 200 MB on a virtual machine).
+    buffer = memoryview(bytearray(min(_CHUNK, size)))
     remaining = size
     while remaining > 0:
-        chunk = file.read(min(_CHUNK, remaining))
-        if not chunk:
+        read = file.readinto(buffer[:min(_CHUNK, remaining)])
+        if not read:
             break
-        digest.update(chunk)
-        remaining -= len(chunk)
+        digest.update(buffer[:read])
+        remaining -= read
     return digest.hexdigest()
 
 

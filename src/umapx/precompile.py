@@ -192,17 +192,16 @@ def _stand_in_state(data, knn_indices, knn_dists, n_components, approximate, rea
     import scipy.sparse
 
     from . import persistence
-    from .curve import find_ab_params
     from .knn import NeighborIndex
     from .metrics import resolve_metric
     from .state import FittedState
 
     # What validate_parameters resolves for the default parameters (their values do not
-    # matter here, their types do).
+    # matter here, their types do: a and b are floats, as find_ab_params gives them).
     X = np.ascontiguousarray(data, dtype=np.float32)
     metric = resolve_metric("euclidean").bind(X)
     output_metric = resolve_metric("euclidean", role="output_metric").for_output(n_components)
-    a, b = find_ab_params(1.0, 0.1)
+    a, b = 1.58, 0.9
     n, k = knn_indices.shape
     rows = np.repeat(np.arange(n), k)
     graph = scipy.sparse.csr_matrix((np.ones(n * k, np.float32), (rows, knn_indices.ravel())),
