@@ -11,7 +11,9 @@ from the cache instead of compiling them again. :func:`for_transform` does the s
 first ``transform`` of a model (the other process compiles the graph, layout and inverse
 kernels while this one compiles the neighbour search); :func:`for_saved_model` starts that
 one already when :func:`umapx.load` begins reading a model, so it compiles while this process
-imports scikit-learn and reads the file. In a fit, the layout kernel is compiled by whichever
+imports scikit-learn and reads the file; for a model with an NN-descent index it compiles the
+search of new points first (the kernel this process reaches first after the load) and leaves
+the graph kernels to this process. In a fit, the layout kernel is compiled by whichever
 process is free first (see :class:`BackgroundCompile`).
 
 The compiled code is the same whichever process compiles it (same compiler, flags and CPU), so
