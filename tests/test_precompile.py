@@ -287,3 +287,19 @@ def test_background_compiles_the_layout_only_when_asked(tmp_path):
         assert done.returncode == 0, done.stderr
         stages = [line.split()[1] for line in done.stdout.splitlines()]
         assert stages == (["graph", "layout"] if compiles else ["graph"]), (answer, stages)
+
+
+@pytest.mark.slow
+def test_background_stages_import_neither_scikit_learn_nor_the_estimator(tmp_path):
+    # Their import (~0.9 s) would delay every stage the first transform waits for.
+    probe = ("import sys; from umapx.precompile import main; "
+             "main(['--background', 'search,transform,inverse', '--dtype', 'float32']); "
+             "print(sorted(m for m in ('sklearn', 'umapx.estimator') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+                               "UMAPX_BACKGROUND_COMPILE": "0"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:-1]] == [
+        ["ready", "search"], ["ready", "transform"], ["ready", "inverse"]]
+    assert lines[-1] == "[]"
