@@ -342,6 +342,19 @@ def test_load_is_exported():
     assert issubclass(ModelFormatError, ValueError)
 
 
+def test_load_reads_the_file_and_checks_its_checksum_once(saved_digits, monkeypatch):
+    from umapx import persistence
+
+    hashed = []
+    real = persistence._sha256
+    monkeypatch.setattr(persistence, "_sha256",
+                        lambda file, size: hashed.append(size) or real(file, size))
+    assert isinstance(persistence.read_any(saved_digits), persistence.SavedModel)
+    assert len(hashed) == 1
+    loaded = umapx.load(saved_digits)
+    assert len(hashed) == 2 and isinstance(loaded, umapx.UMAP)
+
+
 @pytest.mark.parametrize("name", ["digits400-exact-v1.umapx",
                                   "digits400-nndescent-cosine-v1.umapx"])
 def test_files_written_by_earlier_versions_still_load(name, digits, tmp_path):

@@ -182,7 +182,8 @@ def test_for_chunks_covers_every_item_once_and_raises_what_a_chunk_raises():
 # (the model saved by another process): prints the kernels this process compiled and digests.
 _LOADED_PROBE = _PROBE_TOP + """
 if sys.argv[1] == "save":
-    umapx.UMAP(random_state=7, n_epochs=50).fit(data[:300]).save(sys.argv[2])
+    umapx.UMAP(random_state=7, n_epochs=50, force_approximation_algorithm=sys.argv[3] == "1"
+               ).fit(data[:300]).save(sys.argv[2])
     sys.exit()
 with event.install_listener("numba:compile", Count()):
     model = umapx.load(sys.argv[2])
@@ -193,10 +194,11 @@ print([hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for a in (p
 """
 
 
-@pytest.mark.slow
-def test_a_loaded_models_first_transform_compiles_its_later_stages_in_another_process(tmp_path):
+def _loaded_model_runs(tmp_path, approximate):
+    """The loaded probe's last two lines with and without the other process (empty caches)."""
     model = str(tmp_path / "model.umapx")
-    saved = subprocess.run([sys.executable, "-c", _LOADED_PROBE, "save", model],
+    saved = subprocess.run([sys.executable, "-c", _LOADED_PROBE, "save", model,
+                            str(int(approximate))],
                            env={**os.environ, "UMAPX_BACKGROUND_COMPILE": "0"},
                            capture_output=True, text=True)
     assert saved.returncode == 0, saved.stderr
@@ -208,13 +210,29 @@ def test_a_loaded_models_first_transform_compiles_its_later_stages_in_another_pr
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         runs[background] = done.stdout.strip().splitlines()[-2:]
-    (with_background, digests), (without, digests_alone) = runs[True], runs[False]
+    return runs[True], runs[False]
+
+
+@pytest.mark.slow
+def test_a_loaded_models_first_transform_compiles_its_later_stages_in_another_process(tmp_path):
+    (with_background, digests), (without, digests_alone) = _loaded_model_runs(tmp_path, False)
     assert digests == digests_alone
     # The other process started at load: transform graph, layout and inverse kernels are
     # compiled there, none of the fit's (the symmetrisation) is compiled in either.
     for kernel in ("_local_scales", "_transform_points_2d", "row_keys", "_weighted_means"):
         assert kernel in without and kernel not in with_background, (kernel, with_background)
     assert "_transpose" not in with_background
+
+
+@pytest.mark.slow
+def test_a_loaded_approximate_models_search_is_compiled_in_another_process(tmp_path):
+    (with_background, digests), (without, digests_alone) = _loaded_model_runs(tmp_path, True)
+    assert digests == digests_alone
+    # The other process compiles the search of new points, the transform's layout and the
+    # inverse; this one the memberships (while the search compiles there), never both.
+    for kernel in ("_search_chunk", "_transform_points_2d", "row_keys", "_weighted_means"):
+        assert kernel in without and kernel not in with_background, (kernel, with_background)
+    assert "_local_scales" in with_background
 
 
 def _saved_metadata(tmp_path, name, metadata):
@@ -234,9 +252,10 @@ def test_which_saved_models_start_compiling_at_load(tmp_path):
     plain = {"format": "umapx-model", "params": {"n_components": 2, "n_epochs": None},
              "fitted": {"has_embedding": True}, "metric": euclidean,
              "output_metric": euclidean}
-    assert plain_saved_model(_saved_metadata(tmp_path, "plain", plain)) == 2
-    three = {**plain, "params": {"n_components": 3, "n_epochs": [10, 30]}}
-    assert plain_saved_model(_saved_metadata(tmp_path, "three", three)) == 3
+    assert plain_saved_model(_saved_metadata(tmp_path, "plain", plain)) == (2, False)
+    three = {**plain, "params": {"n_components": 3, "n_epochs": [10, 30]},
+             "knn_index": {"method": "nndescent", "epsilon": 0.02}}  # searched: approximate
+    assert plain_saved_model(_saved_metadata(tmp_path, "three", three)) == (3, True)
     others = {
         "sparse": {**plain, "sparse_training_data": {"container": "csr_matrix"}},
         "precomputed": {**plain, "metric": {**euclidean, "name": "precomputed"}},
@@ -268,3 +287,19 @@ def test_background_compiles_the_layout_only_when_asked(tmp_path):
         assert done.returncode == 0, done.stderr
         stages = [line.split()[1] for line in done.stdout.splitlines()]
         assert stages == (["graph", "layout"] if compiles else ["graph"]), (answer, stages)
+
+
+@pytest.mark.slow
+def test_background_stages_import_neither_scikit_learn_nor_the_estimator(tmp_path):
+    # Their import (~0.9 s) would delay every stage the first transform waits for.
+    probe = ("import sys; from umapx.precompile import main; "
+             "main(['--background', 'search,transform,inverse', '--dtype', 'float32']); "
+             "print(sorted(m for m in ('sklearn', 'umapx.estimator') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+                               "UMAPX_BACKGROUND_COMPILE": "0"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:-1]] == [
+        ["ready", "search"], ["ready", "transform"], ["ready", "inverse"]]
+    assert lines[-1] == "[]"

@@ -11,7 +11,9 @@ from the cache instead of compiling them again. :func:`for_transform` does the s
 first ``transform`` of a model (the other process compiles the graph, layout and inverse
 kernels while this one compiles the neighbour search); :func:`for_saved_model` starts that
 one already when :func:`umapx.load` begins reading a model, so it compiles while this process
-imports scikit-learn and reads the file. In a fit, the layout kernel is compiled by whichever
+imports scikit-learn and reads the file; for a model with an NN-descent index it compiles the
+search of new points first (the kernel this process reaches first after the load) and leaves
+the graph kernels to this process. In a fit, the layout kernel is compiled by whichever
 process is free first (see :class:`BackgroundCompile`).
 
 The compiled code is the same whichever process compiles it (same compiler, flags and CPU), so
@@ -36,8 +38,13 @@ import time
 import numpy as np
 
 ENVIRONMENT_SWITCH = "UMAPX_BACKGROUND_COMPILE"
-# The stages the other process compiles, in its order; it prints ``ready <stage>`` after each.
-STAGES = ("graph", "layout", "transform", "inverse")
+# The stages the other process can compile, in its order; it prints ``ready <stage>`` after
+# each. ``search``: the approximate search of new points (a loaded model's, see
+# :func:`for_saved_model`).
+STAGES = ("search", "graph", "layout", "transform", "inverse")
+# A fit's (its own neighbour search is compiled in its process) and a transform's.
+_FIT_STAGES = ("graph", "layout", "transform", "inverse")
+_TRANSFORM_STAGES = ("graph", "transform", "inverse")
 # How long a stage waits for the other process before compiling on its own (seconds).
 _WAIT_LIMIT = 180.0
 
@@ -85,7 +92,9 @@ class BackgroundCompile:
     free first: at its wait for the graph (:meth:`wait`), this process compiles it itself if
     the graph is not ready yet (it would only wait), and otherwise tells the other process to
     (``--ask-layout``: the other process reads the answer once its graph is ready, so the two
-    never compile it both).
+    never compile it both). When its stages include the search but not the graph (a loaded
+    model's first transform), this process compiles the graph kernels itself, at its wait for
+    the search if the search is not ready yet (else when it reaches its graph stage).
     """
 
     def __init__(self, stages, dtype, readonly, n_components=2):
@@ -97,12 +106,15 @@ class BackgroundCompile:
         if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
             environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
         self._ask_layout = "layout" in stages
+        self._graph_here = "search" in stages and "graph" not in stages
         self._asking = threading.Lock()  # the layout is decided once, whichever thread asks
         command = [sys.executable, "-m", "umapx.precompile", "--background", ",".join(stages),
                    "--dtype", np.dtype(dtype).name, "--components", str(int(n_components))] \
             + (["--readonly"] if readonly else []) + (["--ask-layout"] if self._ask_layout else [])
         self._n_components = int(n_components)
         self._ready = {stage: threading.Event() for stage in STAGES}
+        for stage in set(STAGES) - set(stages):  # nothing to wait for
+            self._ready[stage].set()
         self.cpu_seconds = {}  # the other process's CPU seconds when each stage was ready
         self.waited = {}  # seconds this process waited for each stage
         self.compiled_here = {}  # CPU seconds this process spent compiling a stage's kernels
@@ -153,6 +165,11 @@ class BackgroundCompile:
         if stage == "graph":
             self._share_layout()
         event = self._ready[stage]
+        if stage == "search" and self._graph_here and not event.is_set():
+            self._graph_here = False
+            began = time.process_time()
+            compile_transform_graph()
+            self.compiled_here["graph"] = time.process_time() - began
         if event.is_set():
             return False
         began = time.perf_counter()
@@ -173,6 +190,18 @@ class BackgroundCompile:
 
     def finished(self):
         return all(event.is_set() for event in self._ready.values())
+
+
+def compile_transform_graph():
+    """Compile the graph kernels of a ``transform``: the memberships of a few new points, with
+    the argument types ``transform`` passes (its neighbours as the search returns them)."""
+    from .graph import transform_graph
+
+    n_new, k, n_train = 8, 5, 64
+    rng = np.random.default_rng(0)
+    indices = np.ascontiguousarray(rng.integers(0, n_train, (n_new, k)), dtype=np.int32)
+    distances = np.sort(rng.uniform(0.5, 2.0, (n_new, k)).astype(np.float32), axis=1)
+    transform_graph(indices, distances, k, 1.0, n_train)
 
 
 def compile_layout(n_components):
@@ -236,7 +265,8 @@ def for_fit(X, metric, settings, densmap, n_components):
     """
     if densmap or not _default_case(X, metric, settings.output_metric):
         return NOT_STARTED
-    return _start(STAGES, X.dtype, False, _layout_kernels(n_components)[0], n_components)
+    return _start(_FIT_STAGES, X.dtype, False, _layout_kernels(n_components)[0],
+                  n_components)
 
 
 def for_transform(X, state):
@@ -247,14 +277,15 @@ def for_transform(X, state):
         return NOT_STARTED
     readonly = not state.embedding.flags.writeable
     n_components = state.embedding.shape[1]
-    return _start(("graph", "transform", "inverse"), state.training_data.dtype, readonly,
+    return _start(_TRANSFORM_STAGES, state.training_data.dtype, readonly,
                   _layout_kernels(n_components)[1], n_components)
 
 
 def plain_saved_model(path):
-    """The embedding's width of the model saved at ``path`` if its first ``transform`` uses the
-    kernels the other process compiles (dense data, a built-in input metric, a euclidean
-    embedding, transform epochs), else None.
+    """``(n_components, approximate)`` of the model saved at ``path`` if its first
+    ``transform`` uses the kernels the other process compiles (dense data, a built-in input
+    metric, a euclidean embedding, transform epochs), else None: the embedding's width, and
+    whether new points are searched in an NN-descent index (a large model's).
 
     Reads only the file's ``metadata.json``, without the checks of :mod:`umapx.persistence`
     (the load makes them): a file that is not a readable model gives None.
@@ -284,9 +315,10 @@ def plain_saved_model(path):
                  and params.get("transform_mode", "embedding") == "embedding"
                  and (n_epochs is None or int(np.max(n_epochs)) // 3 > 0)
                  and isinstance(n_components, int) and 1 <= n_components <= 1024)
+        approximate = metadata.get("knn_index", {}).get("method") == "nndescent"
     except Exception:  # not a readable model file: the load says what is wrong
         return None
-    return n_components if plain else None
+    return (n_components, approximate) if plain else None
 
 
 def for_saved_model(path):
@@ -298,11 +330,15 @@ def for_saved_model(path):
     """
     if not enabled():
         return NOT_STARTED
-    n_components = plain_saved_model(path)
-    if n_components is None:
+    plain = plain_saved_model(path)
+    if plain is None:
         return NOT_STARTED
-    return _start(("graph", "transform", "inverse"), np.float32, False,
-                  _layout_kernels(n_components)[1], n_components)
+    n_components, approximate = plain
+    # With an NN-descent index the other process compiles the search of new points first,
+    # which this process reaches just after the load, and leaves the graph stage to this
+    # process (compiling it while the other one compiles the transform's layout).
+    stages = ("search", "transform", "inverse") if approximate else _TRANSFORM_STAGES
+    return _start(stages, np.float32, False, _layout_kernels(n_components)[1], n_components)
 
 
 def wait(stage):

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from .curve import find_ab_params
 from .init import INIT_METHODS
@@ -22,6 +20,24 @@ from .knn import KNN_METHODS, NeighborIndex
 from .metrics import Metric, metric_names, resolve_metric, spec_of
 from .sparse import canonical_csr
 from .targets import LARGEST_COUNT
+
+
+# scikit-learn is imported on first use rather than with this module: reading a saved model and
+# the background compilation of :mod:`umapx._compile_ahead` need no scikit-learn (~0.9 s to
+# import).
+def validate_data(*args, **kwargs):
+    """``sklearn.utils.validation.validate_data``, imported on the first call."""
+    from sklearn.utils.validation import validate_data as sklearn_validate_data
+
+    return sklearn_validate_data(*args, **kwargs)
+
+
+def _check_random_state(value):
+    """sklearn's ``check_random_state`` check of ``value`` (None needs no scikit-learn)."""
+    if value is not None:
+        from sklearn.utils import check_random_state
+
+        check_random_state(value)
 
 
 @dataclass(frozen=True)
@@ -219,7 +235,7 @@ def validate_parameters(params):
     if (params["a"] is None) != (params["b"] is None):
         raise ValueError("a and b must be given together (or both left as None)")
     try:
-        check_random_state(params["random_state"])
+        _check_random_state(params["random_state"])
     except ValueError:
         raise ValueError(
             "random_state must be None, an integer or a numpy RandomState, got "

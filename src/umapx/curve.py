@@ -12,7 +12,6 @@ in the data's units instead fails to converge for spreads far from 1 (``spread=0
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import curve_fit
 
 
 def _curve(d, a, b):
@@ -43,6 +42,8 @@ def find_ab_params(spread, min_dist):
     except (TypeError, ValueError):
         raise TypeError(f"spread and min_dist must be numbers, got {spread!r} and "
                         f"{min_dist!r}") from None
+    from scipy.optimize import curve_fit  # ~0.3 s to import: only when a curve is fitted
+
     if not (np.isfinite(spread) and spread > 0):
         raise ValueError(f"spread must be a finite number > 0, got {spread}")
     if not (np.isfinite(min_dist) and min_dist >= 0):

@@ -849,6 +849,7 @@ n_components)
             and n_epochs > 0 else _compile_ahead.NOT_STARTED
         with numba_threads(self.n_jobs):
             with report.stage("transform knn"):
+                ahead.wait("search")
                 indices, dists = state.index.query(X, k,
                                                    epsilon=self._search_slack())
                 if not state.metric.is_precomputed:
@@ -857,7 +858,7 @@ n_components)
                 indices, dists, _ = disconnect(indices, dists, state.disconnection_distance,
                                                training=False)
             with report.stage("transform graph"):
-                ahead.wait("transform")
+                ahead.wait("graph")
                 graph = transform_graph(indices, dists, k, self.local_connectivity,
                                         state.n_samples)
             if self.transform_mode == "graph":
@@ -872,6 +873,7 @@ n_components)
                     embedding = _strongest_neighbour_embedding(graph, trained)  # closest point
             if n_epochs > 0:
                 with report.stage("transform layout"):
+                    ahead.wait("transform")
                     reference = _TRANSFORM_SAMPLING_REFERENCE
                     embedding = optimize_transform(
                         embedding, trained, prune_weak_edges(graph, n_epochs, reference),
@@ -1034,7 +1036,11 @@ def load(path):
     """Load a :class:`UMAP` written by :meth:`UMAP.save` (:func:`umapx.load`, in
     :mod:`umapx.loading`, reads every kind of model file and documents what loading checks);
     a :class:`~umapx.persistence.ModelFormatError` for anything else."""
-    saved = persistence.read(path)
+    return from_saved(persistence.read(path), path)
+
+
+def from_saved(saved, path):
+    """The :class:`UMAP` of what :func:`umapx.persistence.read` returned for ``path``."""
     try:
         return from_state(saved.params, saved.state)
     except ValueError as error:

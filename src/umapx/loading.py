@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 from . import _compile_ahead
+
+
+def _import_estimator():
+    try:
+        importlib.import_module(f"{__package__}.estimator")
+    except ImportError:  # raised again where the estimator is used
+        pass
 
 
 def load(path):
@@ -34,12 +44,21 @@ def load(path):
     # another process now, while this one imports scikit-learn and reads the file.
     _compile_ahead.for_saved_model(path)
     from . import persistence
-    from .aligned_umap import load_aligned
-    from .estimator import load as load_umap
 
-    if persistence.model_kind(path) == "umap":
-        return load_umap(path)
-    saved = persistence.read_aligned(path)
+    # The estimator's import (scikit-learn, ~0.9 s, holding the interpreter) runs beside the
+    # reading of the file (system calls, copies and checksums, which release it).
+    importer = threading.Thread(target=_import_estimator, name="umapx-import-estimator")
+    importer.start()
+    try:
+        saved = persistence.read_any(path)
+    finally:
+        importer.join()
+    if isinstance(saved, persistence.SavedModel):
+        from .estimator import from_saved
+
+        return from_saved(saved, path)
+    from .aligned_umap import load_aligned
+
     try:
         return load_aligned(saved)
     except (TypeError, ValueError) as error:

@@ -485,13 +485,16 @@ def _sha256(file, size):
     """Hex SHA-256 of the first ``size`` bytes of ``file``."""
     file.seek(0)
     digest = hashlib.sha256()
+    # One buffer for all the chunks: a new one per chunk costs a page fault per 4 KiB (~0.1 s
+    # of system time per 200 MB on a virtual machine).
+    buffer = memoryview(bytearray(min(_CHUNK, size)))
     remaining = size
     while remaining > 0:
-        chunk = file.read(min(_CHUNK, remaining))
-        if not chunk:
+        read = file.readinto(buffer[:min(_CHUNK, remaining)])
+        if not read:
             break
-        digest.update(chunk)
-        remaining -= len(chunk)
+        digest.update(buffer[:read])
+        remaining -= read
     return digest.hexdigest()
 
 
@@ -546,11 +549,27 @@ def read(path):
         return _read_model(file, os.fstat(file.fileno()).st_size, path)
 
 
+def read_any(path):
+    """:func:`read` or :func:`read_aligned`, whichever kind of model the file declares (the
+    file is read and its checksum verified once).
+
+    Returns
+    -------
+    SavedModel or SavedAlignedModel
+    """
+    path = os.fspath(path)
+    with _open_regular_file(path) as file:
+        return _read_model(file, os.fstat(file.fileno()).st_size, path, expected=None)
+
+
 def _read_model(file, size, path, expected=FORMAT_NAME):
-    """:func:`read` (or, with ``expected=ALIGNED_FORMAT_NAME``, :func:`read_aligned`) of an
-    open binary file of ``size`` bytes (``path`` names it in messages)."""
+    """:func:`read` (or, with ``expected=ALIGNED_FORMAT_NAME``, :func:`read_aligned`; with
+    None, the kind the file declares) of an open binary file of ``size`` bytes (``path`` names
+    it in messages)."""
     with _open_archive(file, size, path) as (archive, checksum):
         reader = _ArchiveReader(archive, path, size, checksum)
+        if expected is None:
+            expected = reader.metadata(formats=(FORMAT_NAME, ALIGNED_FORMAT_NAME))["format"]
         try:
             return _restore(reader) if expected == FORMAT_NAME else _restore_aligned(reader)
         except ModelFormatError:

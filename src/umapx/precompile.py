@@ -84,63 +84,49 @@ def _say(line):
         pass
 
 
-def _stand_in_model(data, knn_indices, knn_dists, graph, n_neighbors, n_components):
-    """A fitted model of ``data`` as a fit leaves it (the same types of arrays), built without
-    running the fit's graph and layout stages: what ``transform`` and ``inverse_transform``
-    need, for compiling theirs."""
-    import numpy as np
-
-    from . import _validation
-    from .estimator import UMAP
-    from .knn import NeighborIndex
-    from .state import FittedState
-
-    model = UMAP(n_neighbors=n_neighbors, n_components=n_components, random_state=0)
-    settings = _validation.validate_parameters(model.get_params(deep=False))
-    X = _validation.check_fit_data(model, data, settings.metric, True)
-    metric = settings.metric.bind(X)
-    n = X.shape[0]
-    embedding = np.ascontiguousarray(
-        np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)), dtype=np.float32)
-    return model._adopt(FittedState(
-        training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
-        knn_dists=knn_dists, sigmas=np.ones(n, np.float32), rhos=np.zeros(n, np.float32),
-        a=settings.a, b=settings.b, metric=metric,
-        index=NeighborIndex.from_knn(X, metric, knn_indices, knn_dists),
-        n_features_in=X.shape[1], output_metric=settings.output_metric,
-        disconnection_distance=settings.disconnection_distance))
-
-
 def background(stages, dtype, readonly, folder, n_components=2, ask_layout=False):
     """Compile the kernels of ``stages`` (see :data:`umapx._compile_ahead.STAGES`), in order.
 
     The data are ``dtype`` rows, embedded in ``n_components`` dimensions; with ``readonly``
-    the model is saved and loaded (its arrays read-only, as a loaded model's are) before
-    ``transform`` and ``inverse_transform``. No kernel of the neighbour search is compiled
-    here: the neighbours come from numpy. With ``ask_layout``, the layout kernel is compiled
+    the model's training data and embedding are read-only arrays. The fit's neighbour search
+    is never compiled here: the training neighbours come from numpy. ``"search"`` compiles the
+    approximate search of new points in a large saved model's index (the first kernels a
+    loaded model's ``transform`` runs). With ``ask_layout``, the layout kernel is compiled
     only if the starting process writes ``layout`` on this process's standard input once the
     graph is ready (``skip``, or the end of the input: it compiles the layout itself).
 
-    The graph stage imports only what it compiles (not scikit-learn, nor the estimator), so
-    that it is ready as early as possible; the model that ``transform`` runs on is built
-    from the synthetic data's graph without a fit (:func:`_stand_in_model`), so that a first
-    ``transform`` does not wait for the fit's graph kernels (the symmetrisation) here.
+    Nothing here imports scikit-learn or the estimator (~0.9 s), and the graph stage imports
+    only what it compiles, so that each stage is ready as early as possible. The model that
+    ``transform`` runs on is a saved and reloaded stand-in (:func:`_stand_in_state`), not a
+    fit, so that a first ``transform`` does not wait for the fit's graph kernels here; its
+    stages are those of :meth:`umapx.UMAP.transform`, called with the same types.
     """
     import numpy as np
 
     from .graph import disconnect, fuzzy_simplicial_set, transform_graph
 
     data = _points(0).astype(dtype)
-    new = _points(1)[:50].astype(dtype)
+    new = np.ascontiguousarray(_points(1)[:50], dtype=np.float32)  # as transform checks them
     n_neighbors = 15
     indices, distances = _BruteForceIndex(data).query(data, n_neighbors)
     knn_indices, knn_dists, _ = disconnect(indices, distances, np.inf)
-    if "layout" in stages:  # a fit: its graph
-        graph = fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)[0]
-    else:  # a transform: the memberships of new points
-        graph = transform_graph(knn_indices, knn_dists, n_neighbors, 1.0, data.shape[0])
-    if "graph" in stages:
+    state = None
+    if "search" in stages:
+        state = _stand_in_state(data, knn_indices, knn_dists, n_components, True, readonly,
+                                folder)
+        state.index.query(new, n_neighbors, epsilon=0.02)
+        _say("ready search")
+    new_indices, new_distances = _BruteForceIndex(data).query(new, n_neighbors)
+    new_indices, new_distances, _ = disconnect(new_indices, new_distances, np.inf,
+                                               training=False)
+    if "graph" in stages:  # the memberships of new points (and a fit's graph)
+        memberships = transform_graph(new_indices, new_distances, n_neighbors, 1.0,
+                                      data.shape[0])
+        if "layout" in stages:
+            fuzzy_simplicial_set(knn_indices, knn_dists, n_neighbors, 1.0, 1.0)
         _say("ready graph")
+    else:  # the starting process compiles them: a graph of the same types, without them
+        memberships = _stand_in_memberships(new_indices, data.shape[0])
     if "layout" in stages and (not ask_layout or sys.stdin.readline().strip() == "layout"):
         from ._compile_ahead import compile_layout
 
@@ -148,20 +134,112 @@ def background(stages, dtype, readonly, folder, n_components=2, ask_layout=False
         _say("ready layout")
     if "transform" not in stages and "inverse" not in stages:
         return
-    from .loading import load
-
-    model = _stand_in_model(data, knn_indices, knn_dists, graph, n_neighbors, n_components)
-    if readonly:
-        path = os.path.join(folder, "background.umapx")
-        model.save(path)
-        model = load(path)
-    model._adopt(model.fitted_state.replace(index=_BruteForceIndex(data)))
+    if state is None:
+        state = _stand_in_state(data, knn_indices, knn_dists, n_components, False, readonly,
+                                folder)
     if "transform" in stages:
-        model.transform(new)
+        _place(state, memberships, new_indices)
         _say("ready transform")
     if "inverse" in stages:
-        model.inverse_transform(model.embedding_[:20].astype(np.float64))
+        points = np.ascontiguousarray(state.embedding[:20], dtype=np.float64)
+        state.inverse.generate(points, n_neighbors)
         _say("ready inverse")
+
+
+def _stand_in_memberships(indices, n_train):
+    """A graph of the type :func:`umapx.graph.transform_graph` returns (the new points'
+    memberships to their neighbours ``indices``), built with scipy alone."""
+    import numpy as np
+    import scipy.sparse
+
+    n, k = indices.shape
+    return scipy.sparse.csr_matrix(
+        (np.full(n * k, 0.5, np.float32), (np.repeat(np.arange(n), k), indices.ravel())),
+        shape=(n, n_train), dtype=np.float32)
+
+
+def _place(state, graph, indices, n_epochs=2):
+    """The stages of :meth:`umapx.UMAP.transform` after its memberships, with the argument
+    types it passes: start, optimisation, the check of the result."""
+    import numpy as np
+
+    from ._rng import row_keys
+    from ._validation import check_layout
+    from .layout import optimize_transform, prune_weak_edges
+
+    start = np.asarray(graph @ state.embedding.astype(np.float64)).astype(np.float32)
+    placed = optimize_transform(
+        start, state.embedding, prune_weak_edges(graph, n_epochs, 1.0), n_epochs=n_epochs,
+        a=state.a, b=state.b, reference=1.0, repulsion_strength=1.0, learning_rate=0.5,
+        negative_sample_rate=5, row_keys=row_keys(42, indices),
+        output_metric=state.output_metric)
+    check_layout(placed, state.a, state.b, "the transformed points")
+
+
+def _stand_in_state(data, knn_indices, knn_dists, n_components, approximate, readonly,
+                    folder):
+    """The fitted state of a default model of ``data`` as loading its saved file gives it (the
+    same types of arrays), built without running a fit and without scikit-learn (the estimator
+    is not imported): what ``transform`` and ``inverse_transform`` need, for compiling theirs.
+
+    With ``approximate`` its index is an NN-descent one whatever the size (a large model's),
+    so that its search kernels can be compiled; it is assembled from flat arrays, as a saved
+    index is restored (building it would compile the fit's NN-descent kernels): the training
+    k-NN graph, walked from the one leaf of a one-node tree. With ``readonly`` the training
+    data and the embedding are read-only, as a model built on read-only arrays holds them.
+    """
+    import numpy as np
+    import scipy.sparse
+
+    from . import persistence
+    from .knn import NeighborIndex
+    from .metrics import resolve_metric
+    from .state import FittedState
+
+    # What validate_parameters resolves for the default parameters (their values do not
+    # matter here, their types do: a and b are floats, as find_ab_params gives them).
+    X = np.ascontiguousarray(data, dtype=np.float32)
+    metric = resolve_metric("euclidean").bind(X)
+    output_metric = resolve_metric("euclidean", role="output_metric").for_output(n_components)
+    a, b = 1.58, 0.9
+    n, k = knn_indices.shape
+    rows = np.repeat(np.arange(n), k)
+    graph = scipy.sparse.csr_matrix((np.ones(n * k, np.float32), (rows, knn_indices.ravel())),
+                                    shape=(n, n))
+    embedding = np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)).astype(np.float32)
+    state = FittedState(
+        training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
+        knn_dists=knn_dists, sigmas=np.ones(n, np.float32), rhos=np.zeros(n, np.float32),
+        a=a, b=b, metric=metric,
+        index=NeighborIndex.from_state(metric, X, "nndescent", _one_leaf_index(knn_indices))
+        if approximate else NeighborIndex.from_knn(X, metric, knn_indices, knn_dists),
+        n_features_in=X.shape[1], output_metric=output_metric,
+        disconnection_distance=float(metric.bound))
+    path = os.path.join(folder, "stand-in.umapx")
+    persistence.save(path, {"n_components": n_components}, state)
+    state = persistence.read(path).state
+    if readonly:
+        state.training_data.setflags(write=False)
+        state.embedding.setflags(write=False)
+    return state
+
+
+def _one_leaf_index(knn_indices):
+    """The arrays of an NN-descent index (:meth:`NeighborIndex.state_arrays`) whose search
+    graph is the k-NN graph ``knn_indices`` (self in column 0) and whose tree is one leaf."""
+    import numpy as np
+
+    from .knn.nndescent import RPTree
+
+    n, k = knn_indices.shape
+    arrays = {"graph_indptr": np.arange(0, n * (k - 1) + 1, k - 1, dtype=np.int64),
+              "graph_neighbours": np.ascontiguousarray(knn_indices[:, 1:].ravel(), np.int32)}
+    one_node = {"perm": np.arange(n), "start": [0], "end": [n], "left": [-1], "right": [-1],
+                "pivot_a": [-1], "pivot_b": [-1]}
+    for field in RPTree._fields:
+        arrays["tree_" + field] = np.asarray(one_node.get(field, [0]), dtype=np.int32)
+    arrays["tree_offset"] = np.zeros(1, np.float32)
+    return arrays
 
 
 def precompile(verbose=False):
