@@ -3,17 +3,7 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
-
 from . import _compile_ahead
-
-
-def _import_estimator():
-    try:
-        importlib.import_module(f"{__package__}.estimator")
-    except ImportError:  # raised again where the estimator is used
-        pass
 
 
 def load(path):
@@ -45,14 +35,7 @@ def load(path):
     _compile_ahead.for_saved_model(path)
     from . import persistence
 
-    # The estimator's import (scikit-learn, ~0.9 s, holding the interpreter) runs beside the
-    # reading of the file (system calls, copies and checksums, which release it).
-    importer = threading.Thread(target=_import_estimator, name="umapx-import-estimator")
-    importer.start()
-    try:
-        saved = persistence.read_any(path)
-    finally:
-        importer.join()
+    saved = persistence.read_any(path)
     if isinstance(saved, persistence.SavedModel):
         from .estimator import from_saved
 
