@@ -1184,6 +1184,6 @@ def _restore_aligned(reader):
     return SavedAlignedModel(dict(params), checked, [(s.params, s.state) for s in slices])
 
 
-__all__ = ["save", "read", "save_aligned", "read_aligned", "model_kind", "SavedAlignedModel",
-           "SavedModel", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
-           "ALIGNED_FORMAT_NAME"]
+__all__ = ["save", "read", "save_aligned", "read_aligned", "read_any", "model_kind",
+           "SavedAlignedModel", "SavedModel", "ModelFormatError", "FORMAT_NAME",
+           "FORMAT_VERSION", "ALIGNED_FORMAT_NAME"]
