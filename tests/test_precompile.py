@@ -303,3 +303,26 @@ def test_background_stages_import_neither_scikit_learn_nor_the_estimator(tmp_pat
     assert [line.split()[:2] for line in lines[:-1]] == [
         ["ready", "search"], ["ready", "transform"], ["ready", "inverse"]]
     assert lines[-1] == "[]"
+
+
+def test_an_empty_cache_is_seen_from_file_names(tmp_path, monkeypatch):
+    import numba.core.caching
+    import numba.core.config
+
+    from umapx import _compile_ahead, layout
+
+    monkeypatch.setattr(numba.core.config, "CACHE_DIR", str(tmp_path))
+    if not sys.platform.startswith("linux"):
+        assert not _compile_ahead._surely_uncached("layout", "_transform_points_2d")
+        return
+    assert _compile_ahead._surely_uncached("layout", "_transform_points_2d")
+    # Where numba's locator for a cache directory puts the kernel's index, under numba's name
+    # for it: then the kernel may be cached.
+    place = tmp_path / numba.core.caching.UserProvidedCacheLocator.get_suitable_cache_subpath(
+        layout.__file__)
+    place.mkdir()
+    (place / layout._transform_points_2d._cache._cache_file._index_name).write_bytes(b"")
+    assert not _compile_ahead._surely_uncached("layout", "_transform_points_2d")
+    assert _compile_ahead._surely_uncached("layout", "_transform_points_nd")
+    monkeypatch.setenv("NUMBA_CACHE_LOCATOR_CLASSES", "some.Locator")  # unsure: not empty
+    assert not _compile_ahead._surely_uncached("layout", "_transform_points_nd")

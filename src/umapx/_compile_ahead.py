@@ -101,10 +101,11 @@ class BackgroundCompile:
         environment = dict(os.environ)
         environment[ENVIRONMENT_SWITCH] = "0"  # it never starts one of its own
         environment.setdefault("NUMBA_NUM_THREADS", "1")  # it compiles; its data is tiny
-        import numba.core.config
-
-        if numba.core.config.CACHE_DIR:  # set in this process, perhaps not in the environment
-            environment["NUMBA_CACHE_DIR"] = numba.core.config.CACHE_DIR
+        # Set in this process, perhaps not in the environment (numba not imported yet: only
+        # the environment can have set it).
+        config = sys.modules.get("numba.core.config")
+        if config is not None and config.CACHE_DIR:
+            environment["NUMBA_CACHE_DIR"] = config.CACHE_DIR
         self._ask_layout = "layout" in stages
         self._graph_here = "search" in stages and "graph" not in stages
         self._asking = threading.Lock()  # the layout is decided once, whichever thread asks
@@ -223,12 +224,13 @@ def compile_layout(n_components):
                     learning_rate=1.0, negative_sample_rate=5, seed=0)
 
 
-def _start(stages, dtype, readonly, marker, n_components):
-    """The running background compilation, started if ``marker`` is not cached."""
+def _start(stages, dtype, readonly, cached, n_components):
+    """The running background compilation, started if ``cached()`` (whether the stages'
+    kernels are in the cache) is False."""
     global _running
     if _running is not None and not _running.finished():
         return _running
-    if not enabled() or np.dtype(dtype) not in (np.float32, np.float64) or is_cached(marker):
+    if not enabled() or np.dtype(dtype) not in (np.float32, np.float64) or cached():
         return NOT_STARTED
     try:
         _running = BackgroundCompile(stages, dtype, readonly, n_components)
@@ -265,8 +267,8 @@ def for_fit(X, metric, settings, densmap, n_components):
     """
     if densmap or not _default_case(X, metric, settings.output_metric):
         return NOT_STARTED
-    return _start(_FIT_STAGES, X.dtype, False, _layout_kernels(n_components)[0],
-                  n_components)
+    return _start(_FIT_STAGES, X.dtype, False,
+                  lambda: is_cached(_layout_kernels(n_components)[0]), n_components)
 
 
 def for_transform(X, state):
@@ -278,7 +280,7 @@ def for_transform(X, state):
     readonly = not state.embedding.flags.writeable
     n_components = state.embedding.shape[1]
     return _start(_TRANSFORM_STAGES, state.training_data.dtype, readonly,
-                  _layout_kernels(n_components)[1], n_components)
+                  lambda: is_cached(_layout_kernels(n_components)[1]), n_components)
 
 
 def plain_saved_model(path):
@@ -338,7 +340,43 @@ def for_saved_model(path):
     # which this process reaches just after the load, and leaves the graph stage to this
     # process (compiling it while the other one compiles the transform's layout).
     stages = ("search", "transform", "inverse") if approximate else _TRANSFORM_STAGES
-    return _start(stages, np.float32, False, _layout_kernels(n_components)[1], n_components)
+    # An empty cache is seen from its file names: the other process starts without waiting
+    # for this one to import numba (~0.3 s).
+    marker = "_transform_points_2d" if n_components == 2 else "_transform_points_nd"
+    return _start(stages, np.float32, False, lambda: not _surely_uncached("layout", marker)
+                  and is_cached(_layout_kernels(n_components)[1]), n_components)
+
+
+def _surely_uncached(module, qualname):
+    """Whether numba's on-disk cache surely holds no index of the kernel ``qualname`` of
+    ``umapx.<module>`` (for any of its line numbers), judged from file names without
+    importing numba; False whenever unsure.
+
+    Looks where numba's cache locators would (``$NUMBA_CACHE_DIR``, else the package's
+    ``__pycache__`` and numba's user-wide cache folder), on Linux only, without custom
+    locators.
+    """
+    import glob
+    import hashlib
+
+    if not sys.platform.startswith("linux") or os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
+        return False
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), module + ".py")
+    if not os.path.isfile(source):
+        return False
+    folder = os.path.dirname(source)
+    # numba's subfolder of a cache directory for the sources of one folder.
+    subfolder = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
+    config = sys.modules.get("numba.core.config")
+    cache_dir = config.CACHE_DIR if config is not None else os.environ.get("NUMBA_CACHE_DIR")
+    if cache_dir:
+        places = [os.path.join(cache_dir, subfolder)]
+    else:
+        user_wide = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        places = [os.path.join(folder, "__pycache__"),
+                  os.path.join(user_wide, "numba", subfolder)]
+    index = f"{module}.{qualname}-*.py{sys.version_info[0]}{sys.version_info[1]}*.nbi"
+    return not any(glob.glob(os.path.join(glob.escape(place), index)) for place in places)
 
 
 def wait(stage):
