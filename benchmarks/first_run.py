@@ -11,6 +11,14 @@ Prints this process's wall and CPU seconds from its start to the end of each ste
 waited for the other process, and the other process's CPU seconds when each stage was cached
 and in all. CPU seconds are steady on a busy machine; on an idle one with two free cores the
 wall time of the first fit is about this process's CPU time plus its waits.
+
+A first run after ``pip install`` finds umapx's modules compiled to bytecode (pip compiles them
+at install); an editable install run with ``PYTHONDONTWRITEBYTECODE=1`` compiles them again in
+each process (~0.3 s each, in both processes). To measure what a user's first run takes, install
+the version into a folder and put it first on the path:
+
+    pip install --no-deps --target DIR .
+    NUMBA_CACHE_DIR=$(mktemp -d) PYTHONPATH=DIR python benchmarks/first_run.py first-query MODEL
 """
 
 from __future__ import annotations
