@@ -324,5 +324,8 @@ def test_an_empty_cache_is_seen_from_file_names(tmp_path, monkeypatch):
     (place / layout._transform_points_2d._cache._cache_file._index_name).write_bytes(b"")
     assert not _compile_ahead._surely_uncached("layout", "_transform_points_2d")
     assert _compile_ahead._surely_uncached("layout", "_transform_points_nd")
+    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")  # nothing is compiled: nothing to start
+    assert not _compile_ahead._surely_uncached("layout", "_transform_points_nd")
+    monkeypatch.delenv("NUMBA_DISABLE_JIT")
     monkeypatch.setenv("NUMBA_CACHE_LOCATOR_CLASSES", "some.Locator")  # unsure: not empty
     assert not _compile_ahead._surely_uncached("layout", "_transform_points_nd")

@@ -338,7 +338,7 @@ def for_saved_model(path):
     n_components, approximate = plain
     # With an NN-descent index the other process compiles the search of new points first,
     # which this process reaches just after the load, and leaves the graph stage to this
-    # process (compiling it while the other one compiles the transform's layout).
+    # process (compiling it while it would wait for the search).
     stages = ("search", "transform", "inverse") if approximate else _TRANSFORM_STAGES
     # An empty cache is seen from its file names: the other process starts without waiting
     # for this one to import numba (~0.3 s).
@@ -359,15 +359,17 @@ def _surely_uncached(module, qualname):
     import glob
     import hashlib
 
-    if not sys.platform.startswith("linux") or os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
-        return False
+    config = sys.modules.get("numba.core.config")
+    if not sys.platform.startswith("linux") or os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES") \
+            or os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0") \
+            or (config is not None and config.DISABLE_JIT):
+        return False  # unsure, or no compilation at all
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), module + ".py")
     if not os.path.isfile(source):
         return False
     folder = os.path.dirname(source)
     # numba's subfolder of a cache directory for the sources of one folder.
     subfolder = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
-    config = sys.modules.get("numba.core.config")
     cache_dir = config.CACHE_DIR if config is not None else os.environ.get("NUMBA_CACHE_DIR")
     if cache_dir:
         places = [os.path.join(cache_dir, subfolder)]
