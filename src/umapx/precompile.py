@@ -189,7 +189,6 @@ def _stand_in_state(data, knn_indices, knn_dists, n_components, approximate, rea
     data and the embedding are read-only, as a model built on read-only arrays holds them.
     """
     import numpy as np
-    import scipy.sparse
 
     from . import persistence
     from .knn import NeighborIndex
@@ -202,10 +201,8 @@ def _stand_in_state(data, knn_indices, knn_dists, n_components, approximate, rea
     metric = resolve_metric("euclidean").bind(X)
     output_metric = resolve_metric("euclidean", role="output_metric").for_output(n_components)
     a, b = 1.58, 0.9
-    n, k = knn_indices.shape
-    rows = np.repeat(np.arange(n), k)
-    graph = scipy.sparse.csr_matrix((np.ones(n * k, np.float32), (rows, knn_indices.ravel())),
-                                    shape=(n, n))
+    n = knn_indices.shape[0]
+    graph = _stand_in_memberships(knn_indices, n)  # a float32 CSR graph, as a fit's
     embedding = np.random.default_rng(0).uniform(0.0, 10.0, (n, n_components)).astype(np.float32)
     state = FittedState(
         training_data=X, embedding=embedding, graph=graph, knn_indices=knn_indices,
