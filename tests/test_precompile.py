@@ -106,13 +106,19 @@ print([hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 """
 
 
-def _run_cold(tmp_path, background):
+def _probe(tmp_path, script, args, background, n_lines):
+    """The last ``n_lines`` printed by ``script`` run with an empty numba cache of its own,
+    with or without the other process."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{background}"),
            "UMAPX_BACKGROUND_COMPILE": "1" if background else "0"}
-    done = subprocess.run([sys.executable, "-c", _COLD_PROBE], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
-    here, compiled, digests = done.stdout.strip().splitlines()[-3:]
+    return done.stdout.strip().splitlines()[-n_lines:]
+
+
+def _run_cold(tmp_path, background):
+    here, compiled, digests = _probe(tmp_path, _COLD_PROBE, (), background, 3)
     return here, compiled, digests
 
 
@@ -202,15 +208,8 @@ def _loaded_model_runs(tmp_path, approximate):
                            env={**os.environ, "UMAPX_BACKGROUND_COMPILE": "0"},
                            capture_output=True, text=True)
     assert saved.returncode == 0, saved.stderr
-    runs = {}
-    for background in (True, False):
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{background}"),
-               "UMAPX_BACKGROUND_COMPILE": "1" if background else "0"}
-        done = subprocess.run([sys.executable, "-c", _LOADED_PROBE, "query", model], env=env,
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        runs[background] = done.stdout.strip().splitlines()[-2:]
-    return runs[True], runs[False]
+    return tuple(_probe(tmp_path, _LOADED_PROBE, ("query", model), background, 2)
+                 for background in (True, False))
 
 
 @pytest.mark.slow
