@@ -10,8 +10,9 @@ the target each image's mean intensity, as ``run.py variants``), ``ordinal``,
 ``categorical`` (the digit labels), ``plain`` (no target). ``OPTIONS``: a JSON object of
 UMAP parameters; umapx variants (internals patched for the experiment) as keys with a
 leading underscore: ``_fit_lr`` (learning rate of supervised layouts only), ``_epochs`` (the
-fit's epochs), ``_tlr`` (the transform's rate relative to the fit's), ``_tlr_alt`` (also
-place the test set at this transform rate on the same fitted model: ``*_alt`` measures).
+fit's epochs), ``_tlr`` (the transform's rate relative to the fit's), ``_tlr_alt`` /
+``_tref_alt`` (also place the test set at this transform rate / sampling reference, see
+``FittedState.transform_sampling_reference``, on the same fitted model: ``*_alt`` measures).
 One JSON line per seed on stdout; the list in ``OUT.json``.
 ``python benchmarks/regression_seeds.py summary REFERENCE.json OTHER.json...`` compares runs:
 median (min-max) of each measure, and the difference of the means with its standard error
@@ -85,11 +86,14 @@ def one_seed(module, mode, seed, options, patch, data):
     if mode == "regression":
         row["order"] = evaluation.target_order(embedding, y)
         row["order_new"] = evaluation.target_order(placed, test.mean(axis=1))
-    if "_tlr_alt" in patch:
-        saved = estimator._TRANSFORM_LEARNING_RATE
-        estimator._TRANSFORM_LEARNING_RATE = patch["_tlr_alt"]
+    if "_tlr_alt" in patch or "_tref_alt" in patch:
+        saved_rate, state = estimator._TRANSFORM_LEARNING_RATE, model.fitted_state
+        estimator._TRANSFORM_LEARNING_RATE = patch.get("_tlr_alt", saved_rate)
+        model._adopt(state.replace(transform_sampling_reference=patch.get(
+            "_tref_alt", state.transform_sampling_reference)))
         alternative = model.transform(test)
-        estimator._TRANSFORM_LEARNING_RATE = saved
+        estimator._TRANSFORM_LEARNING_RATE = saved_rate
+        model._adopt(state)
         row["transform_acc_alt"] = evaluation.transform_accuracy(embedding, train_labels,
                                                                  alternative, test_labels)
         row["trust_new"] = evaluation.trustworthiness(test, placed)

@@ -1,24 +1,47 @@
 """Where transformed points lose quality: umapx's transform taken apart stage by stage.
 
     python benchmarks/transform_stages.py [--datasets mnist10k,fashion] [--seeds 0,1,2]
-                                          [--pixel-scales 1,255] [--umap-learn]
-                                          [--variants "transform(),lr 0.5,lr 0.25"]
+                                          [--pixel-scales 1,255] [--umap-learn] [--anchor]
+                                          [--variants "transform();lr=0.5;ref=0.5 lr=0.5"]
+                                          [--jobs N] [--json FILE] [--summary-only]
 
 For each dataset, pixel scale and seed, one seeded umapx fit, then the test set placed by
 variants of the transform pipeline on that same fitted model (so that only the transform
-differs): the neighbour search (approximate at the model's slack, at a wider slack, exact), the
-start (membership-weighted mean of the neighbours' embeddings, no optimisation), the
-optimisation's learning rate and sampling reference ("umap-learn's schedule": a quarter of the
-rate, edges relative to the call's largest membership). ``--umap-learn`` also places the test
-set with umap-learn's own transform on umapx's embedding (umap-learn fitted on the same data
-for its neighbour index, its ``embedding_`` then replaced by umapx's). Prints medians over the
-seeds; neighbour recall is against exact search. Quality only: nothing here is timed.
+differs; ``--fits both`` also fits every case with both ends of each sampled edge moving, as
+the layout does from 200,000 rows). A variant is a named one ("transform()", "start only",
+"umap-learn's schedule", "exact k-NN", "slack 0.06", "exact k-NN, start only") or settings
+``key=value`` separated by spaces, the others as ``transform`` has them:
+
+* ``lr``: the learning rate (the fit's is 1; ``transform`` takes half);
+* ``ref``: the sampling reference (an edge of that membership or more is sampled every epoch;
+  ``transform``: the model's, ``FittedState.transform_sampling_reference``; "largest": the
+  call's largest membership, as in umap-learn);
+* ``epochs``: epochs of the optimisation (``transform``: 100; 0 keeps the start);
+* ``neg``: negative samples per attraction (the model's, 5);
+* ``attr``: the weight of an attraction sample (``transform``: 1; the head-only fit: 2);
+* ``knn``: the neighbours of the new points: ``approx`` (the model's search, default),
+  ``wide`` (slack 0.06) or ``exact``.
+
+Settings are separated by ";" in ``--variants`` (by "," when there is no ";": the older form).
+``--umap-learn`` also places the test set with umap-learn's own transform on umapx's embedding
+(umap-learn fitted on the same data for its neighbour index, its ``embedding_`` then replaced
+by umapx's). ``--anchor`` fits umap-learn with the same seed and places the test set with its
+own transform ("umap-learn's fit"): the paired reference. ``--jobs N`` runs N (dataset, scale,
+seed) cases at once, each in a worker process of ``NUMBA_NUM_THREADS`` threads (set it, e.g. 2,
+with N times it the cores). Prints, per dataset and scale, the mean (standard error) over seeds
+of transform accuracy and trustworthiness@15 of the placed points (5,000 sampled test rows) of
+each variant, its paired difference from "transform()" and from umap-learn's fit, and the
+variant's placement CPU seconds (median; provisional, nothing here runs on a quiet machine).
+Neighbour recall is against exact search.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -28,15 +51,45 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+NAMED = {
+    "transform()": None,
+    "start only": "epochs=0",
+    "umap-learn's schedule": "lr=0.25 ref=largest",
+    "exact k-NN": "knn=exact",
+    "slack 0.06": "knn=wide",
+    "exact k-NN, start only": "knn=exact epochs=0",
+    # The older names of settings.
+    "lr 1": "lr=1", "lr 0.5": "lr=0.5", "lr 0.25": "lr=0.25",
+    "reference 0.5, lr 0.5": "ref=0.5 lr=0.5",
+}
+KEYS = ("lr", "ref", "epochs", "neg", "attr", "knn")
+BASELINE, ANCHOR, UMAP_LEARN_TRANSFORM = "transform()", "umap-learn's fit", "umap-learn transform"
 
-def place(model, test, indices, dists, learning_rate=None, n_epochs=None, reference=1.0):
+
+def parse_settings(name):
+    """The settings of a variant's name (None: ``model.transform`` itself)."""
+    spec = NAMED.get(name, name)
+    if spec is None:
+        return None
+    settings = {}
+    for item in spec.split():
+        key, sep, value = item.partition("=")
+        if not sep or key not in KEYS:
+            raise SystemExit(f"unknown variant {name!r}: give one of {sorted(NAMED)} or "
+                             f"key=value settings with keys {', '.join(KEYS)}")
+        settings[key] = value
+    return settings
+
+
+def place(model, test, indices, dists, learning_rate=None, n_epochs=None, reference=None,
+          negative_sample_rate=None, attraction=1.0):
     """The test set placed from the given neighbours, as ``UMAP.transform`` does; edges
-    sampled relative to ``reference`` ("largest": the call's largest membership, as in
-    umap-learn)."""
+    sampled relative to ``reference`` (None: the model's; "largest": the call's largest
+    membership, as in umap-learn), each attraction sample of weight ``attraction``."""
     from umapx._rng import row_keys
     from umapx.estimator import _weighted_mean_embedding
     from umapx.graph import transform_graph
-    from umapx.layout import optimize_transform, prune_weak_edges
+    from umapx.layout import _schedule, make_forces, prune_weak_edges, transform_points
 
     state = model.fitted_state
     graph = transform_graph(indices, dists, state.n_neighbors, model.local_connectivity,
@@ -45,16 +98,22 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None, refere
     n_epochs = model._transform_epochs() if n_epochs is None else n_epochs
     if n_epochs == 0:
         return start
-    if reference == "largest":
+    if reference is None:
+        reference = state.transform_sampling_reference
+    elif reference == "largest":
         reference = float(graph.data.max())
-    return optimize_transform(
-        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=reference),
-        reference=reference,
-        n_epochs=n_epochs, a=state.a, b=state.b, repulsion_strength=model.repulsion_strength,
-        learning_rate=model._transform_learning_rate() if learning_rate is None
-        else learning_rate,
-        negative_sample_rate=model.negative_sample_rate,
-        row_keys=row_keys(model.transform_seed, indices))
+    graph = prune_weak_edges(graph, n_epochs, reference=reference).tocsr()
+    negative = model.negative_sample_rate if negative_sample_rate is None \
+        else negative_sample_rate
+    schedule = _schedule(graph, n_epochs, negative, reference=reference)
+    head = np.array(start, dtype=np.float32, order="C", copy=True)
+    tail = np.ascontiguousarray(state.embedding, dtype=np.float32)
+    forces = make_forces(state.a, state.b, model.repulsion_strength, attraction=attraction)
+    rate = model._transform_learning_rate() if learning_rate is None else learning_rate
+    transform_points(head, tail, np.empty_like(head), graph.indptr.astype(np.int64),
+                     graph.indices.astype(np.int32), schedule, forces, rate, n_epochs,
+                     row_keys(model.transform_seed, indices))
+    return head
 
 
 def recall(found, exact):
@@ -62,57 +121,160 @@ def recall(found, exact):
     return hits / exact.size
 
 
-def one_run(dataset, scale, seed, with_umap_learn, chosen=None):
+def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False, fit="default",
+            with_recall=True):
+    """One case: its recall (against exact search; skipped with ``with_recall=False``) and,
+    per variant, [transform accuracy, placed trust@15, CPU s].
+
+    ``fit="both"`` fits with both ends of each sampled edge moving, whatever the rows."""
     from sklearn.neighbors import NearestNeighbors
 
     import umapx
+    import umapx.layout
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
+
+    if fit == "both":
+        umapx.layout.BOTH_ENDS_ROWS = 0
 
     train, train_labels, test, test_labels = load(dataset)
     train, test = as_float32(train * scale, test * scale)
     model = umapx.UMAP(random_state=seed).fit(train)
     state = model.fitted_state
     k = state.n_neighbors
-    exact_d, exact_i = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(train).kneighbors(
-        test)
-    exact_i, exact_d = exact_i.astype(np.int32), exact_d.astype(np.float32)
-    approx_i, approx_d = state.index.query(test, k, epsilon=model._search_slack())
-    wide_i, wide_d = state.index.query(test, k, epsilon=0.06)
-    row = {"recall": recall(approx_i, exact_i), "recall_wide": recall(wide_i, exact_i)}
-    variants = {
-        "transform()": lambda: model.transform(test),
-        "start only": lambda: place(model, test, approx_i, approx_d, n_epochs=0),
-        "lr 1": lambda: place(model, test, approx_i, approx_d, learning_rate=1.0),
-        "lr 0.5": lambda: place(model, test, approx_i, approx_d, learning_rate=0.5),
-        "lr 0.25": lambda: place(model, test, approx_i, approx_d, learning_rate=0.25),
-        "reference 0.5, lr 0.5": lambda: place(model, test, approx_i, approx_d,
-                                               learning_rate=0.5, reference=0.5),
-        "umap-learn's schedule": lambda: place(model, test, approx_i, approx_d,
-                                               learning_rate=0.25, reference="largest"),
-        "exact k-NN": lambda: place(model, test, exact_i, exact_d),
-        "slack 0.06": lambda: place(model, test, wide_i, wide_d),
-        "exact k-NN, start only": lambda: place(model, test, exact_i, exact_d, n_epochs=0),
-    }
-    unknown = set(chosen or ()) - set(variants)
-    if unknown:
-        raise SystemExit(f"unknown variants {sorted(unknown)}; choose from {sorted(variants)}")
-    variants = {name: place_test() for name, place_test in variants.items()
-                if chosen is None or name in chosen}
-    if with_umap_learn:
+    neighbours = {"approx": state.index.query(test, k, epsilon=model._search_slack()),
+                  "wide": state.index.query(test, k, epsilon=0.06)}
+    row = {"dataset": dataset, "pixel_scale": scale, "seed": seed, "fit": fit,
+           "recall": None, "recall_wide": None}
+    if with_recall or any((parse_settings(name) or {}).get("knn") == "exact"
+                          for name in variants):
+        exact_d, exact_i = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(
+            train).kneighbors(test)
+        neighbours["exact"] = (exact_i.astype(np.int32), exact_d.astype(np.float32))
+        row["recall"] = recall(neighbours["approx"][0], exact_i)
+        row["recall_wide"] = recall(neighbours["wide"][0], exact_i)
+    row.update({
+        "fit_trust": [evaluation.trustworthiness(train, state.embedding), None],
+        "variants": {}})
+    placed = {}
+    for name in variants:
+        settings = parse_settings(name)
+        started = time.process_time()
+        if settings is None:
+            placed[name] = model.transform(test)
+        else:
+            indices, dists = neighbours[settings.get("knn", "approx")]
+            reference = settings.get("ref")
+            placed[name] = place(
+                model, test, indices, dists,
+                learning_rate=float(settings["lr"]) if "lr" in settings else None,
+                n_epochs=int(settings["epochs"]) if "epochs" in settings else None,
+                reference=reference if reference in (None, "largest") else float(reference),
+                negative_sample_rate=int(settings["neg"]) if "neg" in settings else None,
+                attraction=float(settings.get("attr", 1.0)))
+        row["variants"][name] = [None, None, time.process_time() - started]
+    embedding = state.embedding
+    if with_umap_learn or anchor:
         import umap
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            anchor = umap.UMAP(n_epochs=10).fit(train)
-            anchor.embedding_ = state.embedding.copy()
-            anchor.n_epochs = None
-            variants["umap-learn transform"] = anchor.transform(test)
-    embedding = state.embedding
-    for name, placed in variants.items():
-        row[name] = (evaluation.transform_accuracy(embedding, train_labels, placed, test_labels),
-                     evaluation.trustworthiness(test, placed))
+            if with_umap_learn:
+                other = umap.UMAP(n_epochs=10).fit(train)
+                other.embedding_ = embedding.copy()
+                other.n_epochs = None
+                placed[UMAP_LEARN_TRANSFORM] = other.transform(test)
+                row["variants"][UMAP_LEARN_TRANSFORM] = [None, None, None]
+            if anchor:
+                own = umap.UMAP(random_state=seed).fit(train)
+                placed[ANCHOR] = own.transform(test)
+                row["fit_trust"][1] = evaluation.trustworthiness(train, own.embedding_)
+                row["variants"][ANCHOR] = [
+                    evaluation.transform_accuracy(own.embedding_, train_labels, placed[ANCHOR],
+                                                  test_labels),
+                    evaluation.trustworthiness(test, placed[ANCHOR]), None]
+    for name, points in placed.items():
+        if name == ANCHOR:
+            continue
+        row["variants"][name][:2] = [
+            evaluation.transform_accuracy(embedding, train_labels, points, test_labels),
+            evaluation.trustworthiness(test, points)]
     return row
+
+
+def _case(arguments):
+    try:
+        return one_run(*arguments)
+    except Exception as error:  # one failed case is reported, the others go on
+        dataset, scale, seed = arguments[:3]
+        return {"dataset": dataset, "pixel_scale": scale, "seed": seed,
+                "error": f"{type(error).__name__}: {error}"}
+
+
+def mean_se(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, math.sqrt(var / len(values))
+
+
+def _fmt(mean, se, sign=False):
+    if mean is None:
+        return "-"
+    text = f"{mean:+.4f}" if sign else f"{mean:.4f}"
+    if se is not None:
+        flag = "*" if sign and abs(mean) > 2 * se else ""
+        text += f" ({se:.4f}){flag}"
+    return text
+
+
+def summary(rows):
+    """The tables: per dataset and scale, each variant's mean (s.e.) and paired differences."""
+    lines = []
+    groups = {}
+    for row in rows:
+        if "error" in row:
+            lines.append(f"failed: {row}")
+            continue
+        groups.setdefault((row["dataset"], row["pixel_scale"], row.get("fit", "default")),
+                          []).append(row)
+    for (dataset, scale, fit), runs in sorted(groups.items()):
+        seeds = sorted(r["seed"] for r in runs)
+        trust = [r["fit_trust"][0] for r in runs]
+        lines.append(f"\n{dataset}, pixels x{scale:g}, {fit} fit, {len(runs)} seeds {seeds}: "
+                     f"fit trust@15 {_fmt(*mean_se(trust))} (min {min(trust):.4f}), recall "
+                     f"{_fmt(*mean_se([r['recall'] for r in runs]))} (slack 0.06: "
+                     f"{_fmt(*mean_se([r['recall_wide'] for r in runs]))})")
+        fit_trust = [mean_se([r["fit_trust"][i] for r in runs]) for i in (0, 1)]
+        if fit_trust[1][0] is not None:
+            lines.append(f"  fit trust@15: umapx {_fmt(*fit_trust[0])}, umap-learn "
+                         f"{_fmt(*fit_trust[1])}, paired difference " + _fmt(*mean_se(
+                             [r["fit_trust"][0] - r["fit_trust"][1] for r in runs]), sign=True))
+        lines.append(f"  {'variant':28s} {'transform acc':>18s} {'placed trust@15':>18s} "
+                     f"{'acc - transform()':>20s} {'trust - transform()':>20s} "
+                     f"{'acc - umap-learn':>20s} {'trust - umap-learn':>20s} {'CPU s':>6s}")
+        names = list(runs[0]["variants"])
+        for name in names:
+            cells = []
+            for measure in (0, 1):
+                cells.append(_fmt(*mean_se([r["variants"][name][measure] for r in runs])))
+            for other in (BASELINE, ANCHOR):
+                for measure in (0, 1):
+                    if other not in runs[0]["variants"] or name == other:
+                        cells.append("-")
+                        continue
+                    cells.append(_fmt(*mean_se([
+                        r["variants"][name][measure] - r["variants"][other][measure]
+                        for r in runs]), sign=True))
+            cpu = [r["variants"][name][2] for r in runs if r["variants"][name][2] is not None]
+            cells.append(f"{np.median(cpu):.2f}" if cpu else "-")
+            lines.append(f"  {name:28s} {cells[0]:>18s} {cells[1]:>18s} {cells[2]:>20s} "
+                         f"{cells[3]:>20s} {cells[4]:>20s} {cells[5]:>20s} {cells[6]:>6s}")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -121,27 +283,63 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--pixel-scales", default="1,255")
     parser.add_argument("--umap-learn", action="store_true")
+    parser.add_argument("--anchor", action="store_true",
+                        help="also fit umap-learn with each seed (the paired reference)")
     parser.add_argument("--variants", default=None,
-                        help="comma-separated names of the variants to run (default: all)")
+                        help="variants separated by ';' (default: the named ones)")
+    parser.add_argument("--fits", default="default",
+                        help="'default' and/or 'both' (both ends of each edge move), with ','")
+    parser.add_argument("--no-recall", action="store_true",
+                        help="skip the exact search of the test set (the recall)")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--json", default=None, help="write each finished case to this file")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="seconds after which no new case starts")
+    parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args(argv)
-    chosen = None if args.variants is None else args.variants.split(",")
-    for dataset in args.datasets.split(","):
-        for scale in (float(s) for s in args.pixel_scales.split(",")):
-            runs = []
-            for seed in (int(s) for s in args.seeds.split(",")):
-                runs.append(one_run(dataset, scale, seed, args.umap_learn, chosen))
-                print(f"  {dataset} x{scale:g} seed {seed}: {runs[-1]}", file=sys.stderr,
-                      flush=True)
-            print(f"\n{dataset}, pixels x{scale:g}, medians over {len(runs)} seeds: recall "
-                  f"{np.median([r['recall'] for r in runs]):.4f} (slack 0.06: "
-                  f"{np.median([r['recall_wide'] for r in runs]):.4f})")
-            for name in runs[0]:
-                if name.startswith("recall"):
-                    continue
-                acc = np.median([r[name][0] for r in runs])
-                trust = np.median([r[name][1] for r in runs])
-                print(f"  {name:24s} transform acc {acc:.4f}  transform trust@15 {trust:.4f}",
-                      flush=True)
+    if args.summary_only:
+        print(summary(json.loads(Path(args.json).read_text())))
+        return
+    separator = ";" if args.variants and ";" in args.variants else ","
+    variants = [BASELINE] + [v for v in (args.variants.split(separator) if args.variants
+                                         else NAMED) if v and v != BASELINE]
+    for name in variants:
+        parse_settings(name)
+    # Seed-major order: cases cut short by the deadline leave every dataset and scale alike.
+    cases = [(dataset, float(scale), int(seed), variants, args.umap_learn, args.anchor, fit,
+              not args.no_recall)
+             for seed in args.seeds.split(",") for dataset in args.datasets.split(",")
+             for scale in args.pixel_scales.split(",") for fit in args.fits.split(",")]
+    rows, started = [], time.monotonic()
+
+    def keep(row):
+        rows.append(row)
+        print(f"  {row}", file=sys.stderr, flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1))
+
+    if args.jobs == 1:
+        for case in cases:
+            if args.deadline is not None and time.monotonic() - started > args.deadline:
+                break
+            keep(_case(case))
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+            pending = {pool.submit(_case, case) for case in cases[:args.jobs]}
+            queue = cases[args.jobs:]
+            while pending:
+                done, pending = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    keep(future.result())
+                    if queue and (args.deadline is None
+                                  or time.monotonic() - started < args.deadline):
+                        pending.add(pool.submit(_case, queue.pop(0)))
+    print(summary(rows), flush=True)
 
 
 if __name__ == "__main__":

@@ -282,6 +282,23 @@ def test_missing_entry(saved_digits, tmp_path):
         umapx.load(path)
 
 
+def test_a_file_of_an_older_writer_places_new_points_as_it_did(saved_digits, tmp_path,
+                                                               fitted_digits):
+    """Files written before the fit recorded its transform's sampling reference are read with
+    the one their writer used (1), so a loaded model transforms as it did when saved."""
+    original, data, _ = fitted_digits
+    assert original.fitted_state.transform_sampling_reference == 0.5
+    path = rewrite(saved_digits, tmp_path / "older.umapx", edit_metadata=lambda metadata:
+                   metadata["fitted"].pop("transform_sampling_reference"))
+    loaded = umapx.load(path)
+    assert loaded.fitted_state.transform_sampling_reference == 1.0
+    new = data[1500:1600]
+    as_saved = umapx.UMAP(**original.get_params())._adopt(
+        original.fitted_state.replace(transform_sampling_reference=1.0))
+    np.testing.assert_array_equal(loaded.transform(new), as_saved.transform(new))
+    assert not np.array_equal(loaded.transform(new), original.transform(new))
+
+
 def test_missing_metadata_section(saved_digits, tmp_path):
     path = rewrite(saved_digits, tmp_path / "bad.umapx",
                    edit_metadata=lambda metadata: metadata.pop("fitted"))
@@ -295,6 +312,10 @@ def test_missing_metadata_section(saved_digits, tmp_path):
     (lambda m: m["metric"].update(name="cosine"), "differs from the parameters"),
     (lambda m: m["fitted"].update(n_features_in_=3), "n_features_in_"),
     (lambda m: m["knn_index"].update(method="magic"), "unknown k-NN index method"),
+    (lambda m: m["fitted"].update(transform_sampling_reference=0.0),
+     "transform_sampling_reference must be a number in \\(0, 1\\]"),
+    (lambda m: m["fitted"].update(transform_sampling_reference="half"),
+     "transform_sampling_reference"),
 ])
 def test_inconsistent_metadata(saved_digits, tmp_path, edit, message):
     path = rewrite(saved_digits, tmp_path / "bad.umapx", edit_metadata=edit)

@@ -121,6 +121,24 @@ def test_regression_embedding_orders_points_by_target(regression):
         assert neighbour_gap(supervised) < 0.5 * neighbour_gap(plain)
 
 
+@pytest.mark.parametrize("target_metric, reference", [
+    (None, 0.5), ("categorical", 0.5), ("ordinal", 0.5), ("l1", 1.0)])
+def test_the_fit_records_how_transform_samples_new_points(regression, target_metric,
+                                                          reference):
+    """Relative to 0.5 new points' edges get twice the samples; a model of a continuous target
+    (a metric) keeps 1, which keeps new points in the target's order (estimator.
+    _TRANSFORM_SAMPLING_REFERENCE). The recorded value is what transform uses."""
+    X, t = regression
+    y = None if target_metric is None else (t * 4).astype(int) if target_metric != "l1" else t
+    params = {} if target_metric is None else {"target_metric": target_metric}
+    model = umapx.UMAP(**FAST, **params, random_state=0).fit(X, y)
+    assert model.fitted_state.transform_sampling_reference == reference
+    placed = model.transform(X[:40] + 0.01)
+    other = 1.0 if reference == 0.5 else 0.5
+    model._adopt(model.fitted_state.replace(transform_sampling_reference=other))
+    assert not np.array_equal(model.transform(X[:40] + 0.01), placed)
+
+
 def test_regression_layout_keeps_the_global_order_by_target(regression):
     """The layout keeps the initialisation's global order by target (a supervised graph's
     groups must not drift: see umapx.layout). Median over 4 seeds of the Spearman correlation

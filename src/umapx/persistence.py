@@ -27,8 +27,10 @@ A ZIP archive of uncompressed entries, so any zip tool (or ``numpy.load``) can o
   ``precomputed_knn`` (entries ``param_precomputed_knn_indices`` / ``_dists``; its index, if
   one was given, is the model's own: ``precomputed_knn`` holds ``{"index": "fitted" | null}``);
 * ``fitted``: ``a_``, ``b_``, ``n_features_in_``, ``feature_names_in_`` (a list of strings or
-  null), ``timings_``, ``disconnection_distance`` (null for infinity), and ``has_embedding``
-  / ``has_embedding_list`` / ``has_unique_inverse`` / ``has_densities`` (which of those
+  null), ``timings_``, ``disconnection_distance`` (null for infinity),
+  ``transform_sampling_reference`` (how ``transform`` samples new points' edges; absent in
+  files of older writers, read as 1.0, what they used), and ``has_embedding`` /
+  ``has_embedding_list`` / ``has_unique_inverse`` / ``has_densities`` (which of those
   optional entries the file holds; the training data is there unless the metric is
   ``"precomputed"``);
 * ``metric``: ``{"name", "p", "arrays"}``, the resolved metric (a check on ``params``);
@@ -108,6 +110,8 @@ models, output metrics, metric arrays) adds the optional entries and sections ab
 version 1 file is read as a version 2 file without them. Version 3 adds ``unique_inverse``
 (models fitted with ``unique=True``, whose other arrays hold the distinct rows only; they are
 the only models written as version 3) and the radii of ``output_dens``.
+``transform_sampling_reference`` needs no new version: a reader that does not know it places
+new points as its own ``transform`` always did.
 """
 
 from __future__ import annotations
@@ -285,6 +289,7 @@ def _encode(model_params, state):
         "has_embedding_list": state.embedding_list is not None,
         "has_unique_inverse": state.unique_inverse is not None,
         "has_densities": state.rad_orig is not None,
+        "transform_sampling_reference": float(state.transform_sampling_reference),
     }
     for role, metric in (("metric", state.metric), ("output_metric", state.output_metric)):
         stored = [field for field in _METRIC_ARRAYS if getattr(metric, field) is not None]
@@ -843,6 +848,11 @@ def _restore(reader):
     elif not isinstance(distance, float) or not distance > 0:
         raise reader.error(f"disconnection_distance must be a positive number or null, got "
                            f"{distance!r}")
+    # Older writers did not record it: their transform sampled relative to 1.
+    reference = fitted.get("transform_sampling_reference", 1.0)
+    if not isinstance(reference, float) or not 0 < reference <= 1:
+        raise reader.error(f"transform_sampling_reference must be a number in (0, 1], got "
+                           f"{reference!r}")
 
     state = FittedState(
         **{name: arrays[name] for name in ARRAYS},
@@ -853,6 +863,7 @@ def _restore(reader):
         index=_restore_index(reader, metadata, metric, training_data, n),
         n_features_in=n_features, feature_names_in=feature_names, timings=dict(timings),
         output_metric=output_metric, disconnection_distance=distance,
+        transform_sampling_reference=reference,
     )
     if isinstance(params.get("precomputed_knn"), tuple) and params["precomputed_knn"][2] == \
             "fitted":

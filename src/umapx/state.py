@@ -94,6 +94,11 @@ class FittedState:
     rad_orig, rad_emb : ndarray (n,), float32, or None
         With ``output_dens=True``: the log local radii of every fitted point in the data and
         in the embedding (:mod:`umapx.densmap`).
+    transform_sampling_reference : float
+        How ``transform`` samples the edges of new points: an edge of this membership or more
+        is sampled every epoch, a weaker one in proportion (set by the fit; see
+        ``umapx.estimator._TRANSFORM_SAMPLING_REFERENCE``). 1.0 in models saved before it was
+        recorded, which so place new points as they did.
     """
 
     training_data: np.ndarray | scipy.sparse.csr_matrix
@@ -116,6 +121,7 @@ class FittedState:
     unique_inverse: np.ndarray | None = None
     rad_orig: np.ndarray | None = None
     rad_emb: np.ndarray | None = None
+    transform_sampling_reference: float = 1.0
 
     @property
     def n_samples(self):
