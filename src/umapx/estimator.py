@@ -1068,21 +1068,21 @@ def from_state(params, state):
 
 #: How :meth:`UMAP.transform` optimises new points: in steps at half the fit's learning rate
 #: (umap-learn: a quarter), each edge sampled in proportion to its membership relative to a fixed
-#: weight, the reference (an edge of that weight or more is sampled every epoch), so that a
-#: row's result does not depend on the call's other rows (umap-learn samples relative to the
-#: call's largest membership). A new point's memberships average log2(k) / k (0.26 at k=15):
-#: relative to 0.5 its edges get twice the samples they would relative to 1, which places new
-#: points better. Paired over 10 seeds (0-9) on the same fitted models, placed-point
-#: trustworthiness@15 / transform accuracy, reference 0.5 minus 1: MNIST-10k +0.0011 / +0.0016
-#: (0-1 pixels), +0.0014 / +0.0008 (0-255), closing the gap to umap-learn (-0.0012 -> -0.0001,
-#: -0.0018 -> -0.0004); Fashion-MNIST +0.0001 / +0.0009 and +0.0003 / +0.0006 (34 seeds: +0.0001
-#: / +0.0013); digits (13 seeds) plain +0.0028 / +0.0000, with labels +0.0019 / +0.0013,
-#: ordinal +0.0017 / +0.0010. It costs ~19% more transform time (Fashion-MNIST's 10,000 test
-#: images, 0.62 -> 0.74 s). Models fitted with a metric target (a continuous ``y``) keep 1:
-#: there more steps pull new points towards their neighbours in the data and away from the
-#: target's order (digits, ``target_metric="l1"``: new points' target order 0.346 -> 0.308,
-#: umap-learn 0.401). ``benchmarks/transform_stages.py``, ``benchmarks/regression_seeds.py``;
-#: the fit records its choice (``FittedState.transform_sampling_reference``).
+#: weight, the reference (an edge of that weight or more is sampled every epoch), so that a row's
+#: result does not depend on the call's other rows (umap-learn samples relative to the call's
+#: largest membership). A new point's memberships average log2(k) / k (0.26 at k=15): relative to
+#: 0.5 its edges get twice the samples they would relative to 1, which places new points better.
+#: Paired over 10 seeds (0-9) on the same fitted models, placed-point trustworthiness@15 / transform
+#: accuracy, reference 0.5 minus 1: MNIST-10k +0.0011 / +0.0016 (0-1 pixels), +0.0014 / +0.0008
+#: (0-255), closing the gap to umap-learn (-0.0012 -> -0.0001, -0.0018 -> -0.0004); Fashion-MNIST
+#: +0.0001 / +0.0009 and +0.0003 / +0.0006 (24 more seeds: +0.0001 / +0.0013); digits (13 seeds)
+#: plain +0.0028 / +0.0000, with labels +0.0019 / +0.0013, ordinal +0.0017 / +0.0010. It costs ~19%
+#: more transform time (Fashion-MNIST's 10,000 test images, 0.62 -> 0.74 s). Models fitted with a
+#: metric target (a continuous ``y``) keep 1: there more steps pull new points towards their
+#: neighbours in the data and away from the target's order (digits, ``target_metric="l1"``: new
+#: points' target order 0.346 -> 0.308, umap-learn 0.401). ``benchmarks/transform_stages.py``,
+#: ``benchmarks/regression_seeds.py``; the fit records its choice
+#: (``FittedState.transform_sampling_reference``).
 _TRANSFORM_SAMPLING_REFERENCE = 0.5
 _METRIC_TARGET_SAMPLING_REFERENCE = 1.0
 _TRANSFORM_LEARNING_RATE = 0.5
