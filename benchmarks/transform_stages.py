@@ -8,9 +8,11 @@
 For each dataset, pixel scale and seed, one seeded umapx fit, then the test set placed by
 variants of the transform pipeline on that same fitted model (so that only the transform
 differs; ``--fits both`` also fits every case with both ends of each sampled edge moving, as
-the layout does from 200,000 rows). A variant is a named one ("transform()", "start only",
-"umap-learn's schedule", "exact k-NN", "slack 0.06", "exact k-NN, start only") or settings
-``key=value`` separated by spaces, the others as ``transform`` has them:
+the layout does from 200,000 rows; ``--fits umap-learn-layout`` replaces the fitted embedding
+by umap-learn's layout of the same graph from the same start). A variant is a named one
+("transform()", "start only", "umap-learn's schedule", "exact k-NN", "slack 0.06", "exact k-NN,
+start only") or settings ``key=value`` separated by spaces, the others as ``transform`` has
+them:
 
 * ``lr``: the learning rate (the fit's is 1; ``transform`` takes half);
 * ``ref``: the sampling reference (an edge of that membership or more is sampled every epoch;
@@ -116,6 +118,42 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None, refere
     return head
 
 
+def with_umap_learn_layout(model, train, seed, check=False):
+    """``model`` with its embedding replaced by umap-learn's layout (``optimize_layout_euclidean``,
+    both ends moving, one thread, seeded by ``seed``) of the model's own pruned graph from its
+    own start (the spectral start rebuilt as the fit drew it). ``check``: first assert that
+    umapx's layout from that start reproduces the model's embedding."""
+    import umap.umap_ as reference
+    from sklearn.utils import check_random_state
+
+    from umapx._rng import seed_from
+    from umapx.init import initial_layout
+    from umapx.layout import normalise_layout, optimize_layout, prune_weak_edges
+
+    state = model.fitted_state
+    random_state = check_random_state(seed)
+    seed_from(random_state)  # the fit's k-NN seed, then its layout seed
+    layout_seed = seed_from(random_state)
+    start = normalise_layout(initial_layout("spectral", state.graph, state.n_components,
+                                            random_state, data=train))
+    n_epochs = 500 if state.n_samples <= 10_000 else 200  # the default fit's (UMAP(n_epochs=None))
+    graph = prune_weak_edges(state.graph, n_epochs)
+    if check:
+        own = optimize_layout(start, graph, n_epochs=n_epochs, a=state.a, b=state.b,
+                              repulsion_strength=1.0, learning_rate=1.0,
+                              negative_sample_rate=5, seed=np.uint64(layout_seed))
+        assert np.array_equal(own, state.embedding), "the start was not rebuilt as fitted"
+    coo = graph.tocoo()
+    rng_state = np.random.RandomState(seed).randint(
+        np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3).astype(np.int64)
+    embedding = start.copy()
+    embedding = reference.optimize_layout_euclidean(
+        embedding, embedding, coo.row, coo.col, n_epochs, start.shape[0],
+        reference.make_epochs_per_sample(coo.data, n_epochs), state.a, state.b, rng_state, 1.0,
+        1.0, 5.0, parallel=False, move_other=True)
+    return model._adopt(state.replace(embedding=np.ascontiguousarray(embedding, np.float32)))
+
+
 def recall(found, exact):
     hits = sum(len(np.intersect1d(a, b)) for a, b in zip(found, exact))
     return hits / exact.size
@@ -136,10 +174,14 @@ def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False,
 
     if fit == "both":
         umapx.layout.BOTH_ENDS_ROWS = 0
+    elif fit not in ("default", "umap-learn-layout", "umap-learn-layout-checked"):
+        raise ValueError(f"unknown fit {fit!r}")
 
     train, train_labels, test, test_labels = load(dataset)
     train, test = as_float32(train * scale, test * scale)
     model = umapx.UMAP(random_state=seed).fit(train)
+    if fit.startswith("umap-learn-layout"):
+        model = with_umap_learn_layout(model, train, seed, check=fit.endswith("checked"))
     state = model.fitted_state
     k = state.n_neighbors
     neighbours = {"approx": state.index.query(test, k, epsilon=model._search_slack()),
@@ -288,7 +330,8 @@ def main(argv=None):
     parser.add_argument("--variants", default=None,
                         help="variants separated by ';' (default: the named ones)")
     parser.add_argument("--fits", default="default",
-                        help="'default' and/or 'both' (both ends of each edge move), with ','")
+                        help="'default', 'both' (both ends of each edge move), "
+                             "'umap-learn-layout' (see with_umap_learn_layout), with ','")
     parser.add_argument("--no-recall", action="store_true",
                         help="skip the exact search of the test set (the recall)")
     parser.add_argument("--jobs", type=int, default=1)
