@@ -172,14 +172,18 @@ def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False,
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
 
-    if fit == "both":
-        umapx.layout.BOTH_ENDS_ROWS = 0
-    elif fit not in ("default", "umap-learn-layout", "umap-learn-layout-checked"):
+    if fit not in ("default", "both", "umap-learn-layout", "umap-learn-layout-checked"):
         raise ValueError(f"unknown fit {fit!r}")
 
     train, train_labels, test, test_labels = load(dataset)
     train, test = as_float32(train * scale, test * scale)
-    model = umapx.UMAP(random_state=seed).fit(train)
+    # A worker process runs several cases: the switch must not outlive this fit.
+    both_ends_rows = umapx.layout.BOTH_ENDS_ROWS
+    umapx.layout.BOTH_ENDS_ROWS = 0 if fit == "both" else both_ends_rows
+    try:
+        model = umapx.UMAP(random_state=seed).fit(train)
+    finally:
+        umapx.layout.BOTH_ENDS_ROWS = both_ends_rows
     if fit.startswith("umap-learn-layout"):
         model = with_umap_learn_layout(model, train, seed, check=fit.endswith("checked"))
     state = model.fitted_state
