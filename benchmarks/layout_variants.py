@@ -57,17 +57,21 @@ def _umapx_layout(start, graph, seed, blocks, both_ends=None):
         layout.layout_blocks, layout.BOTH_ENDS_ROWS = default_blocks, default_rows
 
 
-def _umap_learn_layout(start, graph, seed):
+def umap_learn_layout(start, graph, seed, n_epochs=N_EPOCHS, a=None, b=None):
+    """umap-learn's ``optimize_layout_euclidean`` (both ends, one thread) of the pruned
+    ``graph`` from ``start``, seeded by ``seed``; ``a``, ``b``: umap-learn's curve of
+    ``min_dist=0.1`` unless given."""
     import umap.umap_ as reference
 
     coo = graph.tocoo()
-    a, b = reference.find_ab_params(1.0, 0.1)
+    if a is None or b is None:
+        a, b = reference.find_ab_params(1.0, 0.1)
     rng_state = np.random.RandomState(seed).randint(
         np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3).astype(np.int64)
     embedding = start.copy()
     return reference.optimize_layout_euclidean(
-        embedding, embedding, coo.row, coo.col, N_EPOCHS, start.shape[0],
-        reference.make_epochs_per_sample(coo.data, N_EPOCHS), a, b, rng_state, 1.0, 1.0, 5.0,
+        embedding, embedding, coo.row, coo.col, n_epochs, start.shape[0],
+        reference.make_epochs_per_sample(coo.data, n_epochs), a, b, rng_state, 1.0, 1.0, 5.0,
         parallel=False, move_other=True)
 
 
@@ -91,7 +95,7 @@ def main():
         for seed in (int(s) for s in args.seeds.split(",")):
             cpu, wall = time.process_time(), time.perf_counter()
             if variant == "umap-learn":
-                embedding = _umap_learn_layout(start, graph, seed)
+                embedding = umap_learn_layout(start, graph, seed)
             else:
                 name, _, ends = variant.partition("-")
                 count = {"jacobi": 1, "default": len(layout_blocks(rows)) - 1}.get(name)

@@ -123,9 +123,9 @@ def with_umap_learn_layout(model, train, seed, check=False):
     both ends moving, one thread, seeded by ``seed``) of the model's own pruned graph from its
     own start (the spectral start rebuilt as the fit drew it). ``check``: first assert that
     umapx's layout from that start reproduces the model's embedding."""
-    import umap.umap_ as reference
     from sklearn.utils import check_random_state
 
+    from benchmarks.layout_variants import umap_learn_layout
     from umapx._rng import seed_from
     from umapx.init import initial_layout
     from umapx.layout import normalise_layout, optimize_layout, prune_weak_edges
@@ -143,14 +143,7 @@ def with_umap_learn_layout(model, train, seed, check=False):
                               repulsion_strength=1.0, learning_rate=1.0,
                               negative_sample_rate=5, seed=np.uint64(layout_seed))
         assert np.array_equal(own, state.embedding), "the start was not rebuilt as fitted"
-    coo = graph.tocoo()
-    rng_state = np.random.RandomState(seed).randint(
-        np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3).astype(np.int64)
-    embedding = start.copy()
-    embedding = reference.optimize_layout_euclidean(
-        embedding, embedding, coo.row, coo.col, n_epochs, start.shape[0],
-        reference.make_epochs_per_sample(coo.data, n_epochs), state.a, state.b, rng_state, 1.0,
-        1.0, 5.0, parallel=False, move_other=True)
+    embedding = umap_learn_layout(start, graph, seed, n_epochs=n_epochs, a=state.a, b=state.b)
     return model._adopt(state.replace(embedding=np.ascontiguousarray(embedding, np.float32)))
 
 

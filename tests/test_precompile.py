@@ -118,8 +118,7 @@ def _probe(tmp_path, script, args, background, n_lines):
 
 
 def _run_cold(tmp_path, background):
-    here, compiled, digests = _probe(tmp_path, _COLD_PROBE, (), background, 3)
-    return here, compiled, digests
+    return tuple(_probe(tmp_path, _COLD_PROBE, (), background, 3))
 
 
 @pytest.mark.slow

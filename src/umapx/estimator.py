@@ -563,9 +563,7 @@ n_components)
             embedding_list=embedding_list, unique_inverse=unique_inverse,
             rad_orig=_float32_or_none(rad_orig if self.output_dens else None),
             rad_emb=_float32_or_none(rad_emb),
-            transform_sampling_reference=_METRIC_TARGET_SAMPLING_REFERENCE
-            if target is not None and not isinstance(target_metric, str)
-            else _TRANSFORM_SAMPLING_REFERENCE,
+            transform_sampling_reference=_transform_sampling_reference(target, target_metric),
         ))
 
     def fit_transform(self, X, y=None, ensure_all_finite=True, **fit_params):
@@ -1085,6 +1083,15 @@ def from_state(params, state):
 #: (``FittedState.transform_sampling_reference``).
 _TRANSFORM_SAMPLING_REFERENCE = 0.5
 _METRIC_TARGET_SAMPLING_REFERENCE = 1.0
+
+
+def _transform_sampling_reference(target, target_metric):
+    """The sampling reference of a fit's new points: 1 with a metric target (a continuous
+    ``y``), else :data:`_TRANSFORM_SAMPLING_REFERENCE`."""
+    if target is not None and not isinstance(target_metric, str):
+        return _METRIC_TARGET_SAMPLING_REFERENCE
+    return _TRANSFORM_SAMPLING_REFERENCE
+
 _TRANSFORM_LEARNING_RATE = 0.5
 
 #: Learning rate of the layout of a supervised fit (any ``target_metric``), relative to
