@@ -113,3 +113,21 @@ def test_transform_quality_summarises_unseeded_runs(capsys):
         ((0.01 / 3 ** 0.5) ** 2 + 0.005 ** 2) ** 0.5)
     assert "umap-learn unseeded - seeded" not in gaps  # no seeded umap-learn run
     assert "unpaired differences" in capsys.readouterr().out
+
+
+def test_transform_stages_pairs_pixel_scales_by_seed():
+    from benchmarks import transform_stages
+
+    def case(scale, seed, fit_trust, accuracy, placed):
+        return {"dataset": "fashion", "pixel_scale": scale, "seed": seed, "fit": "default",
+                "recall": None, "recall_wide": None, "fit_trust": [fit_trust, None],
+                "variants": {"transform()": [accuracy, placed, 1.0]}}
+
+    rows = [case(1.0, 0, 0.970, 0.77, 0.971), case(1.0, 1, 0.972, 0.78, 0.973),
+            case(255.0, 0, 0.969, 0.77, 0.972), case(255.0, 1, 0.969, 0.79, 0.973),
+            case(255.0, 2, 0.900, 0.50, 0.900)]  # seed 2 has no 0-1 pair: left out
+    text = transform_stages.summary(rows)
+    line = next(line for line in text.splitlines() if "x255 less x1" in line)
+    assert "fit trust@15 -0.0020 (0.0010) [2 of 2 lower]" in line
+    assert "transform acc +0.0050 (0.0050) [0 of 2 lower]" in line
+    assert "placed trust@15 +0.0005 (0.0005) [0 of 2 lower]" in line
