@@ -1092,6 +1092,7 @@ def _transform_sampling_reference(target, target_metric):
         return _METRIC_TARGET_SAMPLING_REFERENCE
     return _TRANSFORM_SAMPLING_REFERENCE
 
+
 _TRANSFORM_LEARNING_RATE = 0.5
 
 #: Learning rate of the layout of a supervised fit (any ``target_metric``), relative to
