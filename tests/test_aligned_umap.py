@@ -133,6 +133,20 @@ def test_save_and_load(tmp_path, slices, aligned):
         umapx.estimator.load(tmp_path / "aligned.umapx")
 
 
+def test_model_kind_tells_the_files_apart(tmp_path, aligned):
+    from umapx.persistence import model_kind
+
+    aligned.save(tmp_path / "aligned.umapx")
+    single = umapx.UMAP(n_neighbors=5, n_epochs=5, random_state=0).fit(
+        np.random.default_rng(0).normal(size=(40, 3)))
+    single.save(tmp_path / "single.umapx")
+    assert model_kind(tmp_path / "aligned.umapx") == "aligned"
+    assert model_kind(str(tmp_path / "single.umapx")) == "umap"
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ModelFormatError, match="not a umapx model"):
+        model_kind(tmp_path / "notes.txt")
+
+
 def test_corrupt_aligned_file_is_refused(tmp_path, aligned):
     path = tmp_path / "aligned.umapx"
     aligned.save(path)
