@@ -7,12 +7,16 @@
 
 For each dataset, pixel scale and seed, one seeded umapx fit, then the test set placed by
 variants of the transform pipeline on that same fitted model (so that only the transform
-differs; ``--fits both`` also fits every case with both ends of each sampled edge moving, as
-the layout does from 200,000 rows; ``--fits umap-learn-layout`` replaces the fitted embedding
-by umap-learn's layout of the same graph from the same start). A variant is a named one
-("transform()", "start only", "umap-learn's schedule", "exact k-NN", "slack 0.06", "exact k-NN,
-start only") or settings ``key=value`` separated by spaces, the others as ``transform`` has
-them:
+differs). ``--fits`` names the fits (``default``, and variants, separated by ","; a variant is
+paired by seed with the default fit when the results hold both): ``both`` moves both ends of
+each sampled edge, as the layout does from 200,000 rows; ``block-rows=N`` runs layout epochs
+in blocks of N rows or more (``umapx.layout.BLOCK_ROWS``); ``umap-learn-layout`` replaces the
+fitted embedding by umap-learn's layout of the same graph from the same start;
+``umapx-layout-of-umap-learn`` by umapx's layout of umap-learn's own pruned graph from
+umap-learn's own start (its seeded fit of the same data, shared with ``--anchor``). A variant
+is a named one ("transform()", "start only", "umap-learn's schedule", "exact k-NN", "slack
+0.06", "exact k-NN, start only") or settings ``key=value`` separated by spaces, the others as
+``transform`` has them:
 
 * ``lr``: the learning rate (the fit's is 1; ``transform`` takes half);
 * ``ref``: the sampling reference (an edge of that membership or more is sampled every epoch;
@@ -35,7 +39,8 @@ of transform accuracy and trustworthiness@15 of the placed points (5,000 sampled
 each variant, its paired difference from "transform()" and from umap-learn's fit, and the
 variant's placement CPU seconds (median; provisional, nothing here runs on a quiet machine).
 Neighbour recall is against exact search. With more than one pixel scale, also each scale less
-the smallest, paired by seed (fit trust, and transform()'s accuracy and placed trust).
+the smallest, paired by seed (fit trust, and transform()'s accuracy and placed trust); the same
+for each fit variant less the default fit.
 """
 
 from __future__ import annotations
@@ -148,6 +153,84 @@ def with_umap_learn_layout(model, train, seed, check=False):
     return model._adopt(state.replace(embedding=np.ascontiguousarray(embedding, np.float32)))
 
 
+_UMAP_LEARN_FITS = {}
+
+
+def umap_learn_fit(key, train, seed):
+    """umap-learn's seeded fit of ``train`` and what its layout started from: ``(model, pruned
+    graph, start)`` (the graph and start captured as its ``optimize_layout_euclidean`` is
+    called). Kept per ``key`` in this process, so that ``--anchor`` and the
+    ``umapx-layout-of-umap-learn`` fit of one case share one umap-learn fit."""
+    if key not in _UMAP_LEARN_FITS:
+        import scipy.sparse
+        import umap
+        import umap.umap_ as reference
+
+        captured = {}
+        layout = reference.optimize_layout_euclidean
+
+        def capture(head_embedding, tail_embedding, head, tail, n_epochs, n_vertices,
+                    epochs_per_sample, *args, **kwargs):
+            # The pruned graph's weights are max / epochs_per_sample; its symmetric fuzzy
+            # graph (graph_, before pruning) gives them exactly.
+            captured.update(start=head_embedding.copy(), head=head.copy(), tail=tail.copy())
+            return layout(head_embedding, tail_embedding, head, tail, n_epochs, n_vertices,
+                          epochs_per_sample, *args, **kwargs)
+
+        reference.optimize_layout_euclidean = capture
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = umap.UMAP(random_state=seed).fit(train)
+        finally:
+            reference.optimize_layout_euclidean = layout
+        fuzzy = model.graph_.tocsr()
+        weights = np.asarray(fuzzy[captured["head"], captured["tail"]]).ravel()
+        graph = scipy.sparse.csr_matrix((weights, (captured["head"], captured["tail"])),
+                                        shape=fuzzy.shape, dtype=np.float32)
+        _UMAP_LEARN_FITS.clear()
+        _UMAP_LEARN_FITS[key] = (model, graph, captured["start"])
+    return _UMAP_LEARN_FITS[key]
+
+
+def with_layout_of_umap_learn_inputs(model, key, train, seed):
+    """``model`` with its embedding replaced by umapx's layout of umap-learn's own pruned graph
+    from umap-learn's own start (its seeded fit of the same data): what umapx's layout makes
+    of umap-learn's inputs. The transform still searches umapx's index and graph."""
+    from umapx._rng import seed_from
+    from umapx.layout import optimize_layout
+
+    state = model.fitted_state
+    _, graph, start = umap_learn_fit(key, train, seed)
+    random_state = np.random.RandomState(seed)
+    seed_from(random_state)  # as the fit draws: its k-NN seed, then its layout seed
+    n_epochs = 500 if state.n_samples <= 10_000 else 200  # umap-learn's default, and umapx's
+    embedding = optimize_layout(start, graph, n_epochs=n_epochs, a=state.a, b=state.b,
+                                repulsion_strength=1.0, learning_rate=1.0,
+                                negative_sample_rate=5, seed=np.uint64(seed_from(random_state)))
+    return model._adopt(state.replace(embedding=np.ascontiguousarray(embedding, np.float32)))
+
+
+def fit_switches(fit):
+    """The :mod:`umapx.layout` constants a fit variant sets for its fit: ``default`` and the
+    umap-learn layouts none, ``both`` ``BOTH_ENDS_ROWS=0`` (both ends move whatever the
+    rows), ``block-rows=N`` ``BLOCK_ROWS=N`` (more or fewer blocks an epoch); several joined
+    by "+" (``both+block-rows=1024``) set them all."""
+    if fit in ("default", "umap-learn-layout", "umap-learn-layout-checked",
+               "umapx-layout-of-umap-learn"):
+        return {}
+    switches = {}
+    for part in fit.split("+"):
+        key, _, value = part.partition("=")
+        if part == "both":
+            switches["BOTH_ENDS_ROWS"] = 0
+        elif key == "block-rows" and value.isdigit() and int(value) > 0:
+            switches["BLOCK_ROWS"] = int(value)
+        else:
+            raise ValueError(f"unknown fit {fit!r}")
+    return switches
+
+
 def recall(found, exact):
     hits = sum(len(np.intersect1d(a, b)) for a, b in zip(found, exact))
     return hits / exact.size
@@ -158,7 +241,8 @@ def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False,
     """One case: its recall (against exact search; skipped with ``with_recall=False``) and,
     per variant, [transform accuracy, placed trust@15, CPU s].
 
-    ``fit="both"`` fits with both ends of each sampled edge moving, whatever the rows."""
+    ``fit``: ``"default"``, or a variant of the fit (:func:`fit_switches`; the umap-learn
+    layouts: :func:`with_umap_learn_layout`)."""
     from sklearn.neighbors import NearestNeighbors
 
     import umapx
@@ -166,20 +250,22 @@ def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False,
     from benchmarks.datasets import as_float32, load
     from umapx import evaluation
 
-    if fit not in ("default", "both", "umap-learn-layout", "umap-learn-layout-checked"):
-        raise ValueError(f"unknown fit {fit!r}")
-
+    switches = fit_switches(fit)
     train, train_labels, test, test_labels = load(dataset)
     train, test = as_float32(train * scale, test * scale)
-    # A worker process runs several cases: the switch must not outlive this fit.
-    both_ends_rows = umapx.layout.BOTH_ENDS_ROWS
-    umapx.layout.BOTH_ENDS_ROWS = 0 if fit == "both" else both_ends_rows
+    # A worker process runs several cases: the switches must not outlive this fit.
+    saved = {name: getattr(umapx.layout, name) for name in switches}
+    for name, value in switches.items():
+        setattr(umapx.layout, name, value)
     try:
         model = umapx.UMAP(random_state=seed).fit(train)
     finally:
-        umapx.layout.BOTH_ENDS_ROWS = both_ends_rows
+        for name, value in saved.items():
+            setattr(umapx.layout, name, value)
     if fit.startswith("umap-learn-layout"):
         model = with_umap_learn_layout(model, train, seed, check=fit.endswith("checked"))
+    elif fit == "umapx-layout-of-umap-learn":
+        model = with_layout_of_umap_learn_inputs(model, (dataset, scale, seed), train, seed)
     state = model.fitted_state
     k = state.n_neighbors
     neighbours = {"approx": state.index.query(test, k, epsilon=model._search_slack()),
@@ -226,7 +312,7 @@ def one_run(dataset, scale, seed, variants, with_umap_learn=False, anchor=False,
                 placed[UMAP_LEARN_TRANSFORM] = other.transform(test)
                 row["variants"][UMAP_LEARN_TRANSFORM] = [None, None, None]
             if anchor:
-                own = umap.UMAP(random_state=seed).fit(train)
+                own = umap_learn_fit((dataset, scale, seed), train, seed)[0]
                 placed[ANCHOR] = own.transform(test)
                 row["fit_trust"][1] = evaluation.trustworthiness(train, own.embedding_)
                 row["variants"][ANCHOR] = [
@@ -315,6 +401,7 @@ def summary(rows):
             lines.append(f"  {name:28s} {cells[0]:>18s} {cells[1]:>18s} {cells[2]:>20s} "
                          f"{cells[3]:>20s} {cells[4]:>20s} {cells[5]:>20s} {cells[6]:>6s}")
     lines.extend(scale_pairs(groups))
+    lines.extend(fit_pairs(groups))
     return "\n".join(lines)
 
 
@@ -345,15 +432,36 @@ def scale_pairs(groups):
             seeds = sorted(set(by_scale[first]) & set(by_scale[scale]))
             if not seeds:
                 continue
-            cells = []
-            for measure, value in _PAIRED_MEASURES.items():
-                differences = [value(by_scale[scale][s]) - value(by_scale[first][s])
-                               for s in seeds]
-                lower = sum(d < 0 for d in differences)
-                cells.append(f"{measure} {_fmt(*mean_se(differences), sign=True)} "
-                             f"[{lower} of {len(seeds)} lower]")
             lines.append(f"\n{dataset}, {fit} fit, pixels x{scale:g} less x{first:g} (paired "
-                         f"by seed): " + ", ".join(cells))
+                         f"by seed): " + _paired_cells(by_scale[scale], by_scale[first], seeds))
+    return lines
+
+
+def _paired_cells(runs, reference, seeds):
+    cells = []
+    for measure, value in _PAIRED_MEASURES.items():
+        differences = [value(runs[s]) - value(reference[s]) for s in seeds]
+        lower = sum(d < 0 for d in differences)
+        cells.append(f"{measure} {_fmt(*mean_se(differences), sign=True)} "
+                     f"[{lower} of {len(seeds)} lower]")
+    return ", ".join(cells)
+
+
+def fit_pairs(groups):
+    """Lines of paired differences between fits: for each dataset and scale, each fit variant
+    less the default fit, over the seeds run with both (same data, same seed: only the fit
+    differs), of fit trust@15 and of transform()'s accuracy and placed trust@15."""
+    lines = []
+    for (dataset, scale, fit), runs in sorted(groups.items()):
+        reference = groups.get((dataset, scale, "default"))
+        if fit == "default" or reference is None:
+            continue
+        by_seed = {r["seed"]: r for r in runs}
+        reference = {r["seed"]: r for r in reference}
+        seeds = sorted(set(by_seed) & set(reference))
+        if seeds:
+            lines.append(f"\n{dataset}, pixels x{scale:g}, {fit} fit less the default fit "
+                         f"(paired by seed): " + _paired_cells(by_seed, reference, seeds))
     return lines
 
 
@@ -369,6 +477,7 @@ def main(argv=None):
                         help="variants separated by ';' (default: the named ones)")
     parser.add_argument("--fits", default="default",
                         help="'default', 'both' (both ends of each edge move), "
+                             "'block-rows=N' (layout blocks of N rows or more), "
                              "'umap-learn-layout' (see with_umap_learn_layout), with ','")
     parser.add_argument("--no-recall", action="store_true",
                         help="skip the exact search of the test set (the recall)")

@@ -131,3 +131,35 @@ def test_transform_stages_pairs_pixel_scales_by_seed():
     assert "fit trust@15 -0.0020 (0.0010) [2 of 2 lower]" in line
     assert "transform acc +0.0050 (0.0050) [0 of 2 lower]" in line
     assert "placed trust@15 +0.0005 (0.0005) [0 of 2 lower]" in line
+
+
+def test_transform_stages_pairs_fit_variants_with_the_default_fit():
+    from benchmarks import transform_stages
+
+    def case(fit, seed, fit_trust, accuracy, placed):
+        return {"dataset": "fashion", "pixel_scale": 1.0, "seed": seed, "fit": fit,
+                "recall": None, "recall_wide": None, "fit_trust": [fit_trust, None],
+                "variants": {"transform()": [accuracy, placed, 1.0]}}
+
+    rows = [case("default", 0, 0.970, 0.77, 0.971), case("default", 1, 0.972, 0.78, 0.973),
+            case("block-rows=256", 0, 0.971, 0.78, 0.970),
+            case("block-rows=256", 1, 0.975, 0.78, 0.975),
+            case("block-rows=256", 2, 0.900, 0.50, 0.900)]  # no default fit of seed 2
+    text = transform_stages.summary(rows)
+    line = next(line for line in text.splitlines() if "less the default fit" in line)
+    assert line.startswith("fashion, pixels x1, block-rows=256 fit")
+    assert "fit trust@15 +0.0020 (0.0010) [0 of 2 lower]" in line
+    assert "transform acc +0.0050 (0.0050) [0 of 2 lower]" in line
+    assert "placed trust@15 +0.0005 (0.0015) [1 of 2 lower]" in line
+
+
+def test_transform_stages_fit_variants_set_layout_constants():
+    from benchmarks.transform_stages import fit_switches
+
+    assert fit_switches("default") == {}
+    assert fit_switches("both") == {"BOTH_ENDS_ROWS": 0}
+    assert fit_switches("block-rows=1024") == {"BLOCK_ROWS": 1024}
+    assert fit_switches("both+block-rows=512") == {"BOTH_ENDS_ROWS": 0, "BLOCK_ROWS": 512}
+    for wrong in ("block-rows=0", "block-rows=x", "blocks=4", "sequential", "both+default"):
+        with pytest.raises(ValueError, match="unknown fit"):
+            fit_switches(wrong)
