@@ -40,7 +40,8 @@ each variant, its paired difference from "transform()" and from umap-learn's fit
 variant's placement CPU seconds (median; provisional, nothing here runs on a quiet machine).
 Neighbour recall is against exact search. With more than one pixel scale, also each scale less
 the smallest, paired by seed (fit trust, and transform()'s accuracy and placed trust); the same
-for each fit variant less the default fit.
+for each fit variant less the default fit, and less umap-learn's fit where the default fits
+ran with ``--anchor``.
 """
 
 from __future__ import annotations
@@ -437,10 +438,21 @@ def scale_pairs(groups):
     return lines
 
 
-def _paired_cells(runs, reference, seeds):
+_ANCHOR_MEASURES = {
+    "fit trust@15": lambda row: row["fit_trust"][1],
+    "transform acc": lambda row: row["variants"][ANCHOR][0],
+    "placed trust@15": lambda row: row["variants"][ANCHOR][1],
+}
+
+
+def _paired_cells(runs, reference, seeds, reference_measures=None):
+    """``measure difference (s.e.) [lower of n]`` of ``runs`` less ``reference`` (rows by
+    seed) over ``seeds``; the reference's values taken by ``reference_measures`` (default:
+    the same measures as the runs')."""
+    reference_measures = reference_measures or _PAIRED_MEASURES
     cells = []
     for measure, value in _PAIRED_MEASURES.items():
-        differences = [value(runs[s]) - value(reference[s]) for s in seeds]
+        differences = [value(runs[s]) - reference_measures[measure](reference[s]) for s in seeds]
         lower = sum(d < 0 for d in differences)
         cells.append(f"{measure} {_fmt(*mean_se(differences), sign=True)} "
                      f"[{lower} of {len(seeds)} lower]")
@@ -450,7 +462,8 @@ def _paired_cells(runs, reference, seeds):
 def fit_pairs(groups):
     """Lines of paired differences between fits: for each dataset and scale, each fit variant
     less the default fit, over the seeds run with both (same data, same seed: only the fit
-    differs), of fit trust@15 and of transform()'s accuracy and placed trust@15."""
+    differs), of fit trust@15 and of transform()'s accuracy and placed trust@15; and, where
+    the default fits ran with ``--anchor``, each fit less umap-learn's fit of the same seed."""
     lines = []
     for (dataset, scale, fit), runs in sorted(groups.items()):
         reference = groups.get((dataset, scale, "default"))
@@ -462,6 +475,11 @@ def fit_pairs(groups):
         if seeds:
             lines.append(f"\n{dataset}, pixels x{scale:g}, {fit} fit less the default fit "
                          f"(paired by seed): " + _paired_cells(by_seed, reference, seeds))
+        anchored = [s for s in seeds if ANCHOR in reference[s]["variants"]]
+        if anchored:
+            lines.append(f"{dataset}, pixels x{scale:g}, {fit} fit less umap-learn's fit "
+                         f"(paired by seed): " + _paired_cells(by_seed, reference, anchored,
+                                                               _ANCHOR_MEASURES))
     return lines
 
 

@@ -151,6 +151,16 @@ def test_transform_stages_pairs_fit_variants_with_the_default_fit():
     assert "fit trust@15 +0.0020 (0.0010) [0 of 2 lower]" in line
     assert "transform acc +0.0050 (0.0050) [0 of 2 lower]" in line
     assert "placed trust@15 +0.0005 (0.0015) [1 of 2 lower]" in line
+    assert "less umap-learn's fit" not in text  # no --anchor in these rows
+    for row, (trust, accuracy, placed) in zip(rows[:2], [(0.972, 0.76, 0.972),
+                                                        (0.971, 0.77, 0.974)]):
+        row["fit_trust"][1] = trust
+        row["variants"][transform_stages.ANCHOR] = [accuracy, placed, None]
+    text = transform_stages.summary(rows)
+    line = next(line for line in text.splitlines() if "block-rows=256 fit less umap-learn" in line)
+    assert "fit trust@15 +0.0015 (0.0025) [1 of 2 lower]" in line
+    assert "transform acc +0.0150 (0.0050)* [0 of 2 lower]" in line  # beyond 2 s.e.
+    assert "placed trust@15 -0.0005 (0.0015) [1 of 2 lower]" in line
 
 
 def test_transform_stages_fit_variants_set_layout_constants():
