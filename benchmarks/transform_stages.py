@@ -98,7 +98,7 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None, refere
     from umapx._rng import row_keys
     from umapx.estimator import _weighted_mean_embedding
     from umapx.graph import transform_graph
-    from umapx.layout import _schedule, make_forces, prune_weak_edges, transform_points
+    from umapx.layout import optimize_transform, prune_weak_edges
 
     state = model.fitted_state
     graph = transform_graph(indices, dists, state.n_neighbors, model.local_connectivity,
@@ -111,18 +111,15 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None, refere
         reference = state.transform_sampling_reference
     elif reference == "largest":
         reference = float(graph.data.max())
-    graph = prune_weak_edges(graph, n_epochs, reference=reference).tocsr()
-    negative = model.negative_sample_rate if negative_sample_rate is None \
-        else negative_sample_rate
-    schedule = _schedule(graph, n_epochs, negative, reference=reference)
-    head = np.array(start, dtype=np.float32, order="C", copy=True)
-    tail = np.ascontiguousarray(state.embedding, dtype=np.float32)
-    forces = make_forces(state.a, state.b, model.repulsion_strength, attraction=attraction)
-    rate = model._transform_learning_rate() if learning_rate is None else learning_rate
-    transform_points(head, tail, np.empty_like(head), graph.indptr.astype(np.int64),
-                     graph.indices.astype(np.int32), schedule, forces, rate, n_epochs,
-                     row_keys(model.transform_seed, indices))
-    return head
+    return optimize_transform(
+        start, state.embedding, prune_weak_edges(graph, n_epochs, reference=reference),
+        n_epochs=n_epochs, a=state.a, b=state.b, repulsion_strength=model.repulsion_strength,
+        learning_rate=model._transform_learning_rate() if learning_rate is None
+        else learning_rate,
+        negative_sample_rate=model.negative_sample_rate if negative_sample_rate is None
+        else negative_sample_rate,
+        row_keys=row_keys(model.transform_seed, indices), reference=reference,
+        attraction=attraction)
 
 
 def with_umap_learn_layout(model, train, seed, check=False):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,3 +174,21 @@ def test_transform_stages_fit_variants_set_layout_constants():
     for wrong in ("block-rows=0", "block-rows=x", "blocks=4", "sequential", "both+default"):
         with pytest.raises(ValueError, match="unknown fit"):
             fit_switches(wrong)
+
+
+def test_transform_stages_place_defaults_to_the_models_transform():
+    """The variants' placement with no setting changed is ``UMAP.transform`` itself (the same
+    kernel, schedule and streams), so a variant's difference is its settings' alone."""
+    from benchmarks.transform_stages import place
+    from sklearn.datasets import load_digits
+
+    import umapx
+
+    data = load_digits().data.astype(np.float32)
+    model = umapx.UMAP(n_neighbors=10, n_epochs=30, random_state=0).fit(data[:600])
+    test = data[600:700]
+    state = model.fitted_state
+    indices, dists = state.index.query(test, state.n_neighbors, epsilon=model._search_slack())
+    np.testing.assert_array_equal(place(model, test, indices, dists), model.transform(test))
+    other = place(model, test, indices, dists, attraction=2.0, learning_rate=0.25)
+    assert other.shape == (100, 2) and not np.array_equal(other, model.transform(test))

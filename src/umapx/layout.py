@@ -885,7 +885,8 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
 
 
 def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength, learning_rate,
-                       negative_sample_rate, row_keys, output_metric=None, reference=1.0):
+                       negative_sample_rate, row_keys, output_metric=None, reference=1.0,
+                       attraction=None):
     """Optimise new points ``head`` against the fixed training embedding ``tail``.
 
     ``graph`` has one row per new point (memberships to training points, weak edges pruned
@@ -894,6 +895,8 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
     weight, so a row's result does not depend on the other rows of the call. ``row_keys`` seed
     each row's random stream. ``output_metric`` is the metric of the embedding space (None:
     euclidean); under another metric each attraction has the weight it has in the fit.
+    ``attraction``: the weight of an attraction sample instead (None: 1 in a euclidean
+    space, 2 otherwise; for experiments, ``benchmarks/transform_stages.py``).
     """
     graph = graph.tocsr()
     indptr = graph.indptr.astype(np.int64)
@@ -901,8 +904,11 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
     schedule = _schedule(graph, n_epochs, negative_sample_rate, reference=reference)
     head = np.array(head, dtype=np.float32, order="C", copy=True)
     tail = np.ascontiguousarray(tail, dtype=np.float32)
-    if _is_euclidean(output_metric):
-        forces = make_forces(a, b, repulsion_strength, attraction=1.0)
+    euclidean = _is_euclidean(output_metric)
+    if attraction is None:
+        attraction = 1.0 if euclidean else 2.0
+    forces = make_forces(a, b, repulsion_strength, attraction=attraction)
+    if euclidean:
         transform_points(head, tail, np.empty_like(head), indptr, indices, schedule, forces,
                          learning_rate, n_epochs, row_keys)
     else:
@@ -910,7 +916,6 @@ def optimize_transform(head, tail, graph, *, n_epochs, a, b, repulsion_strength,
         # repulsion of far points never vanishes, and half the attraction lets new points
         # drift out of their neighbourhood (class agreement of placed points 0.68-0.83 against
         # 0.8-1.0 with this balance, 4 seeds).
-        forces = make_forces(a, b, repulsion_strength, attraction=2.0)
         metric_transform = _metric_kernels(output_metric)[2]
         metric_transform(head, tail, np.empty_like(head), np.empty(head.shape, np.float64),
                          indptr, indices, schedule, forces, learning_rate, n_epochs, row_keys,
