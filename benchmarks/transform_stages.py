@@ -9,8 +9,9 @@ For each dataset, pixel scale and seed, one seeded umapx fit, then the test set 
 variants of the transform pipeline on that same fitted model (so that only the transform
 differs). ``--fits`` names the fits (``default``, and variants, separated by ","; a variant is
 paired by seed with the default fit when the results hold both): ``both`` moves both ends of
-each sampled edge, as the layout does from 200,000 rows; ``block-rows=N`` runs layout epochs
-in blocks of N rows or more (``umapx.layout.BLOCK_ROWS``); ``umap-learn-layout`` replaces the
+each sampled edge, as the layout does from 200,000 rows; ``attr=W`` weighs each head-only
+attraction sample W (``umapx.layout.HEAD_ATTRACTION``); ``block-rows=N`` runs layout epochs in
+blocks of N rows or more (``umapx.layout.BLOCK_ROWS``); ``umap-learn-layout`` replaces the
 fitted embedding by umap-learn's layout of the same graph from the same start;
 ``umapx-layout-of-umap-learn`` by umapx's layout of umap-learn's own pruned graph from
 umap-learn's own start (its seeded fit of the same data, shared with ``--anchor``). A variant
@@ -212,8 +213,9 @@ def with_layout_of_umap_learn_inputs(model, key, train, seed):
 def fit_switches(fit):
     """The :mod:`umapx.layout` constants a fit variant sets for its fit: ``default`` and the
     umap-learn layouts none, ``both`` ``BOTH_ENDS_ROWS=0`` (both ends move whatever the
-    rows), ``block-rows=N`` ``BLOCK_ROWS=N`` (more or fewer blocks an epoch); several joined
-    by "+" (``both+block-rows=1024``) set them all."""
+    rows), ``block-rows=N`` ``BLOCK_ROWS=N`` (more or fewer blocks an epoch), ``attr=W``
+    ``HEAD_ATTRACTION=W`` (the weight of a head-only attraction; ``attr=2`` is the layout
+    before session 11); several joined by "+" (``both+block-rows=1024``) set them all."""
     if fit in ("default", "umap-learn-layout", "umap-learn-layout-checked",
                "umapx-layout-of-umap-learn"):
         return {}
@@ -224,9 +226,18 @@ def fit_switches(fit):
             switches["BOTH_ENDS_ROWS"] = 0
         elif key == "block-rows" and value.isdigit() and int(value) > 0:
             switches["BLOCK_ROWS"] = int(value)
+        elif key == "attr" and _positive(value):
+            switches["HEAD_ATTRACTION"] = float(value)
         else:
             raise ValueError(f"unknown fit {fit!r}")
     return switches
+
+
+def _positive(text):
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
 
 
 def recall(found, exact):

@@ -171,7 +171,9 @@ def test_transform_stages_fit_variants_set_layout_constants():
     assert fit_switches("both") == {"BOTH_ENDS_ROWS": 0}
     assert fit_switches("block-rows=1024") == {"BLOCK_ROWS": 1024}
     assert fit_switches("both+block-rows=512") == {"BOTH_ENDS_ROWS": 0, "BLOCK_ROWS": 512}
-    for wrong in ("block-rows=0", "block-rows=x", "blocks=4", "sequential", "both+default"):
+    assert fit_switches("attr=2+block-rows=256") == {"HEAD_ATTRACTION": 2.0, "BLOCK_ROWS": 256}
+    for wrong in ("block-rows=0", "block-rows=x", "blocks=4", "sequential", "both+default",
+                  "attr=0", "attr=strong"):
         with pytest.raises(ValueError, match="unknown fit"):
             fit_switches(wrong)
 

@@ -148,12 +148,26 @@ def test_a_block_moves_from_the_positions_earlier_blocks_left(monkeypatch):
     start = np.array([[0.0, 0.0], [1.5, 0.5]], np.float32)
     # Edges are first due at epoch 1 (their period), where the learning rate is 1/2.
     moved = optimize_layout(start, graph, **_sgd(2, negatives=0), seed=0)
-    first = start[0] + _pull(start[0], start[1], weight=2.0)  # attraction x2
+    weight = layout.HEAD_ATTRACTION  # the head-only weight of an attraction sample
+    first = start[0] + _pull(start[0], start[1], weight=weight)
     np.testing.assert_allclose(moved[0], first, rtol=1e-5)
-    np.testing.assert_allclose(moved[1], start[1] + _pull(start[1], first, weight=2.0),
+    np.testing.assert_allclose(moved[1], start[1] + _pull(start[1], first, weight=weight),
                                rtol=1e-5)
-    assert not np.allclose(moved[1], start[1] + _pull(start[1], start[0], weight=2.0),
+    assert not np.allclose(moved[1], start[1] + _pull(start[1], start[0], weight=weight),
                            rtol=1e-3)
+
+
+def test_anchored_attractions_keep_the_classic_weight():
+    """Anchored attractions (one block, both ends measured from the start of the epoch) weigh
+    each sample 2, whatever ``HEAD_ATTRACTION`` is: the two directions of an edge are equal
+    and opposite pulls of weight 2."""
+    graph = scipy.sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    start = np.array([[0.0, 0.0], [1.5, 0.5]], np.float32)
+    moved = optimize_layout(start, graph, **_sgd(2, negatives=0), seed=0,
+                            anchored_attraction=True)
+    pull = _pull(start[0], start[1], weight=2.0)
+    np.testing.assert_allclose(moved, [start[0] + pull, start[1] - pull], rtol=1e-5)
+    assert layout.HEAD_ATTRACTION != 2.0  # otherwise this test would not tell them apart
 
 
 def test_both_ends_from_the_row_threshold():
