@@ -123,6 +123,12 @@ def place(model, test, indices, dists, learning_rate=None, n_epochs=None, refere
         attraction=attraction)
 
 
+def _default_epochs(state):
+    """The layout epochs of a default fit (``n_epochs=None``) of the model's rows: umapx's and
+    umap-learn's rule."""
+    return 500 if state.n_samples <= 10_000 else 200
+
+
 def with_umap_learn_layout(model, train, seed, check=False):
     """``model`` with its embedding replaced by umap-learn's layout (``optimize_layout_euclidean``,
     both ends moving, one thread, seeded by ``seed``) of the model's own pruned graph from its
@@ -141,7 +147,7 @@ def with_umap_learn_layout(model, train, seed, check=False):
     layout_seed = seed_from(random_state)
     start = normalise_layout(initial_layout("spectral", state.graph, state.n_components,
                                             random_state, data=train))
-    n_epochs = 500 if state.n_samples <= 10_000 else 200  # the default fit's (UMAP(n_epochs=None))
+    n_epochs = _default_epochs(state)
     graph = prune_weak_edges(state.graph, n_epochs)
     if check:
         own = optimize_layout(start, graph, n_epochs=n_epochs, a=state.a, b=state.b,
@@ -203,7 +209,7 @@ def with_layout_of_umap_learn_inputs(model, key, train, seed):
     _, graph, start = umap_learn_fit(key, train, seed)
     random_state = np.random.RandomState(seed)
     seed_from(random_state)  # as the fit draws: its k-NN seed, then its layout seed
-    n_epochs = 500 if state.n_samples <= 10_000 else 200  # umap-learn's default, and umapx's
+    n_epochs = _default_epochs(state)
     embedding = optimize_layout(start, graph, n_epochs=n_epochs, a=state.a, b=state.b,
                                 repulsion_strength=1.0, learning_rate=1.0,
                                 negative_sample_rate=5, seed=np.uint64(seed_from(random_state)))

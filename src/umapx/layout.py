@@ -858,14 +858,14 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
     # Heads only: each direction of an edge with weight 2 (the classic balance) where
     # attractions are anchored, in densMAP's fits and in other output metrics, otherwise
     # HEAD_ATTRACTION; both ends: weight 1 at each end.
-    head_only = make_forces(a, b, repulsion_strength, attraction=2.0)
+    classic = make_forces(a, b, repulsion_strength, attraction=2.0)  # heads only, weight 2
     euclidean = _is_euclidean(output_metric)
     if both_ends:
-        forces = head_only._replace(attraction=np.float32(1))
+        forces = classic._replace(attraction=np.float32(1))
     elif anchored_attraction or not euclidean or (density is not None and density.strength > 0):
-        forces = head_only
+        forces = classic
     else:
-        forces = head_only._replace(attraction=np.float32(HEAD_ATTRACTION))
+        forces = classic._replace(attraction=np.float32(HEAD_ATTRACTION))
     if not euclidean:
         metric_epoch, metric_epoch_both, _ = _metric_kernels(output_metric)
         grads = np.empty(current.shape, np.float64)
@@ -876,7 +876,7 @@ def optimize_layout(embedding, graph, *, n_epochs, a, b, repulsion_strength, lea
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         if density is not None and density.active(epoch, n_epochs):
             density.fit_epoch(current, updated, scratch, indptr, indices, schedule,
-                              head_only, alpha, epoch, seed)
+                              classic, alpha, epoch, seed)
             current[:] = updated  # the density epochs are Jacobi epochs (one block)
         elif euclidean:
             fit_epoch(current, updated, scratch, indptr, indices, schedule, forces, alpha,
